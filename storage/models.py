@@ -1,0 +1,212 @@
+"""The tracker's tables, and the vocabulary (kinds, statuses, assessments) they hold."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from enum import StrEnum
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
+
+
+class Kind(StrEnum):
+    RECOMMENDATION = "recommendation"
+    AREA_FOR_IMPROVEMENT = "area for improvement"
+    CAUSE_OF_CONCERN = "cause of concern"
+
+    @property
+    def label(self) -> str:
+        return self.value.capitalize()
+
+    @property
+    def prefix(self) -> str:
+        """The short form people write: R8, AFI 2, CoC 1."""
+        return {"recommendation": "R", "area for improvement": "AFI", "cause of concern": "CoC"}[self.value]
+
+
+class Status(StrEnum):
+    NOT_STARTED = "Not started"
+    IN_PROGRESS = "In progress"
+    BLOCKED = "Blocked"
+    AWAITING_SIGN_OFF = "Awaiting sign-off"
+    CLOSED = "Closed"
+    SUPERSEDED = "Superseded"
+
+    @property
+    def is_open(self) -> bool:
+        return self not in (Status.CLOSED, Status.SUPERSEDED)
+
+
+class Assessment(StrEnum):
+    """The lead's own view of progress; one input to the computed RAG."""
+
+    ON_TRACK = "on track"
+    AT_RISK = "at risk"
+    OFF_TRACK = "off track"
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores naive UTC (SQLite keeps no zone) and always hands back aware UTC datetimes."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: object) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to a UTC column")
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: object) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=timezone.utc)
+
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+
+
+class Report(Base):
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("title", "published_on"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(40), unique=True)
+    title: Mapped[str] = mapped_column(String(500))
+    published_on: Mapped[date | None] = mapped_column(Date)
+    inspection_type: Mapped[str | None] = mapped_column(String(200))
+    source_name: Mapped[str | None] = mapped_column(String(500))
+    imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    items: Mapped[list[Item]] = relationship(back_populates="report", order_by="Item.number")
+
+
+class Person(Base):
+    __tablename__ = "people"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    aad_object_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(320), unique=True)
+    name: Mapped[str | None] = mapped_column(String(200))
+    # The Teams user id ("29:…") needed to open a 1:1 chat for nudges.
+    teams_user_id: Mapped[str | None] = mapped_column(String(200))
+    is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @property
+    def display_name(self) -> str:
+        return self.name or self.email or "someone"
+
+
+class Item(Base):
+    """A recommendation, area for improvement or cause of concern, with its current state cached.
+
+    `status`, `assessment`, `revised_due_on` and `last_update_at` are kept in step with the
+    append-only `updates` rows in the same transaction that writes them.
+    """
+
+    __tablename__ = "items"
+    __table_args__ = (
+        UniqueConstraint("report_id", "kind", "number"),
+        Index("ix_items_number_kind", "number", "kind"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(40))
+    number: Mapped[int] = mapped_column(Integer)
+    text: Mapped[str] = mapped_column(Text)
+    due_on: Mapped[date | None] = mapped_column(Date)
+    revised_due_on: Mapped[date | None] = mapped_column(Date)
+    status: Mapped[str] = mapped_column(String(40), default=Status.NOT_STARTED.value)
+    assessment: Mapped[str | None] = mapped_column(String(20))
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
+    last_update_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    report: Mapped[Report] = relationship(back_populates="items")
+    owner: Mapped[Person | None] = relationship()
+
+    @property
+    def current_due_on(self) -> date | None:
+        return self.revised_due_on or self.due_on
+
+    @property
+    def reference(self) -> str:
+        """The unambiguous short reference, e.g. "OIC-2025 R8"."""
+        return f"{self.report.code} {Kind(self.kind).prefix}{self.number}"
+
+    @property
+    def label(self) -> str:
+        return f"{Kind(self.kind).label} {self.number}"
+
+
+class Update(Base):
+    """One append-only progress record. Rows are never rewritten; a correction supersedes."""
+
+    __tablename__ = "updates"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    author_name: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(40))
+    assessment: Mapped[str | None] = mapped_column(String(20))
+    narrative: Mapped[str] = mapped_column(Text, default="")
+    evidence_url: Mapped[str | None] = mapped_column(String(2000))
+    revised_due_on: Mapped[date | None] = mapped_column(Date)
+    revised_due_reason: Mapped[str | None] = mapped_column(Text)
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("updates.id"))
+    # The Teams activity that produced this row: a redelivered activity records nothing twice.
+    source_activity_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class ConversationRef(Base):
+    """Where the bot can write to later: one row per conversation, refreshed on each activity."""
+
+    __tablename__ = "conversation_refs"
+
+    conversation_id: Mapped[str] = mapped_column(String(300), primary_key=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    conversation_type: Mapped[str | None] = mapped_column(String(20))
+    service_url: Mapped[str] = mapped_column(String(500))
+    reference: Mapped[dict[str, object]] = mapped_column(JSON)
+    default_report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class BotState(Base):
+    """Bot Framework conversation/user/dialog state, one JSON document per key, with an eTag."""
+
+    __tablename__ = "bot_state"
+
+    key: Mapped[str] = mapped_column(String(400), primary_key=True)
+    etag: Mapped[str] = mapped_column(String(64))
+    document: Mapped[dict[str, object]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)

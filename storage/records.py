@@ -1,0 +1,30 @@
+"""Plain records that importers produce and `storage.tracker.save_report` stores."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from storage.models import Kind, Status
+
+
+@dataclass(frozen=True)
+class ItemRecord:
+    kind: Kind
+    number: int
+    text: str
+    due_on: date | None = None
+    # The force's response (PCC document) or latest update (tracker): stored as the first update.
+    response: str = ""
+    status: Status = Status.NOT_STARTED
+    owner_email: str | None = None
+
+
+@dataclass(frozen=True)
+class ReportRecord:
+    title: str
+    code: str
+    published_on: date | None
+    inspection_type: str | None = None
+    source_name: str | None = None
+    items: tuple[ItemRecord, ...] = field(default_factory=tuple)

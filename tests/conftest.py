@@ -1,0 +1,84 @@
+"""Shared fixtures: a migrated database on SQLite and on PostgreSQL for every database test.
+
+PostgreSQL tests use `RECBOT_TEST_POSTGRES_URL` (default: the server on 127.0.0.1:5432) and a
+throw-away database created per test session. Locally they are skipped, with the reason, when
+no server answers; in CI (`CI=true`) a missing server is an error.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from storage.database import create_engine, create_sessionmaker, upgrade
+from storage.models import Base
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "RECBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+)
+SEED = Path(__file__).resolve().parent.parent / "samples" / "oic-2025-cheshire-pcc-response.txt"
+
+
+def _asyncpg_dsn(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+async def _postgres_admin(sql: str) -> None:
+    import asyncpg
+
+    connection = await asyncpg.connect(_asyncpg_dsn(POSTGRES_ADMIN_URL), timeout=3)
+    try:
+        await connection.execute(sql)
+    finally:
+        await connection.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """A URL of a fresh PostgreSQL database for this test session (dropped afterwards)."""
+    name = f"recbot_test_{uuid.uuid4().hex[:10]}"
+    try:
+        asyncio.run(_postgres_admin(f'CREATE DATABASE "{name}"'))
+    except Exception as error:  # noqa: BLE001 - any failure means "no server for us"
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL is required in CI but {POSTGRES_ADMIN_URL} failed: {error!r}")
+        pytest.skip(f"no PostgreSQL reachable at {POSTGRES_ADMIN_URL} ({error!r}); set RECBOT_TEST_POSTGRES_URL")
+    yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """An empty database on each backend: a new SQLite file, or the session's PostgreSQL database."""
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path / 'recbot.db'}"
+    return request.getfixturevalue("postgres_server_url")
+
+
+async def _empty_tables(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        for table in reversed(Base.metadata.sorted_tables):
+            await connection.execute(table.delete())
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    """A migrated, empty database."""
+    engine = create_engine(database_url)
+    await upgrade(engine)
+    await _empty_tables(engine)
+    yield engine
+    await _empty_tables(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return create_sessionmaker(engine)
