@@ -90,3 +90,17 @@ async def is_ready(engine: AsyncEngine, timeout: float = 2.0) -> bool:
         if is_unreachable(error) or isinstance(error, DBAPIError):
             return False
         raise
+
+
+async def schema_is_current(engine: AsyncEngine) -> bool:
+    """True when the database is at the newest migration."""
+    from alembic.migration import MigrationContext
+    from alembic.script import ScriptDirectory
+
+    head = ScriptDirectory.from_config(alembic_config(str(engine.url))).get_current_head()
+
+    def current(connection: Connection) -> str | None:
+        return MigrationContext.configure(connection).get_current_revision()
+
+    async with engine.connect() as connection:
+        return await connection.run_sync(current) == head

@@ -1,0 +1,171 @@
+"""Answers to the questions people ask: each takes a parsed intent and returns a `Reply`.
+
+One short transaction per answer; a status question costs two indexed queries.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import cards
+from bot.cards import Reply
+from bot.intents import ItemRef, ListFilter, describe_ref
+from bot.people import Identity
+from bot.search import rank_items
+from storage import tracker
+from storage.models import Item, Kind, Status
+
+LIST_LIMIT = 15
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """What a reference points at: one item, several to choose from, or nothing."""
+
+    item: Item | None = None
+    candidates: Sequence[Item] = ()
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _month_end(day: date) -> date:
+    next_month = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+    return next_month - timedelta(days=1)
+
+
+class Answers:
+    """Turns intents into replies, reading the tracker through `storage.tracker`."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], today: Callable[[], date]) -> None:
+        self._sessionmaker = sessionmaker
+        self._today = today
+
+    async def resolve(self, session: AsyncSession, ref: ItemRef, conversation_id: str | None) -> Resolved:
+        """Find the item a reference means, using the conversation's default report when it helps."""
+        items = await tracker.find_items(session, number=ref.number, kind=ref.kind, report_code=ref.report_code)
+        if ref.kind is None and len({item.kind for item in items}) > 1:
+            # "8" alone means recommendation 8 when there is one; AFI 8 must be asked for by name.
+            recommendations = [item for item in items if item.kind == Kind.RECOMMENDATION.value]
+            items = recommendations or items
+        if len(items) <= 1:
+            return Resolved(item=items[0] if items else None)
+        if conversation_id is not None:
+            default_report_id = await tracker.conversation_default_report(session, conversation_id)
+            in_default = [item for item in items if item.report_id == default_report_id]
+            if len(in_default) == 1:
+                return Resolved(item=in_default[0])
+        open_items = [item for item in items if Status(item.status).is_open]
+        if len(open_items) == 1:
+            return Resolved(item=open_items[0])
+        return Resolved(candidates=items)
+
+    async def status(self, ref: ItemRef, conversation_id: str | None) -> Reply:
+        """The status card of one item, or the question of which report is meant."""
+        async with self._sessionmaker() as session:
+            resolved = await self.resolve(session, ref, conversation_id)
+            if resolved.item is None and not resolved.candidates:
+                return await self._not_found(session, ref)
+            if resolved.item is None:
+                return cards.choice_card(
+                    f"{_sentence(describe_ref(ref))} is in more than one report. Which one do you mean?",
+                    [(f"{item.reference} · {item.report.title}", f"status of {item.reference}") for item in resolved.candidates],
+                )
+            latest = await tracker.latest_update(session, resolved.item.id)
+            return cards.status_card(resolved.item, latest, today=self._today())
+
+    async def _not_found(self, session: AsyncSession, ref: ItemRef) -> Reply:
+        if ref.report_code and await tracker.report_by_code(session, ref.report_code) is None:
+            return cards.message(
+                f"I don't know a report called {ref.report_code}. Try `list recommendations` to see the reports I track."
+            )
+        return cards.message(
+            f"I can't find {describe_ref(ref)}. Try `list recommendations` to see what I track, "
+            "or describe it in a few words, e.g. `hydra training`."
+        )
+
+    async def search(self, query: str) -> Reply:
+        """The best match for free text, a short list when unsure, or a clear "nothing found"."""
+        async with self._sessionmaker() as session:
+            items = await tracker.all_items(session)
+            ranked = rank_items(query, items)
+            if ranked.best is not None:
+                latest = await tracker.latest_update(session, ranked.best.id)
+                return cards.status_card(ranked.best, latest, today=self._today())
+        if ranked.candidates:
+            return cards.search_results_card(query, ranked.candidates)
+        return cards.message(
+            f"I couldn't find a recommendation matching \"{cards.safe_text(query, 80)}\". "
+            "Ask like `status of recommendation 8`, try other words, or type `help` to see what I can do."
+        )
+
+    async def list_items(self, list_filter: ListFilter, report_code: str | None, kind: Kind | None = None) -> Reply:
+        """A compact list card for `list …` commands."""
+        today = self._today()
+        title, empty_text, filters = self._list_filters(list_filter, today)
+        if kind is not None:
+            filters["kind"] = kind
+            title = f"{title} · {kind.label}s"
+        async with self._sessionmaker() as session:
+            if report_code and await tracker.report_by_code(session, report_code) is None:
+                return cards.message(f"I don't know a report called {report_code}. Try `list recommendations`.")
+            items, total = await tracker.list_items(session, report_code=report_code, limit=LIST_LIMIT, **filters)
+        if report_code:
+            title = f"{title} · {report_code}"
+        return cards.item_list_card(title, items, today=today, more=total - len(items), empty_text=empty_text)
+
+    @staticmethod
+    def _list_filters(list_filter: ListFilter, today: date) -> tuple[str, str, dict[str, object]]:
+        open_statuses = list(tracker.OPEN_STATUSES)
+        choices: dict[ListFilter, tuple[str, str, dict[str, object]]] = {
+            ListFilter.ALL: ("All items", "No items yet: import a report with `recbot import`.", {}),
+            ListFilter.OPEN: ("Open items", "Nothing is open.", {"statuses": open_statuses}),
+            ListFilter.OVERDUE: (
+                "Overdue",
+                "Nothing is overdue.",
+                {"statuses": open_statuses, "due_before": today},
+            ),
+            ListFilter.DUE_THIS_MONTH: (
+                f"Due in {today:%B %Y}",
+                f"Nothing open is due in {today:%B}.",
+                {"statuses": open_statuses, "due_from": today.replace(day=1), "due_before": _month_end(today) + timedelta(days=1)},
+            ),
+            ListFilter.DUE_NEXT_30_DAYS: (
+                "Due in the next 30 days",
+                "Nothing open is due in the next 30 days.",
+                {"statuses": open_statuses, "due_from": today, "due_before": today + timedelta(days=31)},
+            ),
+            ListFilter.NOT_STARTED: ("Not started", "Everything has been started.", {"statuses": [Status.NOT_STARTED.value]}),
+            ListFilter.IN_PROGRESS: ("In progress", "Nothing is in progress.", {"statuses": [Status.IN_PROGRESS.value]}),
+            ListFilter.BLOCKED: ("Blocked", "Nothing is blocked.", {"statuses": [Status.BLOCKED.value]}),
+            ListFilter.AWAITING_SIGN_OFF: (
+                "Awaiting sign-off",
+                "Nothing is awaiting sign-off.",
+                {"statuses": [Status.AWAITING_SIGN_OFF.value]},
+            ),
+            ListFilter.CLOSED: (
+                "Closed",
+                "Nothing is closed yet.",
+                {"statuses": [Status.CLOSED.value, Status.SUPERSEDED.value]},
+            ),
+        }
+        return choices[list_filter]
+
+    async def mine(self, person: Identity | None) -> Reply:
+        """The items the asking person owns."""
+        if person is None:
+            return cards.message("I couldn't tell who you are, so I can't list your items.")
+        async with self._sessionmaker() as session:
+            items, total = await tracker.list_items(session, owner_id=person.person_id, limit=LIST_LIMIT)
+        return cards.item_list_card(
+            "Your items",
+            items,
+            today=self._today(),
+            more=total - len(items),
+            empty_text="You don't own any items yet. An admin can assign one with `assign recommendation 8 to you@…`.",
+        )

@@ -1,0 +1,128 @@
+"""The aiohttp application: one factory used by `recbot serve` and by the tests.
+
+`POST /api/messages` is RecBot's own front door in front of the SDK: the SDK's
+`CloudAdapter.process` answers 500 to forged tokens and malformed bodies (BOTFRAMEWORK.md), so
+requests are checked here and only well-formed, authenticated activities reach the adapter.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import AsyncIterator
+
+from aiohttp import web
+from botbuilder.core import InvokeResponse
+from botbuilder.core.serializer_helper import serializer_helper
+from botbuilder.integration.aiohttp import CloudAdapter
+from botbuilder.schema import Activity
+from botframework.connector.auth import BotFrameworkAuthentication
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.adapter import create_adapter, create_authentication
+from bot.config import Settings
+from bot.handler import RecBot, on_turn_error, tenant_of
+from storage.database import create_engine, create_sessionmaker, is_ready
+
+log = logging.getLogger(__name__)
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+AUTHENTICATION = web.AppKey("authentication", BotFrameworkAuthentication)
+ADAPTER = web.AppKey("adapter", CloudAdapter)
+BOT = web.AppKey("bot", RecBot)
+
+def _problem(status: int, detail: str) -> web.Response:
+    return web.json_response({"error": detail}, status=status)
+
+
+def parse_activity(body: bytes) -> Activity | str:
+    """The activity in a request body, or a sentence saying why the body is not one."""
+    if not body.strip():
+        return "the request body is empty"
+    try:
+        payload = json.loads(body.decode("utf-8"))
+    except UnicodeDecodeError:
+        return "the request body is not valid UTF-8"
+    except ValueError:
+        return "the request body is not valid JSON"
+    if not isinstance(payload, dict):
+        return "the request body must be a JSON object (an activity)"
+    if not isinstance(payload.get("type"), str) or not payload["type"]:
+        return "the activity has no type"
+    try:
+        activity = Activity().deserialize(payload)
+    except Exception:  # noqa: BLE001 - msrest raises many kinds on bad field types
+        return "the activity does not match the Bot Framework schema"
+    if activity.conversation is None or not activity.conversation.id:
+        return "the activity has no conversation"
+    return activity
+
+
+async def messages(request: web.Request) -> web.Response:
+    """The Bot Framework endpoint: validate, authenticate, then let the adapter run the turn."""
+    settings = request.app[SETTINGS]
+    if request.content_type != "application/json":
+        return _problem(415, "Content-Type must be application/json")
+    body = await request.read()  # aiohttp answers 413 itself beyond client_max_size
+    activity = parse_activity(body)
+    if isinstance(activity, str):
+        return _problem(400, activity)
+
+    auth_header = request.headers.get("Authorization", "")
+    if settings.authentication_enabled and not auth_header:
+        return _problem(401, "authentication required")
+    try:
+        authentication = await request.app[AUTHENTICATION].authenticate_request(activity, auth_header)
+    except Exception as error:  # noqa: BLE001 - the SDK raises anything from PermissionError to KeyError
+        log.info("refused an activity that failed authentication: %s", type(error).__name__)
+        return _problem(401, "authentication failed")
+
+    if settings.allowed_tenants and tenant_of(activity) not in settings.allowed_tenants:
+        log.warning("refused an activity from tenant %r, not in RECBOT_ALLOWED_TENANTS", tenant_of(activity))
+        return _problem(403, "this tenant is not allowed to use this bot")
+
+    invoke_response: InvokeResponse | None = await request.app[ADAPTER].process_activity(
+        authentication, activity, request.app[BOT].on_turn
+    )
+    if invoke_response is None:
+        return web.Response(status=200)
+    # Invoke bodies are returned here as they are: the SDK's process() serialises them twice.
+    invoke_body = invoke_response.body
+    if invoke_body is not None and not isinstance(invoke_body, (dict, list)):
+        invoke_body = serializer_helper(invoke_body)
+    return web.json_response(invoke_body, status=invoke_response.status or 200)
+
+
+async def healthz(_request: web.Request) -> web.Response:
+    return web.json_response({"status": "alive"})
+
+
+async def readyz(request: web.Request) -> web.Response:
+    if await is_ready(request.app[ENGINE]):
+        return web.json_response({"status": "ready"})
+    return web.json_response({"status": "database unreachable"}, status=503)
+
+
+def create_app(settings: Settings) -> web.Application:
+    """Build the whole service: database engine, adapter, bot and routes."""
+    app = web.Application(client_max_size=settings.max_request_bytes)
+    app[SETTINGS] = settings
+    authentication = create_authentication(settings)
+    adapter = create_adapter(authentication)
+    adapter.on_turn_error = on_turn_error
+    app[AUTHENTICATION] = authentication
+    app[ADAPTER] = adapter
+
+    async def database(app: web.Application) -> AsyncIterator[None]:
+        engine = create_engine(settings.database_url)
+        app[ENGINE] = engine
+        app[BOT] = RecBot(settings, create_sessionmaker(engine))
+        yield
+        await engine.dispose()
+
+    app.cleanup_ctx.append(database)
+    app.router.add_post("/api/messages", messages)
+    app.router.add_get("/healthz", healthz)
+    app.router.add_get("/readyz", readyz)
+    return app

@@ -1,0 +1,368 @@
+"""What the bot says: a plain-text reply for every client, and an Adaptive Card (1.5) for Teams.
+
+Cards are data: pure functions of their arguments (`today` included) that return dicts, so they
+are tested without a server. Every card carries the same plain text as its `fallbackText`, which
+is also the notification summary, what a screen reader can fall back on, and the terminal chat.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from typing import Any
+
+from bot.dates import describe_overdue, format_uk_date
+from bot.rag import Rag, rag_for_item
+from storage.models import Item, Status, Update
+
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+# Teams renders Adaptive Cards up to 1.5 (BOTFRAMEWORK.md).
+VERSION = "1.5"
+
+ITEM_TEXT_LIMIT = 1500
+NARRATIVE_LIMIT = 1500
+TITLE_LIMIT = 300
+NAME_LIMIT = 120
+ROW_TEXT_LIMIT = 90
+BUTTON_LABEL_LIMIT = 60
+ELLIPSIS = "…"
+NONE_WRITTEN = "none written"
+UNASSIGNED = "Unassigned"
+
+RAG_COLOURS: dict[Rag, str] = {
+    Rag.RED: "attention",
+    Rag.AMBER: "warning",
+    Rag.GREEN: "good",
+    Rag.BLUE: "accent",
+}
+
+Card = dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """One bot message: `text` for every client and notification, `card` for Teams (or None)."""
+
+    text: str
+    card: Card | None = None
+
+
+# --- safe text -------------------------------------------------------------------------------
+
+# Inline syntax that TextBlock markdown (and the CommonMark parsers behind some hosts) act on:
+# emphasis, links and images, code, strikethrough, autolinks, and the escape character itself.
+_INLINE_SYNTAX = re.compile(r"([\\*_\[\]`~<])")
+# "&amp;" and "&#42;" are decoded by CommonMark renderers: a way to smuggle syntax past escaping.
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+# Syntax that only counts at the start of a line: headings, quotes, bullets, rules, tables.
+_BLOCK_START = re.compile(r"^([#>+\-=|])")
+_ORDERED_START = re.compile(r"^(\d+)([.)])")
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029\x0b\x0c\x85]")
+
+
+def _lines(value: str) -> list[str]:
+    # Leading spaces would make a markdown code block; blank lines carry no meaning in a card.
+    return [line.strip() for line in _LINE_BREAK.split(value) if line.strip()]
+
+
+def clip(value: str, limit: int) -> str:
+    """Plain text trimmed to at most `limit` characters (blank lines dropped), ending "…" if cut."""
+    text = "\n".join(_lines(value))
+    if len(text) <= limit:
+        return text
+    head = text[: max(limit - 1, 0)]
+    # Cut at a word boundary when one is near, so the reader never sees half a word.
+    space = max(head.rfind(" "), head.rfind("\n"))
+    if space > limit * 0.8:
+        head = head[:space]
+    return head.rstrip() + ELLIPSIS
+
+
+def one_line(value: str, limit: int) -> str:
+    """Plain text on a single line, trimmed to at most `limit` characters."""
+    return clip(" ".join(value.split()), limit)
+
+
+def _escape_line(line: str) -> str:
+    line = _INLINE_SYNTAX.sub(r"\\\1", line)
+    line = _ENTITY.sub(r"\\&", line)
+    line = _BLOCK_START.sub(r"\\\1", line)
+    return _ORDERED_START.sub(r"\1\\\2", line)
+
+
+def safe_text(value: str, limit: int) -> str:
+    """Untrusted text made safe for a TextBlock or Fact: markdown escaped, at most `limit` characters shown."""
+    # Every line becomes its own paragraph: markdown would otherwise run single lines together,
+    # and a table or setext heading needs lines that touch.
+    return "\n\n".join(_escape_line(line) for line in clip(value, limit).split("\n"))
+
+
+# --- building blocks -------------------------------------------------------------------------
+
+
+def command_action(title: str, command: str) -> Card:
+    """A button that runs a bot command: Teams posts it as the user's message, others send it as value."""
+    return {
+        "type": "Action.Submit",
+        "title": title,
+        "data": {"command": command, "msteams": {"type": "imBack", "value": command}},
+    }
+
+
+def _card(text: str, body: list[Card], actions: Sequence[Card] = ()) -> Card:
+    card: Card = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "fallbackText": text,
+        "body": body,
+    }
+    if actions:
+        card["actions"] = list(actions)
+    return card
+
+
+def _text_block(text: str, **style: Any) -> Card:
+    return {"type": "TextBlock", "text": text, "wrap": True, **style}
+
+
+def _heading(text: str) -> Card:
+    return _text_block(text, weight="Bolder", size="Medium")
+
+
+def _fact_set(facts: Sequence[tuple[str, str]]) -> Card:
+    return {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in facts]}
+
+
+def _uk_date(day: date | None) -> str:
+    return format_uk_date(day) if day is not None else NONE_WRITTEN
+
+
+def _utc_day(moment: datetime) -> date:
+    return (moment if moment.tzinfo is None else moment.astimezone(timezone.utc)).date()
+
+
+def _owner_name(item: Item) -> str:
+    return item.owner.display_name if item.owner is not None else UNASSIGNED
+
+
+def _overdue(item: Item, today: date) -> str | None:
+    """The "Overdue by …" line, when the item is open and past its current due date."""
+    due_on = item.current_due_on
+    if due_on is None or today <= due_on or not Status(item.status).is_open:
+        return None
+    return f"Overdue by {describe_overdue(due_on, today)}"
+
+
+# --- replies ---------------------------------------------------------------------------------
+
+
+def message(text: str) -> Reply:
+    """A plain text reply, without a card."""
+    return Reply(text=text)
+
+
+def status_card(item: Item, latest: Update | None, *, today: date) -> Reply:
+    """Everything about one item: text, status, RAG, due dates, owner and the latest update."""
+    report = item.report
+    rag = rag_for_item(item, today)
+    overdue = _overdue(item, today)
+    rag_line = f"RAG: {rag}" + (f" · {overdue}" if overdue else "")
+    facts = [
+        ("Status", item.status),
+        ("HMICFRS due date", _uk_date(item.due_on)),
+        ("Revised due date", _uk_date(item.revised_due_on)),
+        ("Owner", one_line(_owner_name(item), NAME_LIMIT)),
+    ]
+    heading = f"{item.reference} · {item.label}"
+    report_line = f"{one_line(report.title, TITLE_LIMIT)} ({report.code})"
+    history_command = f"history of {item.reference}"
+    update_command = f"update {item.reference}"
+
+    lines = [heading, report_line, rag_line, "", clip(item.text, ITEM_TEXT_LIMIT), ""]
+    lines += [f"{title}: {value}" for title, value in facts]
+    body: list[Card] = [
+        _heading(safe_text(heading, TITLE_LIMIT)),
+        _text_block(safe_text(report_line, TITLE_LIMIT + 50), isSubtle=True, spacing="None"),
+        _text_block(rag_line, weight="Bolder", color=RAG_COLOURS[rag]),
+        _text_block(safe_text(item.text, ITEM_TEXT_LIMIT)),
+        _fact_set([(title, safe_text(value, NAME_LIMIT)) for title, value in facts]),
+    ]
+
+    if latest is None:
+        lines += ["", "Latest update: none yet"]
+        body.append(_text_block("No updates yet.", isSubtle=True, separator=True, spacing="Medium"))
+    else:
+        byline = f"{one_line(latest.author_name, NAME_LIMIT)}, {format_uk_date(_utc_day(latest.created_at))}"
+        byline += f" · {latest.status}" if latest.status else ""
+        byline += f" · Assessment: {latest.assessment}" if latest.assessment else ""
+        narrative = latest.narrative or "(no narrative)"
+        lines += ["", f"Latest update ({byline}):", clip(narrative, NARRATIVE_LIMIT)]
+        body += [
+            _text_block("Latest update", weight="Bolder", separator=True, spacing="Medium"),
+            _text_block(safe_text(byline, TITLE_LIMIT), isSubtle=True, size="Small", spacing="None"),
+            _text_block(safe_text(narrative, NARRATIVE_LIMIT), spacing="Small"),
+        ]
+
+    lines += ["", f'Say "{history_command}" or "{update_command}".']
+    text = "\n".join(lines)
+    actions = [command_action("History", history_command), command_action("Post update", update_command)]
+    return Reply(text=text, card=_card(text, body, actions))
+
+
+def item_list_card(
+    title: str, items: Sequence[Item], *, today: date, more: int = 0, empty_text: str
+) -> Reply:
+    """Compact rows of items, each tappable for its status; `more` counts the items left out."""
+    if not items:
+        return message(empty_text)
+    lines = [one_line(title, TITLE_LIMIT)]
+    body: list[Card] = [_heading(safe_text(title, TITLE_LIMIT))]
+    for item in items:
+        rag = rag_for_item(item, today)
+        due_on = item.current_due_on
+        due = f"due {format_uk_date(due_on)}" if due_on else "no due date"
+        details = f"{item.status} · {due} · {one_line(_owner_name(item), NAME_LIMIT)}"
+        summary = one_line(item.text, ROW_TEXT_LIMIT)
+        lines += [f"- {item.reference} · {rag} · {details}", f"  {summary}"]
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "spacing": "Small",
+                "selectAction": command_action(f"Status of {item.reference}", f"status of {item.reference}"),
+                "items": [
+                    {
+                        "type": "ColumnSet",
+                        "columns": [
+                            {
+                                "type": "Column",
+                                "width": "stretch",
+                                "items": [
+                                    _text_block(safe_text(item.reference, NAME_LIMIT), weight="Bolder", color="accent")
+                                ],
+                            },
+                            {
+                                "type": "Column",
+                                "width": "auto",
+                                "items": [_text_block(str(rag), weight="Bolder", color=RAG_COLOURS[rag])],
+                            },
+                        ],
+                    },
+                    _text_block(safe_text(summary, ROW_TEXT_LIMIT), spacing="None", maxLines=2),
+                    _text_block(safe_text(details, TITLE_LIMIT), isSubtle=True, size="Small", spacing="None"),
+                ],
+            }
+        )
+    if more > 0:
+        lines.append(f"and {more} more")
+        body.append(_text_block(f"and {more} more", isSubtle=True, separator=True))
+    text = "\n".join(lines)
+    return Reply(text=text, card=_card(text, body))
+
+
+def choice_card(prompt: str, options: Sequence[tuple[str, str]]) -> Reply:
+    """A question with one button per (label, command) option, numbered in the plain text."""
+    lines = [clip(prompt, TITLE_LIMIT)]
+    for number, (label, command) in enumerate(options, 1):
+        lines.append(f'{number}. {clip(label, TITLE_LIMIT)} (say "{command}")')
+    # One ActionSet per option stacks the buttons, so long labels are not squeezed side by side
+    # and no option disappears into an overflow menu.
+    body: list[Card] = [_text_block(safe_text(prompt, TITLE_LIMIT))]
+    for label, command in options:
+        # Button titles are not markdown, so they need trimming but no escaping.
+        button = command_action(one_line(label, BUTTON_LABEL_LIMIT), command)
+        body.append({"type": "ActionSet", "spacing": "Small", "actions": [button]})
+    text = "\n".join(lines)
+    return Reply(text=text, card=_card(text, body))
+
+
+def search_results_card(query: str, items: Sequence[Item]) -> Reply:
+    """The items a free-text search matched, one button each, for the user to pick."""
+    shown_query = one_line(query, 80)
+    if not items:
+        return message(f"I found nothing matching '{shown_query}'. Try a reference such as \"R8\", or \"help\".")
+    prompt = f"I found several matches for '{shown_query}'. Which one do you mean?"
+    options = [
+        (
+            f"{item.reference}: {one_line(item.text, BUTTON_LABEL_LIMIT - len(item.reference) - 2)}",
+            f"status of {item.reference}",
+        )
+        for item in items
+    ]
+    return choice_card(prompt, options)
+
+
+# (command, example) per audience; the examples are the canonical forms from PRODUCT.md.
+_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
+    (
+        "For everyone",
+        (
+            ("Status", "status of recommendation 8"),
+            ("List", "list overdue"),
+            ("Mine", "my recommendations"),
+            ("History", "history of recommendation 8"),
+            ("Digest", "send me a weekly digest"),
+            ("Reminders", "snooze reminders for 2 weeks"),
+            ("Help", "help"),
+        ),
+    ),
+    (
+        "For leads (owners and delegates)",
+        (
+            ("Update", "update recommendation 8"),
+            ("Delegate", "add delegate to recommendation 8: sam@force.police.uk"),
+        ),
+    ),
+    (
+        "For admins",
+        (
+            ("Assign", "assign recommendation 8 to jane.doe@force.police.uk"),
+            # A no-break space keeps the fact's title on one line beside a long example.
+            ("Due\u00a0date", "set due date of recommendation 8 to 30 June 2026 because …"),
+            ("Closure", "approve closure of recommendation 8"),
+            ("Digest", "subscribe this channel to the weekly digest"),
+        ),
+    ),
+)
+
+
+def help_card() -> Reply:
+    """The commands, with an example of each, grouped for everyone, leads and admins."""
+    intro = "Here is what I can do. Type a command, or @mention me first in a channel."
+    lines = [intro]
+    body: list[Card] = [_heading("RecBot help"), _text_block(intro, spacing="Small")]
+    for audience, commands in _HELP:
+        lines += ["", audience]
+        lines += [f'  {name}: "{example}"' for name, example in commands]
+        body.append(_text_block(audience, weight="Bolder", separator=True, spacing="Medium"))
+        body.append(_fact_set([(name, safe_text(example, TITLE_LIMIT)) for name, example in commands]))
+    text = "\n".join(lines)
+    actions = [
+        command_action("My recommendations", "my recommendations"),
+        command_action("List overdue", "list overdue"),
+    ]
+    return Reply(text=text, card=_card(text, body, actions))
+
+
+def welcome_card(*, in_channel: bool) -> Reply:
+    """A short hello on install: what RecBot does, three examples, and a Help button."""
+    mention = "@RecBot " if in_channel else ""
+    intro = (
+        "I keep track of the recommendations HMICFRS makes to the force: who owns each one, "
+        "when it is due and how it is going. Ask me in plain words."
+    )
+    examples = [f"{mention}status of recommendation 8", f"{mention}list overdue", f"{mention}my recommendations"]
+    try_line = "In this channel, @mention me first. Try:" if in_channel else "Try:"
+    lines = ["Hi, I'm RecBot.", intro, try_line] + [f'- "{example}"' for example in examples]
+    body: list[Card] = [
+        _heading("Hi, I'm RecBot"),
+        _text_block(intro, spacing="Small"),
+        _text_block(try_line, spacing="Medium"),
+        # Our own text: the markdown list is intended.
+        _text_block("\n".join(f"- {safe_text(example, TITLE_LIMIT)}" for example in examples), spacing="Small"),
+    ]
+    text = "\n".join(lines)
+    return Reply(text=text, card=_card(text, body, [command_action("Help", "help")]))

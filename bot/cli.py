@@ -1,0 +1,153 @@
+"""The `recbot` command: serve, db upgrade, import, chat, manifest build."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import Settings, SettingsError
+
+log = logging.getLogger("recbot")
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="recbot", description="RecBot: HMICFRS recommendations tracked in Teams")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the bot's HTTP endpoint")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=3978)
+
+    db = commands.add_parser("db", help="database schema")
+    db.add_argument("action", choices=["upgrade"], help="upgrade: bring the schema to the latest migration")
+
+    importer = commands.add_parser("import", help="import a PCC response document or a CSV tracker")
+    importer.add_argument("path", type=Path)
+    importer.add_argument("--code", help="the report's short code (default: derived from the title, e.g. OIC-2025)")
+
+    chat = commands.add_parser("chat", help="talk to the bot in this terminal, over the same database")
+    chat.add_argument("--as", dest="email", default="officer@localhost", help="the e-mail you speak as")
+
+    manifest = commands.add_parser("manifest", help="the Teams app package")
+    manifest.add_argument("action", choices=["build"])
+    manifest.add_argument("--app-id", help="the bot's Microsoft App ID (default: MicrosoftAppId)")
+    manifest.add_argument("-o", "--output", type=Path, help="where to write the zip")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `recbot` command."""
+    arguments = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    try:
+        settings = Settings.from_env()
+    except SettingsError as error:
+        print(f"recbot: configuration error: {error}", file=sys.stderr)
+        return 2
+    handlers = {
+        "serve": _serve,
+        "db": _db,
+        "import": _import,
+        "chat": _chat,
+        "manifest": _manifest,
+    }
+    return handlers[arguments.command](settings, arguments)
+
+
+def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from bot.app import create_app
+    from storage.database import create_engine, schema_is_current
+
+    async def check() -> bool:
+        engine = create_engine(settings.database_url)
+        try:
+            return await schema_is_current(engine)
+        finally:
+            await engine.dispose()
+
+    if not asyncio.run(check()):
+        print("recbot: the database schema is not up to date: run `recbot db upgrade` first", file=sys.stderr)
+        return 2
+    settings.warn_if_open()
+    web.run_app(create_app(settings), host=arguments.host, port=arguments.port, print=None)
+    return 0
+
+
+def _db(settings: Settings, _arguments: argparse.Namespace) -> int:
+    from storage.database import create_engine, upgrade
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print("database schema is up to date")
+    return 0
+
+
+def _import(settings: Settings, arguments: argparse.Namespace) -> int:
+    from bot.importers import DocumentError
+    from bot.importing import import_file
+    from storage.database import create_engine, create_sessionmaker
+
+    async def run() -> list[str]:
+        engine = create_engine(settings.database_url)
+        try:
+            return await import_file(create_sessionmaker(engine), arguments.path, code=arguments.code)
+        finally:
+            await engine.dispose()
+
+    try:
+        lines = asyncio.run(run())
+    except DocumentError as error:
+        print(f"recbot: {error}", file=sys.stderr)
+        return 2
+    print("\n".join(lines))
+    return 0
+
+
+def _chat(settings: Settings, arguments: argparse.Namespace) -> int:
+    from bot.handler import RecBot
+    from bot.terminal import chat
+    from storage.database import create_engine, create_sessionmaker
+
+    async def run() -> None:
+        engine = create_engine(settings.database_url)
+        try:
+            await chat(RecBot(settings, create_sessionmaker(engine)), arguments.email.strip().lower())
+        finally:
+            await engine.dispose()
+
+    logging.getLogger().setLevel(logging.WARNING)
+    asyncio.run(run())
+    return 0
+
+
+def _manifest(settings: Settings, arguments: argparse.Namespace) -> int:
+    from bot.manifest import DEFAULT_OUTPUT, build_package
+
+    app_id = arguments.app_id or settings.app_id
+    if not app_id:
+        print("recbot: give --app-id or set MicrosoftAppId to build the Teams app package", file=sys.stderr)
+        return 2
+    try:
+        path = build_package(app_id, output=arguments.output or DEFAULT_OUTPUT)
+    except ValueError as error:
+        print(f"recbot: {error}", file=sys.stderr)
+        return 2
+    print(f"wrote {path}: upload it in Teams (Apps → Manage your apps → Upload an app)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,280 @@
+"""Queries and commands on reports, items, updates, people and conversations.
+
+Every function takes a session (`*, session` style: the caller owns the transaction).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timezone
+
+from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from storage.models import ConversationRef, Item, Kind, Person, Report, Status, Update, utcnow
+from storage.records import ReportRecord
+
+INITIAL_RESPONSE_AUTHOR = "PCC response"
+OPEN_STATUSES = tuple(status.value for status in Status if status.is_open)
+
+
+@dataclass(frozen=True)
+class ImportOutcome:
+    report: Report
+    created: bool
+    items_added: int
+
+
+def _items_query() -> Select[tuple[Item]]:
+    return select(Item).options(joinedload(Item.report), joinedload(Item.owner))
+
+
+async def _unique_code(session: AsyncSession, wanted: str) -> str:
+    taken = set((await session.scalars(select(Report.code).where(Report.code.startswith(wanted)))).all())
+    if wanted not in taken:
+        return wanted
+    suffix = 2
+    while f"{wanted}-{suffix}" in taken:
+        suffix += 1
+    return f"{wanted}-{suffix}"
+
+
+async def person_by_email(session: AsyncSession, email: str, *, create: bool = True) -> Person | None:
+    """The person with this e-mail address (case-insensitive), created when asked and missing."""
+    email = email.strip().lower()
+    person = await session.scalar(select(Person).where(Person.email == email))
+    if person is None and create:
+        person = Person(email=email)
+        session.add(person)
+        await session.flush()
+    return person
+
+
+async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutcome:
+    """Store a parsed report idempotently: known reports and items are left exactly as they are."""
+    report = await session.scalar(
+        select(Report).where(Report.title == record.title, Report.published_on == record.published_on)
+    )
+    created = report is None
+    if report is None:
+        report = Report(
+            code=await _unique_code(session, record.code),
+            title=record.title,
+            published_on=record.published_on,
+            inspection_type=record.inspection_type,
+            source_name=record.source_name,
+        )
+        session.add(report)
+        await session.flush()
+    rows = await session.execute(select(Item.kind, Item.number).where(Item.report_id == report.id))
+    existing = {(kind, number) for kind, number in rows}
+    # The initial response is dated the day the report was published, the PCC's own answer.
+    responded_at = (
+        datetime.combine(record.published_on, time(), tzinfo=timezone.utc) if record.published_on else utcnow()
+    )
+    added = 0
+    for item_record in record.items:
+        if (item_record.kind.value, item_record.number) in existing:
+            continue
+        owner = await person_by_email(session, item_record.owner_email) if item_record.owner_email else None
+        item = Item(
+            report_id=report.id,
+            kind=item_record.kind.value,
+            number=item_record.number,
+            text=item_record.text,
+            due_on=item_record.due_on,
+            status=item_record.status.value,
+            owner_id=owner.id if owner else None,
+            last_update_at=responded_at if item_record.response else None,
+        )
+        session.add(item)
+        await session.flush()
+        if item_record.response:
+            session.add(
+                Update(
+                    item_id=item.id,
+                    created_at=responded_at,
+                    author_name=INITIAL_RESPONSE_AUTHOR,
+                    status=item_record.status.value,
+                    narrative=item_record.response,
+                )
+            )
+        existing.add((item_record.kind.value, item_record.number))
+        added += 1
+    await session.flush()
+    return ImportOutcome(report=report, created=created, items_added=added)
+
+
+async def find_items(
+    session: AsyncSession, *, number: int, kind: Kind | None = None, report_code: str | None = None
+) -> Sequence[Item]:
+    """Items with this number, optionally of one kind and one report (report and owner loaded)."""
+    query = _items_query().where(Item.number == number)
+    if kind is not None:
+        query = query.where(Item.kind == kind.value)
+    if report_code is not None:
+        query = query.join(Report, Item.report_id == Report.id).where(func.upper(Report.code) == report_code.upper())
+    return (await session.scalars(query.order_by(Item.report_id, Item.kind))).unique().all()
+
+
+async def get_item(session: AsyncSession, item_id: int) -> Item | None:
+    return (await session.scalars(_items_query().where(Item.id == item_id))).unique().one_or_none()
+
+
+async def latest_update(session: AsyncSession, item_id: int) -> Update | None:
+    """The newest update of an item (ties broken by id, so a correction beats its original)."""
+    return await session.scalar(
+        select(Update).where(Update.item_id == item_id).order_by(Update.created_at.desc(), Update.id.desc()).limit(1)
+    )
+
+
+async def report_by_code(session: AsyncSession, code: str) -> Report | None:
+    return await session.scalar(select(Report).where(func.upper(Report.code) == code.upper()))
+
+
+async def all_items(session: AsyncSession, *, report_code: str | None = None) -> Sequence[Item]:
+    """Every item (report and owner loaded), ordered by report and number."""
+    query = _items_query().join(Report, Item.report_id == Report.id)
+    if report_code is not None:
+        query = query.where(func.upper(Report.code) == report_code.upper())
+    return (await session.scalars(query.order_by(Report.published_on, Report.id, Item.kind, Item.number))).unique().all()
+
+
+def _due_expression():  # type: ignore[no-untyped-def]
+    return func.coalesce(Item.revised_due_on, Item.due_on)
+
+
+async def list_items(
+    session: AsyncSession,
+    *,
+    statuses: Sequence[str] | None = None,
+    due_before: date | None = None,
+    due_from: date | None = None,
+    report_code: str | None = None,
+    owner_id: int | None = None,
+    kind: Kind | None = None,
+    limit: int = 25,
+) -> tuple[Sequence[Item], int]:
+    """A page of items matching the filters (soonest due first) and how many match in all."""
+    conditions = []
+    if kind is not None:
+        conditions.append(Item.kind == kind.value)
+    if statuses is not None:
+        conditions.append(Item.status.in_(list(statuses)))
+    if due_before is not None:
+        conditions.append(_due_expression() < due_before)
+    if due_from is not None:
+        conditions.append(_due_expression() >= due_from)
+    if owner_id is not None:
+        conditions.append(Item.owner_id == owner_id)
+    query = _items_query().join(Report, Item.report_id == Report.id).where(*conditions)
+    count_query = select(func.count(Item.id)).join(Report, Item.report_id == Report.id).where(*conditions)
+    if report_code is not None:
+        query = query.where(func.upper(Report.code) == report_code.upper())
+        count_query = count_query.where(func.upper(Report.code) == report_code.upper())
+    due = _due_expression()
+    ordered = query.order_by(due.is_(None), due, Report.id, Item.kind, Item.number).limit(limit)
+    items = (await session.scalars(ordered)).unique().all()
+    total = await session.scalar(count_query) or 0
+    return items, total
+
+
+async def find_person(session: AsyncSession, *, aad_object_id: str | None, email: str | None) -> Person | None:
+    """The person known by this Entra object id or e-mail address."""
+    conditions = []
+    if aad_object_id:
+        conditions.append(Person.aad_object_id == aad_object_id)
+    if email:
+        conditions.append(Person.email == email.lower())
+    if not conditions:
+        return None
+    people = (await session.scalars(select(Person).where(or_(*conditions)))).all()
+    # Prefer the row matched by object id: it is the stronger identity.
+    return next((p for p in people if aad_object_id and p.aad_object_id == aad_object_id), people[0] if people else None)
+
+
+async def remember_person(
+    session: AsyncSession,
+    *,
+    aad_object_id: str | None,
+    email: str | None,
+    name: str | None,
+    teams_user_id: str | None,
+) -> Person:
+    """Find or create the person, filling in whichever identifiers were missing."""
+    person = await find_person(session, aad_object_id=aad_object_id, email=email)
+    if person is None:
+        person = Person(aad_object_id=aad_object_id, email=email.lower() if email else None)
+        session.add(person)
+    if aad_object_id and not person.aad_object_id:
+        person.aad_object_id = aad_object_id
+    if email and not person.email:
+        person.email = email.lower()
+    if name and person.name != name:
+        person.name = name
+    if teams_user_id and person.teams_user_id != teams_user_id:
+        person.teams_user_id = teams_user_id
+    await session.flush()
+    return person
+
+
+async def remember_conversation(
+    session: AsyncSession,
+    *,
+    conversation_id: str,
+    reference: dict[str, object],
+    service_url: str,
+    tenant_id: str | None,
+    conversation_type: str | None,
+) -> bool:
+    """Store or refresh a conversation's reference; True when the conversation is new to us."""
+    values = {
+        "conversation_id": conversation_id,
+        "reference": reference,
+        "service_url": service_url,
+        "tenant_id": tenant_id,
+        "conversation_type": conversation_type,
+        "updated_at": utcnow(),
+    }
+    # INSERT … ON CONFLICT DO NOTHING tells "new" from "known" atomically, even when two first
+    # messages of one conversation arrive at once.
+    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    inserted = await session.scalar(
+        insert(ConversationRef).values(**values).on_conflict_do_nothing().returning(ConversationRef.conversation_id)
+    )
+    if inserted is not None:
+        return True
+    await session.execute(
+        update(ConversationRef)
+        .where(ConversationRef.conversation_id == conversation_id)
+        .values(
+            reference=reference,
+            service_url=service_url,
+            tenant_id=func.coalesce(tenant_id, ConversationRef.tenant_id),
+            conversation_type=func.coalesce(conversation_type, ConversationRef.conversation_type),
+            updated_at=values["updated_at"],
+        )
+    )
+    return False
+
+
+async def forget_conversation(session: AsyncSession, conversation_id: str) -> None:
+    row = await session.get(ConversationRef, conversation_id)
+    if row is not None:
+        await session.delete(row)
+
+
+async def conversation_default_report(session: AsyncSession, conversation_id: str) -> int | None:
+    return await session.scalar(
+        select(ConversationRef.default_report_id).where(ConversationRef.conversation_id == conversation_id)
+    )
+
+
+async def set_conversation_default_report(session: AsyncSession, conversation_id: str, report_id: int | None) -> None:
+    row = await session.get(ConversationRef, conversation_id)
+    if row is not None:
+        row.default_report_id = report_id

@@ -1,0 +1,142 @@
+"""Property tests: parsers fed anything answer with a result or a DocumentError, never a crash."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+from pathlib import Path
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.dates import describe_overdue, parse_due_date, parse_published_date, parse_user_date, parse_written_date
+from bot.importers import DocumentError, parse_csv_tracker, parse_document, parse_pcc_document
+from bot.importers.csv_tracker import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from storage.records import ReportRecord
+
+SEED = Path(__file__).resolve().parents[2] / "samples" / "oic-2025-cheshire-pcc-response.txt"
+SEED_TEXT = SEED.read_text(encoding="utf-8")
+
+# No example database: these runs must leave nothing behind in the working tree.
+FAST = settings(max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+dates = st.dates(min_value=date(1, 1, 1), max_value=date(9999, 12, 31))
+# Text that looks like what the parsers look for, so the search reaches the interesting branches.
+date_words = st.sampled_from(
+    ["by", "By the end of", "within", "six", "12", "months", "a year", "immediately", "with immediate effect",
+     "30", "30th", "April", "Apr", "Sept", "2026", "2025/26", "end of", "next", "Friday", "/", "-", ".", ",",
+     "31/02/2026", "in", "2", "weeks", "the", "of", "June", "0", "999", "9999", " ", "\u00a0", "\n"]
+)  # fmt: skip
+date_like_text = st.lists(date_words, max_size=12).map(" ".join)
+document_bits = st.sampled_from(
+    ["<p><b>Recommendation 3</b></p> <p>", "</p>\t<p>", "</p>", "\t", "\n", "\n\n", "\r\n", "**Dan Price**  \n",
+     "Commissioner\n", "### **Commissioner's Response:**\n", "&amp;", "&#", "<b>AFI 2</b>", "Area for improvement 1",
+     "**Title of inspection:** ", "## Recommendations from Inspectors and Constabulary response\n",
+     "**Published on:** 1<sup>st</sup> May 2025\n", "By 30 April 2026, ", "within six months", "\x0c", "\u00a0"]
+)  # fmt: skip
+
+
+@FAST
+@given(text=st.one_of(st.text(max_size=300), date_like_text), published_on=st.one_of(st.none(), dates))
+def test_parse_due_date_never_raises(text: str, published_on: date | None) -> None:
+    result = parse_due_date(text, published_on)
+    assert result is None or isinstance(result, date)
+
+
+@FAST
+@given(text=st.one_of(st.text(max_size=80), date_like_text), today=dates)
+def test_parse_user_date_never_raises(text: str, today: date) -> None:
+    result = parse_user_date(text, today)
+    assert result is None or isinstance(result, date)
+
+
+@FAST
+@given(text=st.one_of(st.text(max_size=80), date_like_text))
+def test_exact_date_parsers_never_raise(text: str) -> None:
+    for parse in (parse_published_date, parse_written_date):
+        result = parse(text)
+        assert result is None or isinstance(result, date)
+
+
+@FAST
+@given(due_on=dates, today=dates)
+def test_describe_overdue_always_describes(due_on: date, today: date) -> None:
+    assert describe_overdue(due_on, today)
+
+
+def _pcc_or_document_error(text: str) -> None:
+    try:
+        report = parse_pcc_document(text)
+    except DocumentError as problem:
+        assert str(problem)
+        return
+    assert isinstance(report, ReportRecord)
+    assert report.items
+    assert all(item.text for item in report.items)
+
+
+@FAST
+@given(text=st.text(max_size=2000))
+def test_pcc_parser_on_any_text(text: str) -> None:
+    _pcc_or_document_error(text)
+
+
+@FAST
+@given(bits=st.lists(st.one_of(document_bits, st.text(max_size=20)), max_size=40))
+def test_pcc_parser_on_document_shaped_text(bits: list[str]) -> None:
+    _pcc_or_document_error("".join(bits))
+
+
+@FAST
+@given(data=st.data())
+def test_pcc_parser_on_a_damaged_seed(data: st.DataObject) -> None:
+    start = data.draw(st.integers(0, len(SEED_TEXT)))
+    end = data.draw(st.integers(start, min(len(SEED_TEXT), start + 400)))
+    insert = data.draw(st.one_of(document_bits, st.text(max_size=30)))
+    _pcc_or_document_error(SEED_TEXT[:start] + insert + SEED_TEXT[end:])
+
+
+def _csv_or_document_error(text: str) -> None:
+    try:
+        reports = parse_csv_tracker(text)
+    except DocumentError as problem:
+        assert str(problem)
+        return
+    assert reports
+    assert all(isinstance(report, ReportRecord) and report.items for report in reports)
+
+
+@FAST
+@given(text=st.text(max_size=1000))
+def test_csv_parser_on_any_text(text: str) -> None:
+    _csv_or_document_error(text)
+
+
+cell = st.one_of(
+    st.text(max_size=15),
+    st.sampled_from(["1", "8.0", "-3", "OIC-2025", "30/04/2026", "2026-04-30", "Closed", "AFI", "a@b.co", ""]),
+)
+
+
+@FAST
+@given(
+    columns=st.lists(st.sampled_from(REQUIRED_COLUMNS + OPTIONAL_COLUMNS), unique=True, min_size=1),
+    rows=st.lists(st.lists(cell, max_size=12), max_size=6),
+    delimiter=st.sampled_from([",", ";", "\t"]),
+)
+def test_csv_parser_on_tracker_shaped_text(columns: list[str], rows: list[list[str]], delimiter: str) -> None:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=delimiter)
+    writer.writerow(columns)
+    writer.writerows(rows)
+    _csv_or_document_error(buffer.getvalue())
+
+
+@FAST
+@given(name=st.sampled_from(["a.csv", "a.txt", "a", ""]), text=st.text(max_size=500))
+def test_parse_document_only_raises_document_errors(name: str, text: str) -> None:
+    try:
+        parse_document(name, text)
+    except DocumentError:
+        pass

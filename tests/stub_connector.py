@@ -1,0 +1,118 @@
+"""A stub Bot Connector on 127.0.0.1: records what the bot sends and answers like Teams would."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiohttp import web
+from aiohttp.test_utils import TestServer
+
+
+@dataclass
+class Sent:
+    """One activity the bot posted to a conversation."""
+
+    conversation_id: str
+    activity: dict[str, Any]
+    reply_to_id: str | None = None
+    authorization: str | None = None
+
+    @property
+    def text(self) -> str:
+        return self.activity.get("text") or ""
+
+    @property
+    def card(self) -> dict[str, Any] | None:
+        for attachment in self.activity.get("attachments") or []:
+            if attachment.get("contentType") == "application/vnd.microsoft.card.adaptive":
+                return attachment["content"]
+        return None
+
+    @property
+    def readable(self) -> str:
+        """Everything a person could read in it: text, summary and the card's fallback text."""
+        card = self.card or {}
+        return "\n".join(filter(None, [self.text, self.activity.get("summary"), card.get("fallbackText")]))
+
+
+@dataclass
+class StubConnector:
+    """Teams' side of the conversation. `fail_next` queues HTTP statuses to answer before succeeding."""
+
+    members: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sent: list[Sent] = field(default_factory=list)
+    created_conversations: list[dict[str, Any]] = field(default_factory=list)
+    member_lookups: int = 0
+    fail_next: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
+    server: TestServer | None = None
+    _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
+
+    @property
+    def url(self) -> str:
+        assert self.server is not None
+        return str(self.server.make_url("")).rstrip("/") + "/"
+
+    def app(self) -> web.Application:
+        app = web.Application()
+        app.router.add_post("/v3/conversations/{conversation_id}/activities", self._post_activity)
+        app.router.add_post("/v3/conversations/{conversation_id}/activities/{reply_to_id}", self._post_activity)
+        app.router.add_put("/v3/conversations/{conversation_id}/activities/{activity_id}", self._put_activity)
+        app.router.add_post("/v3/conversations", self._create_conversation)
+        app.router.add_get("/v3/conversations/{conversation_id}/members/{user_id}", self._get_member)
+        return app
+
+    def _failure(self) -> web.Response | None:
+        if not self.fail_next:
+            return None
+        status, headers = self.fail_next.popleft()
+        return web.json_response({"error": {"code": "Stubbed", "message": "stubbed failure"}}, status=status, headers=headers)
+
+    async def _post_activity(self, request: web.Request) -> web.Response:
+        failure = self._failure()
+        if failure is not None:
+            return failure
+        sent = Sent(
+            conversation_id=request.match_info["conversation_id"],
+            activity=await request.json(),
+            reply_to_id=request.match_info.get("reply_to_id"),
+            authorization=request.headers.get("Authorization"),
+        )
+        async with self._arrived:
+            self.sent.append(sent)
+            self._arrived.notify_all()
+        return web.json_response({"id": str(uuid.uuid4())})
+
+    async def _put_activity(self, request: web.Request) -> web.Response:
+        return web.json_response({"id": request.match_info["activity_id"]})
+
+    async def _create_conversation(self, request: web.Request) -> web.Response:
+        failure = self._failure()
+        if failure is not None:
+            return failure
+        body = await request.json()
+        self.created_conversations.append(body)
+        return web.json_response({"id": f"a:{uuid.uuid4().hex}", "serviceUrl": self.url}, status=201)
+
+    async def _get_member(self, request: web.Request) -> web.Response:
+        self.member_lookups += 1
+        member = self.members.get(request.match_info["user_id"])
+        if member is None:
+            return web.json_response({"error": {"code": "MemberNotFound"}}, status=404)
+        return web.json_response(member)
+
+    async def wait_for(self, count: int, timeout: float = 10.0) -> list[Sent]:
+        """Wait until at least `count` activities have been sent in all; return them."""
+        async with self._arrived:
+            await asyncio.wait_for(self._arrived.wait_for(lambda: len(self.sent) >= count), timeout)
+        return list(self.sent)
+
+
+async def start_stub_connector() -> StubConnector:
+    stub = StubConnector()
+    stub.server = TestServer(stub.app(), host="127.0.0.1")
+    await stub.server.start_server()
+    return stub
