@@ -112,11 +112,18 @@ class RecBot(ActivityHandler):
                 service_url=activity.service_url,
                 tenant_id=tenant_id,
                 conversation_type=activity.conversation.conversation_type,
+                user_id=self._personal_chat_user(activity),
             )
         self._remembered[key] = (activity.service_url, tenant_id)
         if len(self._remembered) > 10_000:
             self._remembered.popitem(last=False)
         return is_new
+
+    @staticmethod
+    def _personal_chat_user(activity: Activity) -> str | None:
+        if (activity.conversation.conversation_type or "personal") != "personal" or activity.from_property is None:
+            return None
+        return activity.from_property.id
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
         intent = parse_intent(command_text(turn_context.activity))

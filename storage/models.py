@@ -116,6 +116,8 @@ class Person(Base):
     # The Teams user id ("29:…") needed to open a 1:1 chat for nudges.
     teams_user_id: Mapped[str | None] = mapped_column(String(200))
     is_admin: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminders_stopped: Mapped[bool] = mapped_column(Boolean, default=False)
+    reminders_snoozed_until: Mapped[date | None] = mapped_column(Date)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     @property
@@ -197,6 +199,8 @@ class ConversationRef(Base):
     conversation_type: Mapped[str | None] = mapped_column(String(20))
     service_url: Mapped[str] = mapped_column(String(500))
     reference: Mapped[dict[str, object]] = mapped_column(JSON)
+    # For personal chats: the Teams user id ("29:…") of the person, to find their 1:1 chat.
+    user_id: Mapped[str | None] = mapped_column(String(200), index=True)
     default_report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="SET NULL"))
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -210,3 +214,80 @@ class BotState(Base):
     etag: Mapped[str] = mapped_column(String(64))
     document: Mapped[dict[str, object]] = mapped_column(JSON)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+
+
+class EventKind(StrEnum):
+    ASSIGNED = "assigned"
+    DELEGATE_ADDED = "delegate added"
+    DELEGATE_REMOVED = "delegate removed"
+    DUE_DATE_CHANGED = "due date changed"
+    CLOSURE_APPROVED = "closure approved"
+    CLOSURE_REJECTED = "closure rejected"
+    SUPERSEDED = "superseded"
+
+
+class Delegate(Base):
+    """Someone the owner (or an admin) allows to post updates for an item."""
+
+    __tablename__ = "delegates"
+
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), primary_key=True)
+    person_id: Mapped[int] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"), primary_key=True, index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ItemEvent(Base):
+    """An append-only record of a governance decision on an item (who, when, what)."""
+
+    __tablename__ = "item_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("items.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))
+    detail: Mapped[str] = mapped_column(Text, default="")
+    # For assignments and delegates: the person concerned; for due dates: the new date.
+    subject_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    due_on: Mapped[date | None] = mapped_column(Date)
+    source_activity_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+
+
+class DigestSubscription(Base):
+    """A weekly digest to a channel (conversation) or to one person's 1:1 chat."""
+
+    __tablename__ = "digest_subscriptions"
+    __table_args__ = (UniqueConstraint("conversation_id", "person_id", "report_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # The channel or chat it goes to; for a personal digest, None until the 1:1 chat is known.
+    conversation_id: Mapped[str | None] = mapped_column(String(300))
+    # Set for personal digests ("send me a weekly digest"): the items this person owns or follows.
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="CASCADE"))
+    report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"))
+    weekday: Mapped[int] = mapped_column(Integer, default=0)  # Monday = 0
+    at_time: Mapped[str] = mapped_column(String(5), default="09:00")  # wall clock, RECBOT_TIMEZONE
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    deactivated_reason: Mapped[str | None] = mapped_column(Text)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Delivery(Base):
+    """One proactive message claimed before sending: the unique key makes it go out once."""
+
+    __tablename__ = "deliveries"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # e.g. "digest:12:2026-W48" or "nudge:7:2026-11-30": one per subscription/person per period.
+    key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("digest_subscriptions.id", ondelete="SET NULL"), index=True)
+    person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
+    period: Mapped[str] = mapped_column(String(40))
+    claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    outcome: Mapped[str] = mapped_column(String(20), default="claimed")  # claimed, sent, failed, gone
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    error: Mapped[str | None] = mapped_column(Text)

@@ -230,6 +230,7 @@ async def remember_conversation(
     service_url: str,
     tenant_id: str | None,
     conversation_type: str | None,
+    user_id: str | None = None,
 ) -> bool:
     """Store or refresh a conversation's reference; True when the conversation is new to us."""
     values = {
@@ -238,6 +239,7 @@ async def remember_conversation(
         "service_url": service_url,
         "tenant_id": tenant_id,
         "conversation_type": conversation_type,
+        "user_id": user_id,
         "updated_at": utcnow(),
     }
     # INSERT … ON CONFLICT DO NOTHING tells "new" from "known" atomically, even when two first
@@ -256,6 +258,7 @@ async def remember_conversation(
             service_url=service_url,
             tenant_id=func.coalesce(tenant_id, ConversationRef.tenant_id),
             conversation_type=func.coalesce(conversation_type, ConversationRef.conversation_type),
+            user_id=func.coalesce(user_id, ConversationRef.user_id),
             updated_at=values["updated_at"],
         )
     )

@@ -33,6 +33,8 @@ def upgrade() -> None:
     sa.Column('name', sa.String(length=200), nullable=True),
     sa.Column('teams_user_id', sa.String(length=200), nullable=True),
     sa.Column('is_admin', sa.Boolean(), nullable=False),
+    sa.Column('reminders_stopped', sa.Boolean(), nullable=False),
+    sa.Column('reminders_snoozed_until', sa.Date(), nullable=True),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_people')),
     sa.UniqueConstraint('aad_object_id', name=op.f('uq_people_aad_object_id')),
@@ -56,10 +58,31 @@ def upgrade() -> None:
     sa.Column('conversation_type', sa.String(length=20), nullable=True),
     sa.Column('service_url', sa.String(length=500), nullable=False),
     sa.Column('reference', sa.JSON(), nullable=False),
+    sa.Column('user_id', sa.String(length=200), nullable=True),
     sa.Column('default_report_id', sa.Integer(), nullable=True),
     sa.Column('updated_at', sa.DateTime(), nullable=False),
     sa.ForeignKeyConstraint(['default_report_id'], ['reports.id'], name=op.f('fk_conversation_refs_default_report_id_reports'), ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('conversation_id', name=op.f('pk_conversation_refs'))
+    )
+    with op.batch_alter_table('conversation_refs', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_conversation_refs_user_id'), ['user_id'], unique=False)
+
+    op.create_table('digest_subscriptions',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('conversation_id', sa.String(length=300), nullable=True),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('report_id', sa.Integer(), nullable=True),
+    sa.Column('weekday', sa.Integer(), nullable=False),
+    sa.Column('at_time', sa.String(length=5), nullable=False),
+    sa.Column('active', sa.Boolean(), nullable=False),
+    sa.Column('deactivated_reason', sa.Text(), nullable=True),
+    sa.Column('created_by_id', sa.Integer(), nullable=True),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['created_by_id'], ['people.id'], name=op.f('fk_digest_subscriptions_created_by_id_people')),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_digest_subscriptions_person_id_people'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_digest_subscriptions_report_id_reports'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_digest_subscriptions')),
+    sa.UniqueConstraint('conversation_id', 'person_id', 'report_id', name=op.f('uq_digest_subscriptions_conversation_id_person_id_report_id'))
     )
     op.create_table('items',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -82,6 +105,57 @@ def upgrade() -> None:
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.create_index('ix_items_number_kind', ['number', 'kind'], unique=False)
         batch_op.create_index(batch_op.f('ix_items_owner_id'), ['owner_id'], unique=False)
+
+    op.create_table('delegates',
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('person_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_delegates_item_id_items'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_delegates_person_id_people'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('item_id', 'person_id', name=op.f('pk_delegates'))
+    )
+    with op.batch_alter_table('delegates', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_delegates_person_id'), ['person_id'], unique=False)
+
+    op.create_table('deliveries',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('key', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=20), nullable=False),
+    sa.Column('subscription_id', sa.Integer(), nullable=True),
+    sa.Column('person_id', sa.Integer(), nullable=True),
+    sa.Column('period', sa.String(length=40), nullable=False),
+    sa.Column('claimed_at', sa.DateTime(), nullable=False),
+    sa.Column('finished_at', sa.DateTime(), nullable=True),
+    sa.Column('outcome', sa.String(length=20), nullable=False),
+    sa.Column('attempts', sa.Integer(), nullable=False),
+    sa.Column('error', sa.Text(), nullable=True),
+    sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_deliveries_person_id_people'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['subscription_id'], ['digest_subscriptions.id'], name=op.f('fk_deliveries_subscription_id_digest_subscriptions'), ondelete='SET NULL'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_deliveries')),
+    sa.UniqueConstraint('key', name=op.f('uq_deliveries_key'))
+    )
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_deliveries_subscription_id'), ['subscription_id'], unique=False)
+
+    op.create_table('item_events',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('item_id', sa.Integer(), nullable=False),
+    sa.Column('created_at', sa.DateTime(), nullable=False),
+    sa.Column('actor_id', sa.Integer(), nullable=True),
+    sa.Column('actor_name', sa.String(length=200), nullable=False),
+    sa.Column('kind', sa.String(length=40), nullable=False),
+    sa.Column('detail', sa.Text(), nullable=False),
+    sa.Column('subject_id', sa.Integer(), nullable=True),
+    sa.Column('due_on', sa.Date(), nullable=True),
+    sa.Column('source_activity_id', sa.String(length=200), nullable=True),
+    sa.ForeignKeyConstraint(['actor_id'], ['people.id'], name=op.f('fk_item_events_actor_id_people')),
+    sa.ForeignKeyConstraint(['item_id'], ['items.id'], name=op.f('fk_item_events_item_id_items'), ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['subject_id'], ['people.id'], name=op.f('fk_item_events_subject_id_people')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_item_events')),
+    sa.UniqueConstraint('source_activity_id', name=op.f('uq_item_events_source_activity_id'))
+    )
+    with op.batch_alter_table('item_events', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_item_events_item_id'), ['item_id'], unique=False)
 
     op.create_table('updates',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -113,11 +187,27 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_updates_item_id'))
 
     op.drop_table('updates')
+    with op.batch_alter_table('item_events', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_item_events_item_id'))
+
+    op.drop_table('item_events')
+    with op.batch_alter_table('deliveries', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_deliveries_subscription_id'))
+
+    op.drop_table('deliveries')
+    with op.batch_alter_table('delegates', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_delegates_person_id'))
+
+    op.drop_table('delegates')
     with op.batch_alter_table('items', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_items_owner_id'))
         batch_op.drop_index('ix_items_number_kind')
 
     op.drop_table('items')
+    op.drop_table('digest_subscriptions')
+    with op.batch_alter_table('conversation_refs', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_conversation_refs_user_id'))
+
     op.drop_table('conversation_refs')
     op.drop_table('reports')
     op.drop_table('people')

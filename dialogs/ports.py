@@ -1,0 +1,70 @@
+"""What dialogs need from the rest of RecBot: plain records and the service protocol they call.
+
+Dialog state holds only plain JSON (ids, strings, ISO dates), never these objects.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class ItemBrief:
+    """Enough about an item to talk about it."""
+
+    item_id: int
+    reference: str  # "OIC-2025 R8"
+    label: str  # "Recommendation 8"
+    text: str
+    status: str  # a storage.models.Status value
+    owner_name: str | None = None
+
+
+@dataclass(frozen=True)
+class Actor:
+    """The person acting in this turn."""
+
+    person_id: int
+    name: str
+    is_admin: bool = False
+
+
+@dataclass(frozen=True)
+class UpdateDraft:
+    """An update as collected by the dialog or the form, before it is recorded."""
+
+    item_id: int
+    status: str  # "In progress", "Blocked" or "Awaiting sign-off" (the lead says complete)
+    assessment: str  # "on track", "at risk" or "off track"
+    narrative: str
+    evidence_url: str | None = None
+    revised_due_on: date | None = None
+    revised_due_reason: str | None = None
+    corrects_update_id: int | None = None  # set when this corrects the lead's own latest update
+
+
+@dataclass(frozen=True)
+class Recorded:
+    update_id: int
+    duplicate: bool = False  # the same activity had already been recorded: nothing new was written
+
+
+class UpdatePort(Protocol):
+    """The services the update dialog calls (implemented in bot/, faked in dialog tests)."""
+
+    async def resolve(self, text: str, conversation_id: str | None) -> list[ItemBrief]:
+        """Items that a typed reference ("R8", "OIC-2025 rec 8") may mean; empty when none."""
+
+    async def brief(self, item_id: int) -> ItemBrief | None:
+        """The item, or None when it no longer exists."""
+
+    async def refusal(self, item_id: int, actor: Actor) -> str | None:
+        """None when `actor` may update the item, else the sentence explaining who can."""
+
+    async def record(self, draft: UpdateDraft, actor: Actor, activity_id: str | None) -> Recorded:
+        """Write the update in one transaction (idempotent per activity id)."""
+
+    def today(self) -> date:
+        """Today in RECBOT_TIMEZONE."""
