@@ -48,6 +48,8 @@ __all__ = [
     "SetDueDate",
     "SnoozeReminders",
     "StartUpdate",
+    "CorrectUpdate",
+    "UseReport",
     "Status",
     "StopReminders",
     "Subscribe",
@@ -148,6 +150,20 @@ class StartUpdate:
     """Begin the update conversation; ref None means the dialog asks which item."""
 
     ref: ItemRef | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CorrectUpdate:
+    """Correct one's own latest update of an item (allowed within 24 hours)."""
+
+    ref: ItemRef
+
+
+@dataclass(frozen=True, slots=True)
+class UseReport:
+    """Make a report this conversation's default, so bare numbers mean its items."""
+
+    report_code: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -299,6 +315,8 @@ Intent: TypeAlias = (
     | Thanks
     | History
     | StartUpdate
+    | CorrectUpdate
+    | UseReport
     | Assign
     | AddDelegate
     | RemoveDelegate
@@ -981,6 +999,24 @@ def _snooze(match: re.Match[str]) -> Intent:
     return SnoozeReminders(_days(duration) if duration else 7)
 
 
+_CORRECT_UPDATE = _c(
+    r"^(?:correct|fix|amend|edit|change)\s+(?:my\s+)?(?:(?:last|latest|previous)\s+)?update"
+    rf"\s+(?:of|on|for|to|about)\s+{_THE_REF}$"
+)
+_USE_REPORT = _c(
+    rf"^(?:use\s+|set\s+(?:the\s+)?default\s+report\s+(?:to\s+)?|default\s+(?:report\s+)?(?:to\s+)?)(?P<code>{_CODE_HYPHEN})"
+    r"(?:\s+(?:by\s+default|as\s+(?:the\s+)?default(?:\s+report)?|here|in\s+this\s+(?:chat|channel|conversation)))*$"
+)
+
+
+def _correct_update(ref: ItemRef, match: re.Match[str]) -> Intent:
+    return CorrectUpdate(ref)
+
+
+def _use_report(match: re.Match[str]) -> Intent:
+    return UseReport(_report_code(match["code"]))
+
+
 def _history(ref: ItemRef, match: re.Match[str]) -> Intent:
     return History(ref)
 
@@ -996,6 +1032,8 @@ def _constant(intent: Intent) -> Builder:
 # Ordered: the first pattern whose builder returns an intent wins.
 _COMMANDS: tuple[tuple[re.Pattern[str], Builder], ...] = (
     (_HELP, _constant(Help())),
+    (_CORRECT_UPDATE, _with_ref(_correct_update)),
+    (_USE_REPORT, _use_report),
     (_THANKS, _constant(Thanks())),
     (_CANCEL, _constant(Cancel())),
     (_BACK, _constant(Back())),

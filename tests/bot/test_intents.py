@@ -10,6 +10,8 @@ from hypothesis import strategies as st
 
 from bot.intents import (
     INTENT_TYPES,
+    CorrectUpdate,
+    UseReport,
     AddDelegate,
     ApproveClosure,
     Assign,
@@ -211,6 +213,11 @@ PHRASINGS: list[tuple[str, Intent]] = [
     ("post update for rec 8", StartUpdate(R8)),
     ("post an update", StartUpdate(None)),
     ("update", StartUpdate(None)),
+    ("correct my last update of R8", CorrectUpdate(R8)),
+    ("fix my update on recommendation 8", CorrectUpdate(R8)),
+    ("use OIC-2025 by default", UseReport("OIC-2025")),
+    ("set default report to oic-2025", UseReport("OIC-2025")),
+    ("use the hydra training", Search("use the hydra training")),
     ("I want to post a progress update on R8", StartUpdate(R8)),
     ("help me update R8", StartUpdate(R8)),
     ("add an update to AFI 2", StartUpdate(ItemRef(2, AFI))),
