@@ -156,6 +156,17 @@ class Answers:
         }
         return choices[list_filter]
 
+    async def use_report(self, report_code: str, conversation_id: str) -> Reply:
+        """Make a report this conversation's default for bare item numbers."""
+        async with self._sessionmaker.begin() as session:
+            report = await tracker.report_by_code(session, report_code)
+            if report is None:
+                return cards.message(f"I don't know a report called {report_code}. Try `list recommendations`.")
+            await tracker.set_conversation_default_report(session, conversation_id, report.id)
+            return cards.message(
+                f"From now on in this conversation, numbers like `R8` mean {report.code}: {report.title}."
+            )
+
     async def mine(self, person: Identity | None) -> Reply:
         """The items the asking person owns."""
         if person is None:

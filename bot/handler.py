@@ -24,6 +24,7 @@ from bot.intents import (
     Status,
     Thanks,
     Unknown,
+    UseReport,
     parse_intent,
 )
 from bot.people import PeopleDirectory
@@ -140,6 +141,8 @@ class RecBot(ActivityHandler):
                 return await self.answers.search(query)
             case ListItems(filter=list_filter, report_code=report_code, kind=kind):
                 return await self.answers.list_items(list_filter, report_code, kind)
+            case UseReport(report_code=report_code):
+                return await self.answers.use_report(report_code, conversation_id)
             case Mine():
                 return await self.answers.mine(await self.people.identify(turn_context))
             case Help():

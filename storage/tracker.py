@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -74,7 +74,7 @@ async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutc
     existing = {(kind, number) for kind, number in rows}
     # The initial response is dated the day the report was published, the PCC's own answer.
     responded_at = (
-        datetime.combine(record.published_on, time(), tzinfo=timezone.utc) if record.published_on else utcnow()
+        datetime.combine(record.published_on, time(), tzinfo=UTC) if record.published_on else utcnow()
     )
     added = 0
     for item_record in record.items:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import aiohttp
@@ -64,7 +64,7 @@ def activity(
     body: dict[str, Any] = {
         "type": activity_type,
         "id": f"1{uuid.uuid4().int % 10**12}",
-        "timestamp": datetime.now(timezone.utc).isoformat(),
+        "timestamp": datetime.now(UTC).isoformat(),
         "serviceUrl": service_url,
         "channelId": "msteams",
         "from": {"id": user.teams_id, "name": user.name, "aadObjectId": user.aad_object_id},

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import replace
+from datetime import date
 
 import pytest
-from sqlalchemy import select
 
-from storage.database import create_engine, create_sessionmaker
-from storage.models import ConversationRef, Item, Person
-from storage.records import ItemRecord, ReportRecord
-from storage.models import Kind
 from storage import tracker
-from datetime import date
+from storage.database import create_engine, create_sessionmaker
+from storage.models import ConversationRef, Kind
+from storage.records import ItemRecord, ReportRecord
 from tests.stub_connector import StubConnector
 from tests.teams import CHANNEL, GROUP_CHAT, JANE, PERSONAL, TENANT, BotClient, activity, channel_message, message
 
@@ -245,3 +242,22 @@ async def test_when_the_database_is_gone_the_user_is_told(start_bot: Callable[..
         assert ready.status == 503
     async with bot.session.get(f"{bot.base_url}/healthz") as alive:
         assert alive.status == 200
+
+
+async def test_a_conversation_default_report_answers_bare_numbers(bot: BotClient, stub: StubConnector, seeded_database: str) -> None:
+    engine = create_engine(seeded_database)
+    async with create_sessionmaker(engine).begin() as session:
+        await tracker.save_report(
+            session,
+            ReportRecord(
+                title="Police race action plan inspection",
+                code="PRA-2025",
+                published_on=date(2025, 9, 1),
+                items=(ItemRecord(kind=Kind.RECOMMENDATION, number=8, text="By 31 March 2026, forces should publish data."),),
+            ),
+        )
+    await engine.dispose()
+    assert "Which one" in await ask(bot, stub, "rec 8")
+    assert "PRA-2025" in await ask(bot, stub, "use PRA-2025 by default")
+    assert "publish data" in await ask(bot, stub, "rec 8")
+    assert "Hydra" in await ask(bot, stub, "status of OIC-2025 R8")
