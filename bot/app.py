@@ -16,10 +16,9 @@ from botbuilder.core import InvokeResponse
 from botbuilder.core.serializer_helper import serializer_helper
 from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
-from botframework.connector.auth import BotFrameworkAuthentication
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.adapter import create_adapter, create_authentication
+from bot.adapter import PooledAuthentication, create_adapter, create_authentication
 from bot.config import Settings
 from bot.handler import RecBot, on_turn_error, tenant_of
 from storage.database import create_engine, create_sessionmaker, is_ready
@@ -28,7 +27,7 @@ log = logging.getLogger(__name__)
 
 SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
-AUTHENTICATION = web.AppKey("authentication", BotFrameworkAuthentication)
+AUTHENTICATION = web.AppKey("authentication", PooledAuthentication)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", RecBot)
 
@@ -113,6 +112,11 @@ def create_app(settings: Settings) -> web.Application:
     adapter.on_turn_error = on_turn_error
     app[AUTHENTICATION] = authentication
     app[ADAPTER] = adapter
+
+    async def close_connector(_app: web.Application) -> None:
+        await authentication.close()
+
+    app.on_cleanup.append(close_connector)
 
     async def database(app: web.Application) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)

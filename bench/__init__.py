@@ -1,0 +1,1 @@
+"""RecBot benchmarks: run with `python -m bench` (see bench/README.md). Not part of the test suite."""

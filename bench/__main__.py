@@ -1,0 +1,235 @@
+"""Run every benchmark and write docs/benchmarks.md and docs/benchmarks.png.
+
+    /work/venv/bin/python -m bench            # full run, SQLite and PostgreSQL (~6 minutes)
+    /work/venv/bin/python -m bench --quick    # shorter levels, for a smoke run
+
+Processes: this one runs the stub Bot Connector; each server under test (RecBot's create_app,
+RecBot with the SDK's own connector, the baseline) runs in its own process; the load comes from a
+third process. Every figure is compared with the baseline measured in the same run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import socket
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+from aiohttp import web
+
+from bench import data, hooks
+from bench.report import write_report
+from bench.stub import CountingConnector
+
+PYTHON = sys.executable
+LEVELS = (1, 16, 64)
+
+
+@dataclass
+class Results:
+    status: list[dict[str, Any]] = field(default_factory=list)
+    imports: list[dict[str, Any]] = field(default_factory=list)
+    startup: list[dict[str, Any]] = field(default_factory=list)
+    pending: list[hooks.Pending] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def start_server(kind: str, database_url: str) -> tuple[asyncio.subprocess.Process, str]:
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        PYTHON, "-m", "bench.serve", kind, database_url, str(port), stdout=asyncio.subprocess.PIPE, cwd=data.ROOT
+    )
+    assert process.stdout is not None
+    line = await asyncio.wait_for(process.stdout.readline(), 60)
+    if line.strip() != b"ready":
+        raise RuntimeError(f"{kind} server did not start: {line!r}")
+    return process, f"http://127.0.0.1:{port}"
+
+
+async def stop(process: asyncio.subprocess.Process) -> None:
+    if process.returncode is None:
+        process.terminate()
+        try:
+            await asyncio.wait_for(process.wait(), 15)
+        except asyncio.TimeoutError:
+            process.kill()
+            await process.wait()
+
+
+async def run_load(target: str, service_url: str, concurrency: int, seconds: float, warmup: float, questions: list[str]) -> dict[str, Any]:
+    process = await asyncio.create_subprocess_exec(
+        PYTHON, "-m", "bench.load", f"{target}/api/messages", service_url, str(concurrency), str(seconds), str(warmup),
+        json.dumps(questions), stdout=asyncio.subprocess.PIPE, cwd=data.ROOT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), seconds + warmup + 60)
+    return json.loads(output)
+
+
+def questions() -> list[str]:
+    seed = [f"status of {data.SEED_CODE} R{number}" for number in data.SEED_NUMBERS]
+    tracker = [f"status of BENCH-2000 R{number}" for number in (17, 123, 250, 301, 499, 64, 7, 388)]
+    return seed + tracker
+
+
+async def bench_status(backend: str, workdir: Path, stub: CountingConnector, stub_url: str, args: argparse.Namespace, results: Results) -> None:
+    url = await data.new_database(backend, workdir)
+    csv_path = workdir / "status-500.csv"
+    data.write_csv(csv_path, reports=1, items_per_report=500)
+    await data.import_into(url, data.SEED, csv_path)
+    kinds = ["baseline", "recbot"] + ([] if args.skip_sdk or backend != "sqlite" else ["recbot-sdk"])
+    try:
+        for kind in kinds:
+            process, target = await start_server(kind, url)
+            try:
+                for concurrency in LEVELS:
+                    before = stub.replies
+                    result = await run_load(target, stub_url, concurrency, args.seconds, args.warmup, questions())
+                    result.update(backend=backend, kind=kind, replies=stub.replies - before)
+                    results.status.append(result)
+                    print(
+                        f"  {backend:10} {kind:11} c={concurrency:<3} {result['throughput']:7.1f}/s "
+                        f"p50 {result['p50']:6.1f} p95 {result['p95']:6.1f} p99 {result['p99']:6.1f} ms "
+                        f"errors {result['errors']}",
+                        flush=True,
+                    )
+            finally:
+                await stop(process)
+    finally:
+        await data.drop_database(url)
+
+
+async def bench_imports(backend: str, workdir: Path, results: Results) -> None:
+    csv_path = workdir / "import-500.csv"
+    data.write_csv(csv_path, reports=1, items_per_report=500, first_year=2100)
+    for label, path in (("seed document (4 recommendations)", data.SEED), ("CSV tracker, 500 items", csv_path)):
+        url = await data.new_database(backend, workdir)
+        try:
+            started = time.perf_counter()
+            await data.import_into(url, path)
+            results.imports.append({"backend": backend, "what": label, "seconds": time.perf_counter() - started})
+        finally:
+            await data.drop_database(url)
+        print(f"  {backend:10} import {label}: {results.imports[-1]['seconds']:.2f} s", flush=True)
+
+
+def rss_mb(pid: int) -> tuple[float, float]:
+    """(current, peak) resident memory of a process, in MB."""
+    fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
+    return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
+
+
+async def bench_startup(backend: str, workdir: Path, stub_url: str, results: Results) -> None:
+    """`recbot serve` over 10,000 items: time to /healthz and memory after reading them all."""
+    url = await data.new_database(backend, workdir)
+    csv_path = workdir / "startup-10000.csv"
+    data.write_csv(csv_path, reports=20, items_per_report=500, first_year=2200)
+    started = time.perf_counter()
+    await data.import_into(url, csv_path)
+    import_seconds = time.perf_counter() - started
+    port = free_port()
+    recbot = Path(PYTHON).with_name("recbot")
+    env = {**os.environ, "DATABASE_URL": url, "MicrosoftAppId": "", "PYTHONWARNINGS": "ignore"}
+    started = time.perf_counter()
+    process = await asyncio.create_subprocess_exec(
+        str(recbot), "serve", "--port", str(port), cwd=workdir, env=env,
+        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        async with aiohttp.ClientSession() as session:
+            ready_after = None
+            deadline = time.perf_counter() + 30
+            while time.perf_counter() < deadline and ready_after is None:
+                try:
+                    async with session.get(f"{base}/healthz") as response:
+                        if response.status == 200:
+                            ready_after = time.perf_counter() - started
+                except aiohttp.ClientError:
+                    await asyncio.sleep(0.02)
+            idle_rss, _ = rss_mb(process.pid)
+            from bench.load import bodies
+
+            asks = ["status of BENCH-2205 R17", "list overdue", "where are we with case file quality supervision?", "my recommendations"]
+            for body in bodies(stub_url, asks, conversations=4)[:8]:
+                async with session.post(f"{base}/api/messages", data=body, headers={"Content-Type": "application/json"}) as response:
+                    await response.read()
+                    if response.status != 200:
+                        results.notes.append(f"startup benchmark: a question got HTTP {response.status}")
+            loaded_rss, peak_rss = rss_mb(process.pid)
+    finally:
+        await stop(process)
+        await data.drop_database(url)
+    results.startup.append({
+        "backend": backend, "items": 10_000, "import_seconds": import_seconds, "healthz_seconds": ready_after,
+        "idle_rss_mb": idle_rss, "loaded_rss_mb": loaded_rss, "peak_rss_mb": peak_rss,
+    })
+    print(f"  {backend:10} recbot serve: /healthz after {ready_after:.2f} s, RSS {idle_rss:.0f} MB idle, "
+          f"{loaded_rss:.0f} MB after reading 10,000 items (peak {peak_rss:.0f}); import took {import_seconds:.1f} s", flush=True)
+
+
+async def main(args: argparse.Namespace) -> int:
+    stub = CountingConnector()
+    runner = web.AppRunner(stub.app(), access_log=None)
+    await runner.setup()
+    stub_port = free_port()
+    await web.TCPSite(runner, "127.0.0.1", stub_port).start()
+    stub_url = f"http://127.0.0.1:{stub_port}/"
+    results = Results()
+    backends = ["sqlite"]
+    if not args.skip_postgres:
+        if await data.postgres_available():
+            backends.append("postgresql")
+        else:
+            results.notes.append(f"PostgreSQL was not reachable at {data.POSTGRES_ADMIN_URL}: SQLite only")
+    started = time.perf_counter()
+    try:
+        with tempfile.TemporaryDirectory(prefix="recbot-bench-") as workdir:
+            for backend in backends:
+                print(f"status questions on {backend}", flush=True)
+                await bench_status(backend, Path(workdir), stub, stub_url, args, results)
+                print(f"imports on {backend}", flush=True)
+                await bench_imports(backend, Path(workdir), results)
+            print("startup and memory", flush=True)
+            for backend in backends:
+                await bench_startup(backend, Path(workdir), stub_url, results)
+            for hook in hooks.HOOKS:
+                results.pending.append(await hook(None))
+    finally:
+        await runner.cleanup()
+    machine = f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, {platform.platform()}"
+    write_report(results, Path(args.output), machine=machine, seconds=args.seconds, elapsed=time.perf_counter() - started)
+    print(f"wrote {args.output} and its plot in {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+def parse(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per concurrency level")
+    parser.add_argument("--warmup", type=float, default=1.5, help="unmeasured seconds before each level")
+    parser.add_argument("--quick", action="store_true", help="2 s levels (a smoke run, noisier numbers)")
+    parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sdk", action="store_true", help="skip the 'before' run with the SDK's per-turn connector")
+    parser.add_argument("--output", default=str(data.ROOT / "docs" / "benchmarks.md"))
+    args = parser.parse_args(argv)
+    if args.quick:
+        args.seconds, args.warmup = 2.0, 0.5
+    return args
+
+
+if __name__ == "__main__":
+    sys.exit(asyncio.run(main(parse())))

@@ -1,0 +1,55 @@
+"""One server under test, in its own process: `python -m bench.serve KIND DATABASE_URL PORT`.
+
+KIND is `recbot` (create_app as shipped), `recbot-sdk` (create_app with the SDK's per-turn
+connector, i.e. before bot/connector.py) or `baseline`. Prints `ready` once listening.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import sys
+
+from aiohttp import web
+
+
+def build(kind: str, database_url: str) -> web.Application:
+    if kind == "baseline":
+        from bench.baseline import create_baseline_app
+
+        return create_baseline_app(database_url)
+
+    import bot.app
+    from bot.adapter import create_sdk_authentication
+    from bot.config import Settings
+
+    if kind == "recbot-sdk":
+        bot.app.create_authentication = create_sdk_authentication  # type: ignore[assignment]
+    app = bot.app.create_app(Settings(database_url=database_url))
+
+    async def close_connector(app: web.Application) -> None:
+        close = getattr(app[bot.app.AUTHENTICATION], "close", None)
+        if close is not None:
+            await close()
+
+    app.on_cleanup.append(close_connector)
+    return app
+
+
+async def main(kind: str, database_url: str, port: int) -> None:
+    runner = web.AppRunner(build(kind, database_url), access_log=None)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", port).start()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    print("ready", flush=True)
+    await stop.wait()
+    await runner.cleanup()
+
+
+if __name__ == "__main__":
+    logging.basicConfig(level=logging.ERROR)
+    asyncio.run(main(sys.argv[1], sys.argv[2], int(sys.argv[3])))

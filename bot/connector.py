@@ -1,0 +1,296 @@
+"""Outbound calls to the Bot Connector: one aiohttp session per app, pooled clients, retries.
+
+The SDK's `CloudAdapter` builds a new `ConnectorClient` for every turn, and msrest's default async
+pipeline sends each request with `requests` inside a thread-pool executor (BOTFRAMEWORK.md,
+"Performance"). This module replaces both: a `ConnectorPool` owns one `aiohttp.ClientSession` and
+keeps one `ConnectorClient` per (app id, service URL, audience), whose msrest pipeline sends with
+that session. The clients are the SDK's own, so callers still get its models and its exceptions
+(`ErrorResponseException`, an `msrest.exceptions.HttpOperationError` whose `.response.status_code`
+tells 403/404 — bot removed — from the rest; `ClientRequestError` when no response came back).
+
+Transient failures (429, 412, 500, 502, 503, 504, timeouts, dropped connections) are retried with
+exponential backoff and full jitter, honouring a capped `Retry-After`, a bounded number of times.
+Retrying a POST after a 5xx or a timeout can, rarely, deliver a message twice; Teams' guidance is
+to retry, and a duplicate beats a silently lost answer.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+from types import SimpleNamespace
+from typing import Any
+
+import aiohttp
+from botframework.connector.aio import ConnectorClient
+from botframework.connector.auth import ConnectorFactory
+from botframework.connector.auth._connector_factory_impl import USER_AGENT
+from msrest.authentication import Authentication
+from msrest.exceptions import ClientRequestError
+from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response
+from msrest.pipeline.universal import RawDeserializer
+from msrest.universal_http import ClientRequest
+from msrest.universal_http.async_abc import AsyncClientResponse
+from multidict import CIMultiDict
+
+log = logging.getLogger(__name__)
+
+RETRYABLE_STATUSES = frozenset({412, 429, 500, 502, 503, 504})
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How hard to try before giving up on one call to the connector."""
+
+    attempts: int = 5
+    base_delay: float = 0.25
+    max_delay: float = 8.0
+    # Teams may ask for long pauses; a reply that waits longer than this is worth less than an error.
+    max_retry_after: float = 10.0
+
+    def backoff(self, attempt: int) -> float:
+        """Full-jitter exponential backoff before retry number `attempt` (1-based)."""
+        return random.uniform(0, min(self.max_delay, self.base_delay * 2 ** (attempt - 1)))
+
+    def retry_after(self, value: str | None) -> float | None:
+        """Seconds asked for by a `Retry-After` header (delta-seconds or HTTP date), capped."""
+        if not value:
+            return None
+        try:
+            seconds = float(value)
+        except ValueError:
+            try:
+                seconds = parsedate_to_datetime(value).timestamp() - time.time()
+            except (TypeError, ValueError):
+                return None
+        return max(0.0, min(seconds, self.max_retry_after))
+
+
+class ConnectorResponse(AsyncClientResponse):
+    """A fully read response; it is its own `internal_response`, shaped like `requests.Response`.
+
+    `HttpOperationError.response` is the internal response, so `error.response.status_code` works
+    as it did with the SDK's `requests` sender.
+    """
+
+    def __init__(self, request: ClientRequest, status: int, reason: str | None, headers: CIMultiDict[str], content: bytes):
+        super().__init__(request, self)
+        self.status_code = status
+        self.reason = reason
+        self.headers = headers
+        self.content = content
+
+    def body(self) -> bytes:
+        return self.content
+
+    def raise_for_status(self) -> None:
+        if self.status_code >= 400:
+            raise ClientRequestError(f"Received status code {self.status_code}")
+
+
+class _AiohttpSender(AsyncHTTPSender):
+    """The end of the pipeline: sends on the pool's shared aiohttp session."""
+
+    def __init__(self, pool: ConnectorPool) -> None:
+        self._pool = pool
+
+    async def __aenter__(self) -> _AiohttpSender:
+        return self
+
+    async def __aexit__(self, *exc_details: object) -> None:
+        return None  # the session belongs to the pool, not to one client
+
+    async def send(self, request: Request, **config: Any) -> Response:
+        http_request: ClientRequest = request.http_request
+        headers = {name: value for name, value in http_request.headers.items() if name.lower() != "content-length"}
+        data = http_request.data
+        if isinstance(data, str):
+            data = data.encode("utf-8")  # msrest's Content-Length counts characters, not bytes
+        async with self._pool.session().request(
+            http_request.method, http_request.url, headers=headers, data=data, timeout=self._pool.timeout
+        ) as response:
+            content = await response.read()
+            return Response(
+                request, ConnectorResponse(http_request, response.status, response.reason, CIMultiDict(response.headers), content)
+            )
+
+
+class _RetryTransient(AsyncHTTPPolicy):
+    def __init__(self, policy: RetryPolicy) -> None:
+        super().__init__()
+        self._policy = policy
+
+    async def send(self, request: Request, **kwargs: Any) -> Response:
+        policy = self._policy
+        for attempt in range(1, policy.attempts + 1):
+            try:
+                response = await self.next.send(request, **kwargs)
+            except (asyncio.TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as error:
+                if attempt == policy.attempts:
+                    raise ClientRequestError(f"the Bot Connector did not answer after {attempt} attempts") from error
+                delay = policy.backoff(attempt)
+                reason = type(error).__name__
+            else:
+                status = response.http_response.status_code
+                if status not in RETRYABLE_STATUSES or attempt == policy.attempts:
+                    return response
+                delay = policy.retry_after(response.http_response.headers.get("Retry-After"))
+                if delay is None:
+                    delay = policy.backoff(attempt)
+                reason = str(status)
+            log.warning(
+                "Bot Connector %s %s failed (%s); retry %d/%d in %.2fs",
+                request.http_request.method, request.http_request.url, reason, attempt, policy.attempts - 1, delay,
+            )
+            await asyncio.sleep(delay)
+        raise AssertionError("unreachable: the loop returns or raises on the last attempt")
+
+
+class _BearerToken(AsyncHTTPPolicy):
+    """Signs requests with the credentials' token, fetched off the event loop and reused a while."""
+
+    def __init__(self, pool: ConnectorPool, credentials: Authentication) -> None:
+        super().__init__()
+        self._pool = pool
+        self._credentials = credentials
+
+    async def send(self, request: Request, **kwargs: Any) -> Response:
+        header = await self._pool.authorization(self._credentials)
+        self._sign(request, header)
+        response = await self.next.send(request, **kwargs)
+        if response.http_response.status_code == 401 and header:
+            # The token was refused (revoked or expired early): fetch a fresh one, try once more.
+            header = await self._pool.authorization(self._credentials, refresh=True)
+            self._sign(request, header)
+            response = await self.next.send(request, **kwargs)
+        return response
+
+    @staticmethod
+    def _sign(request: Request, header: str | None) -> None:
+        if header:
+            request.http_request.headers["Authorization"] = header
+        else:
+            request.http_request.headers.pop("Authorization", None)
+
+
+class ConnectorPool:
+    """The app's connection to the Bot Connector: one aiohttp session, pooled clients, cached tokens.
+
+    Create it anywhere; the session opens lazily inside the running loop. `close()` it on app
+    cleanup.
+    """
+
+    # msal hands out tokens with at least five minutes to live; reuse a header for less than that.
+    TOKEN_REUSE_SECONDS = 240.0
+
+    def __init__(
+        self,
+        *,
+        retry: RetryPolicy | None = None,
+        timeout: aiohttp.ClientTimeout | None = None,
+        max_clients: int = 1000,
+    ) -> None:
+        self.retry = retry or RetryPolicy()
+        self.timeout = timeout or aiohttp.ClientTimeout(total=20, connect=5)
+        self._max_clients = max_clients
+        self._session: aiohttp.ClientSession | None = None
+        self._session_loop: asyncio.AbstractEventLoop | None = None
+        self._clients: OrderedDict[tuple[str, str, str], ConnectorClient] = OrderedDict()
+        self._headers: dict[int, tuple[Authentication, str | None, float]] = {}
+        self._token_lock: asyncio.Lock | None = None
+
+    def session(self) -> aiohttp.ClientSession:
+        """The shared session, opened on first use in the running loop."""
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._session.closed or self._session_loop is not loop:
+            # A session cannot cross event loops (e.g. two `asyncio.run` calls in a CLI command).
+            self._session = aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=200, ttl_dns_cache=300))
+            self._session_loop = loop
+            self._token_lock = asyncio.Lock()
+        return self._session
+
+    async def close(self) -> None:
+        """Close the session; the pool reopens one if used again."""
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+        self._clients.clear()
+        self._headers.clear()
+
+    async def authorization(self, credentials: Authentication, *, refresh: bool = False) -> str | None:
+        """The `Authorization` header for these credentials (None when they sign nothing, local mode)."""
+        cached = self._headers.get(id(credentials))
+        if not refresh and cached is not None and cached[0] is credentials and cached[2] > time.monotonic():
+            return cached[1]
+        self.session()  # makes sure the lock belongs to this loop
+        assert self._token_lock is not None
+        async with self._token_lock:
+            cached = self._headers.get(id(credentials))
+            if not refresh and cached is not None and cached[0] is credentials and cached[2] > time.monotonic():
+                return cached[1]
+            # The SDK's credentials fetch tokens synchronously (msal over requests): keep that off the loop.
+            header = await asyncio.to_thread(_signed_header, credentials)
+            self._headers[id(credentials)] = (credentials, header, time.monotonic() + self.TOKEN_REUSE_SECONDS)
+            return header
+
+    async def client(
+        self, app_id: str, service_url: str, audience: str, credentials: Callable[[], Awaitable[Authentication]]
+    ) -> ConnectorClient:
+        """The pooled client for this app id, service URL and audience; `credentials` runs on a miss."""
+        key = (app_id, service_url, audience)
+        client = self._clients.get(key)
+        if client is not None:
+            self._clients.move_to_end(key)
+            return client
+        resolved = await credentials()
+        client = ConnectorClient(resolved, base_url=service_url, pipeline_type=lambda config: self._pipeline(config, resolved))
+        client.config.add_user_agent(USER_AGENT)
+        client = self._clients.setdefault(key, client)
+        if len(self._clients) > self._max_clients:
+            self._clients.popitem(last=False)
+        return client
+
+    def _pipeline(self, config: Any, credentials: Authentication) -> AsyncPipeline:
+        return AsyncPipeline(
+            [
+                config.user_agent_policy,
+                _RetryTransient(self.retry),
+                _BearerToken(self, credentials),
+                RawDeserializer(),
+                config.http_logger_policy,
+            ],
+            _AiohttpSender(self),
+        )
+
+
+def _signed_header(credentials: Authentication) -> str | None:
+    # `signed_session` is the SDK's one public way to sign for every credentials class (password,
+    # certificate, managed identity); it only touches `.headers`, so a stand-in session will do.
+    holder = SimpleNamespace(headers={})
+    credentials.signed_session(holder)  # type: ignore[arg-type]
+    return holder.headers.get("Authorization")
+
+
+class PooledConnectorFactory(ConnectorFactory):
+    """The SDK's `ConnectorFactory` interface over a `ConnectorPool`.
+
+    Credentials still come from the SDK's own factory (so clouds, scopes and app types behave as
+    before); only on a pool miss is it asked to build a client, whose credentials are kept.
+    """
+
+    def __init__(self, pool: ConnectorPool, inner: ConnectorFactory, app_id: str | None) -> None:
+        self._pool = pool
+        self._inner = inner
+        self._app_id = app_id or ""
+
+    async def create(self, service_url: str, audience: str | None = None) -> ConnectorClient:
+        async def credentials() -> Authentication:
+            return (await self._inner.create(service_url, audience)).config.credentials
+
+        return await self._pool.client(self._app_id, service_url, audience or "", credentials)
