@@ -7,6 +7,7 @@ is also the notification summary, what a screen reader can fall back on, and the
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -15,7 +16,8 @@ from typing import Any
 
 from bot.dates import describe_overdue, format_uk_date
 from bot.rag import Rag, rag_for_item
-from storage.models import Item, Status, Update
+from storage.models import EventKind, Item, Status, Update
+from storage.progress import TimelineEntry
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 # Teams renders Adaptive Cards up to 1.5 (BOTFRAMEWORK.md).
@@ -366,3 +368,91 @@ def welcome_card(*, in_channel: bool) -> Reply:
     ]
     text = "\n".join(lines)
     return Reply(text=text, card=_card(text, body, [command_action("Help", "help")]))
+
+
+# --- history, decisions and notices ----------------------------------------------------------
+
+HISTORY_LIMIT = 30
+HISTORY_DETAIL_LIMIT = 200
+# Teams refuses messages over about 28 KB; the card carries its text twice (body and fallback).
+HISTORY_CARD_BYTES = 24_000
+
+
+def _history_lines(entry: TimelineEntry) -> tuple[str, str, list[str]]:
+    """(headline, byline, detail lines) of one timeline entry, as plain text."""
+    headline = entry.what
+    if entry.kind == EventKind.DUE_DATE_CHANGED.value and entry.due_on is not None:
+        headline = f"{headline} to {format_uk_date(entry.due_on)}"
+    if entry.superseded:
+        headline = f"{headline} (superseded by a correction)"
+    byline = f"{one_line(entry.who, NAME_LIMIT)}, {format_uk_date(_utc_day(entry.at))}"
+    details: list[str] = []
+    if entry.detail:
+        # An update's detail is its narrative; a decision's is the reason given for it.
+        is_update = entry.kind in ("update", "correction")
+        details.append(clip(entry.detail if is_update else f"Reason: {entry.detail}", HISTORY_DETAIL_LIMIT))
+    if entry.kind in ("update", "correction") and entry.due_on is not None:
+        request = f"Asked for a revised due date of {format_uk_date(entry.due_on)}"
+        details.append(f"{request}: {one_line(entry.reason, HISTORY_DETAIL_LIMIT)}" if entry.reason else request)
+    if entry.evidence_url:
+        details.append(f"Evidence: {one_line(entry.evidence_url, 150)}")
+    return headline, byline, details
+
+
+def history_card(item: Item, entries: Sequence[TimelineEntry], *, today: date, limit: int = HISTORY_LIMIT) -> Reply:
+    """The item's timeline, oldest first, limited to the newest entries with "and N earlier"."""
+    reply = _history_card(item, entries, today=today, limit=limit)
+    # Long narratives can make even 30 entries too big to send: show fewer rather than fail.
+    while limit > 5 and len(json.dumps(reply.card).encode()) > HISTORY_CARD_BYTES:
+        limit -= 5
+        reply = _history_card(item, entries, today=today, limit=limit)
+    return reply
+
+
+def _history_card(item: Item, entries: Sequence[TimelineEntry], *, today: date, limit: int) -> Reply:
+    heading = f"History · {item.reference} · {item.label}"
+    shown = list(entries[-limit:]) if limit > 0 else []
+    earlier = len(entries) - len(shown)
+    rag = rag_for_item(item, today)
+    lines = [heading, f"Status now: {item.status} · RAG: {rag}"]
+    body: list[Card] = [
+        _heading(safe_text(heading, TITLE_LIMIT)),
+        _text_block(
+            safe_text(f"{one_line(item.report.title, TITLE_LIMIT)} ({item.report.code})", TITLE_LIMIT + 50),
+            isSubtle=True,
+            spacing="None",
+        ),
+        _text_block(safe_text(lines[1], TITLE_LIMIT), weight="Bolder", color=RAG_COLOURS[rag], spacing="Small"),
+    ]
+    if not entries:
+        lines.append("Nothing has happened yet.")
+        body.append(_text_block("Nothing has happened yet.", isSubtle=True, separator=True))
+    if earlier:
+        note = f"and {earlier} earlier {'entry' if earlier == 1 else 'entries'}"
+        lines.append(f"({note} not shown)")
+        body.append(_text_block(f"{note[:1].upper()}{note[1:]} not shown", isSubtle=True, size="Small", separator=True))
+    for entry in shown:
+        headline, byline, details = _history_lines(entry)
+        lines += ["", f"{format_uk_date(_utc_day(entry.at))} · {one_line(entry.who, NAME_LIMIT)}: {headline}"]
+        lines += [f"  {line}" for detail in details for line in detail.split("\n")]
+        items: list[Card] = [
+            _text_block(safe_text(headline, TITLE_LIMIT), weight="Bolder", isSubtle=entry.superseded),
+            _text_block(safe_text(byline, TITLE_LIMIT), isSubtle=True, size="Small", spacing="None"),
+        ]
+        items += [
+            _text_block(safe_text(detail, HISTORY_DETAIL_LIMIT + 250), spacing="Small", isSubtle=entry.superseded)
+            for detail in details
+        ]
+        body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": items})
+    text = "\n".join(lines)
+    return Reply(text=text, card=_card(text, body, [command_action("Status", f"status of {item.reference}")]))
+
+
+def notice_card(template: str, actions: Sequence[tuple[str, str]] = (), **values: str) -> Reply:
+    """Our own sentence (`template`, str.format style) with untrusted `values` made safe in the card, plain in the text."""
+    plain = template.format(**{name: one_line(value, TITLE_LIMIT) for name, value in values.items()})
+    shown = template.format(
+        **{name: safe_text(one_line(value, TITLE_LIMIT), TITLE_LIMIT) for name, value in values.items()}
+    )
+    body: list[Card] = [_text_block(shown)]
+    return Reply(text=plain, card=_card(plain, body, [command_action(title, command) for title, command in actions]))

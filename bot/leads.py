@@ -1,0 +1,519 @@
+"""Governance commands: owners, delegates, admins, due dates, closure decisions and history.
+
+Each command is one short transaction and returns what to say; closure decisions also return
+the notices for the lead, which the handler delivers to their 1:1 chat.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import NamedTuple
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot import cards
+from bot.answers import Answers
+from bot.cards import Reply
+from bot.dates import format_uk_date, parse_user_date
+from bot.intents import (
+    AddDelegate,
+    ApproveClosure,
+    Assign,
+    GrantAdmin,
+    ItemRef,
+    RejectClosure,
+    RemoveDelegate,
+    RevokeAdmin,
+    SetDueDate,
+    describe_ref,
+)
+from bot.people import Identity
+from storage import ownership, progress, tracker
+from storage.models import Item, Person, Status
+
+ADMINS_NAMED = 5
+
+
+class Mention(NamedTuple):
+    """A person @mentioned in the command (not the bot), from the activity's mention entities."""
+
+    teams_user_id: str | None
+    aad_object_id: str | None
+    name: str
+
+
+@dataclass(frozen=True)
+class Notice:
+    """A message for someone other than the speaker, to deliver to their 1:1 chat."""
+
+    person_id: int
+    reply: Reply
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The reply to the speaker and the notices their decision sends to others."""
+
+    reply: Reply
+    notices: tuple[Notice, ...] = ()
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _named(item: Item) -> str:
+    """How replies name an item: "recommendation 8 (OIC-2025 R8)"."""
+    return f"{item.label[:1].lower()}{item.label[1:]} ({item.reference})"
+
+
+def _safe_name(person: Person) -> str:
+    return cards.safe_text(cards.one_line(person.display_name, cards.NAME_LIMIT), cards.NAME_LIMIT)
+
+
+def _join(names: Sequence[str]) -> str:
+    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
+
+
+class LeadCommands:
+    """Turns governance intents into replies, writing through `storage.ownership` and `storage.progress`."""
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        today: Callable[[], date],
+        bootstrap_admins: Sequence[str] = (),
+    ) -> None:
+        self._sessionmaker = sessionmaker
+        self._today = today
+        # RECBOT_ADMINS (e-mails or object ids): only used to name the admins in refusals.
+        self._bootstrap_admins = tuple(value.lower() for value in bootstrap_admins)
+        self._answers = Answers(sessionmaker, today)
+
+    # --- shared steps --------------------------------------------------------------------------
+
+    async def _item(
+        self, session: AsyncSession, ref: ItemRef, conversation_id: str | None, command: Callable[[str], str]
+    ) -> Item | Reply:
+        """The item a reference means, or the reply that asks which one (or says there is none)."""
+        resolved = await self._answers.resolve(session, ref, conversation_id)
+        if resolved.item is not None:
+            return resolved.item
+        if resolved.candidates:
+            return cards.choice_card(
+                f"{_sentence(describe_ref(ref))} is in more than one report. Which one do you mean?",
+                [(f"{item.reference} · {item.report.title}", command(item.reference)) for item in resolved.candidates],
+            )
+        if ref.report_code and await tracker.report_by_code(session, ref.report_code) is None:
+            return cards.message(f"I don't know a report called {ref.report_code}. Try `list recommendations`.")
+        return cards.message(f"I can't find {describe_ref(ref)}. Try `list recommendations` to see what I track.")
+
+    async def _admin_refusal(self, session: AsyncSession, doing: str) -> Reply:
+        people = await ownership.admins(session, self._bootstrap_admins)
+        if not people:
+            return cards.message(
+                f"Only an admin can {doing} — no admins are set up yet; ask whoever runs RecBot to add you to RECBOT_ADMINS."
+            )
+        names = [_safe_name(person) for person in people[:ADMINS_NAMED]]
+        if len(people) > ADMINS_NAMED:
+            names.append(f"{len(people) - ADMINS_NAMED} more")
+        return cards.message(f"Only an admin can {doing} — admins are {_join(names)}.")
+
+    @staticmethod
+    def _unknown_actor(doing: str) -> Reply:
+        return cards.message(f"I couldn't tell who you are, so I can't {doing}.")
+
+    async def _person(
+        self,
+        session: AsyncSession,
+        email: str | None,
+        typed: str,
+        mentioned: Sequence[Mention],
+        example: str,
+    ) -> Person | Reply:
+        """The person a command names by e-mail or @mention (created when new), or the reply asking who."""
+        if email:
+            person = await tracker.person_by_email(session, email)
+            assert person is not None  # created when missing
+            return person
+        mention = self._pick_mention(typed, mentioned)
+        if isinstance(mention, Mention):
+            return await ownership.person_for_mention(
+                session, teams_user_id=mention.teams_user_id, aad_object_id=mention.aad_object_id, name=mention.name
+            )
+        if mention == "several":
+            return cards.message(f"Please @mention just one person, e.g. `{example}`.")
+        if not typed.strip():
+            return cards.message(f"Who do you mean? Give their e-mail address or @mention them, e.g. `{example}`.")
+        # A bare name could match two people: an e-mail address or a mention is unambiguous.
+        return cards.message(
+            f'I can\'t tell who "{cards.safe_text(cards.one_line(typed, 80), 80)}" is. '
+            f"Give their e-mail address or @mention them, e.g. `{example}`."
+        )
+
+    @staticmethod
+    def _pick_mention(typed: str, mentioned: Sequence[Mention]) -> Mention | str | None:
+        if not mentioned:
+            return None
+        wanted = " ".join(typed.split()).casefold()
+        named = [mention for mention in mentioned if " ".join(mention.name.split()).casefold() == wanted]
+        if len(named) == 1:
+            return named[0]
+        return mentioned[0] if len(mentioned) == 1 else "several"
+
+    # --- ownership -----------------------------------------------------------------------------
+
+    async def assign(
+        self,
+        intent: Assign,
+        actor: Identity | None,
+        mentioned: Sequence[Mention] = (),
+        activity_id: str | None = None,
+        conversation_id: str | None = None,
+    ) -> Reply:
+        """Make someone the owner of an item (admins only)."""
+        if actor is None:
+            return self._unknown_actor("assign owners")
+        async with self._sessionmaker.begin() as session:
+            if not actor.is_admin:
+                return await self._admin_refusal(session, "assign owners")
+            who = intent.assignee or intent.assignee_text
+            found = await self._item(session, intent.ref, conversation_id, lambda ref: f"assign {ref} to {who}".strip())
+            if isinstance(found, Reply):
+                return found
+            example = f"assign {found.reference} to jane.doe@force.police.uk"
+            person = await self._person(session, intent.assignee, intent.assignee_text, mentioned, example)
+            if isinstance(person, Reply):
+                return person
+            me = await session.get(Person, actor.person_id)
+            assert me is not None
+            if found.owner_id == person.id and not await ownership.activity_seen(session, activity_id):
+                return cards.notice_card(
+                    f"{_sentence(_named(found))} is already owned by {{name}}.", name=person.display_name
+                )
+            await ownership.assign_owner(session, found, person, me, activity_id)
+            return cards.notice_card(
+                f"{_sentence(_named(found))} is now owned by {{name}}.",
+                [("Status", f"status of {found.reference}"), ("History", f"history of {found.reference}")],
+                name=person.display_name,
+            )
+
+    async def _delegate_change(
+        self,
+        intent: AddDelegate | RemoveDelegate,
+        actor: Identity | None,
+        mentioned: Sequence[Mention],
+        activity_id: str | None,
+        conversation_id: str | None,
+    ) -> Reply:
+        adding = isinstance(intent, AddDelegate)
+        doing = "add delegates" if adding else "remove delegates"
+        if actor is None:
+            return self._unknown_actor(doing)
+        who = intent.delegate_email or intent.delegate_text
+
+        def command(ref: str) -> str:
+            return f"add delegate to {ref}: {who}" if adding else f"remove delegate from {ref}: {who}"
+
+        async with self._sessionmaker.begin() as session:
+            found = await self._item(session, intent.ref, conversation_id, command)
+            if isinstance(found, Reply):
+                return found
+            if not actor.is_admin and found.owner_id != actor.person_id:
+                owner = (
+                    f"the owner is {_safe_name(found.owner)}"
+                    if found.owner is not None
+                    else "it has no owner yet; ask an admin to assign one"
+                )
+                return cards.message(f"Only the owner of {_named(found)} or an admin can {doing} — {owner}.")
+            example = (
+                f"add delegate to {found.reference}: sam@force.police.uk"
+                if adding
+                else f"remove delegate from {found.reference}: sam@force.police.uk"
+            )
+            person = await self._person(session, intent.delegate_email, intent.delegate_text, mentioned, example)
+            if isinstance(person, Reply):
+                return person
+            me = await session.get(Person, actor.person_id)
+            assert me is not None
+            seen = await ownership.activity_seen(session, activity_id)
+            actions = [("History", f"history of {found.reference}")]
+            if adding:
+                if found.owner_id == person.id:
+                    return cards.notice_card(
+                        f"{{name}} owns {_named(found)}, so they can post updates already.", name=person.display_name
+                    )
+                if not await ownership.add_delegate(session, found, person, me, activity_id) and not seen:
+                    return cards.notice_card(
+                        f"{{name}} is already a delegate on {_named(found)}.", name=person.display_name
+                    )
+                return cards.notice_card(
+                    f"{{name}} can now post updates for {_named(found)}.", actions, name=person.display_name
+                )
+            if not await ownership.remove_delegate(session, found, person, me, activity_id) and not seen:
+                return cards.notice_card(f"{{name}} isn't a delegate on {_named(found)}.", name=person.display_name)
+            return cards.notice_card(
+                f"{{name}} can no longer post updates for {_named(found)}.", actions, name=person.display_name
+            )
+
+    async def add_delegate(
+        self,
+        intent: AddDelegate,
+        actor: Identity | None,
+        mentioned: Sequence[Mention] = (),
+        activity_id: str | None = None,
+        conversation_id: str | None = None,
+    ) -> Reply:
+        """Let someone post updates for an item (its owner or an admin)."""
+        return await self._delegate_change(intent, actor, mentioned, activity_id, conversation_id)
+
+    async def remove_delegate(
+        self,
+        intent: RemoveDelegate,
+        actor: Identity | None,
+        mentioned: Sequence[Mention] = (),
+        activity_id: str | None = None,
+        conversation_id: str | None = None,
+    ) -> Reply:
+        """Stop someone posting updates for an item (its owner or an admin)."""
+        return await self._delegate_change(intent, actor, mentioned, activity_id, conversation_id)
+
+    # --- admins --------------------------------------------------------------------------------
+
+    def _is_bootstrap_admin(self, person: Person) -> bool:
+        return bool({(person.email or "").lower(), (person.aad_object_id or "").lower()} & set(self._bootstrap_admins))
+
+    async def grant_admin(
+        self, intent: GrantAdmin, actor: Identity | None, mentioned: Sequence[Mention] = ()
+    ) -> Decision:
+        """Make someone an admin (admins only); the new admin is told."""
+        if actor is None:
+            return Decision(self._unknown_actor("make admins"))
+        async with self._sessionmaker.begin() as session:
+            if not actor.is_admin:
+                return Decision(await self._admin_refusal(session, "make someone an admin"))
+            person = await self._person(
+                session, intent.email, intent.target_text, mentioned, "make jane.doe@force.police.uk an admin"
+            )
+            if isinstance(person, Reply):
+                return Decision(person)
+            if person.is_admin or self._is_bootstrap_admin(person):
+                return Decision(cards.notice_card("{name} is already an admin.", name=person.display_name))
+            await ownership.grant_admin(session, person)
+            told = cards.notice_card(
+                "{name} made you a RecBot admin: you can now assign owners, change due dates and approve closures.",
+                [("Help", "help")],
+                name=actor.name or actor.email or "An admin",
+            )
+            notices = () if person.id == actor.person_id else (Notice(person.id, told),)
+            return Decision(cards.notice_card("{name} is now an admin.", name=person.display_name), notices)
+
+    async def revoke_admin(
+        self, intent: RevokeAdmin, actor: Identity | None, mentioned: Sequence[Mention] = ()
+    ) -> Decision:
+        """Take admin rights away (admins only); never from the last admin, nor from one set in RECBOT_ADMINS."""
+        if actor is None:
+            return Decision(self._unknown_actor("remove admins"))
+        async with self._sessionmaker.begin() as session:
+            if not actor.is_admin:
+                return Decision(await self._admin_refusal(session, "remove an admin"))
+            person = await self._person(
+                session, intent.email, intent.target_text, mentioned, "remove admin from jane.doe@force.police.uk"
+            )
+            if isinstance(person, Reply):
+                return Decision(person)
+            if self._is_bootstrap_admin(person):
+                return Decision(
+                    cards.notice_card(
+                        "{name} is an admin through the RECBOT_ADMINS setting: ask whoever runs RecBot to change it.",
+                        name=person.display_name,
+                    )
+                )
+            if not person.is_admin:
+                return Decision(cards.notice_card("{name} isn't an admin.", name=person.display_name))
+            others = [
+                admin for admin in await ownership.admins(session, self._bootstrap_admins) if admin.id != person.id
+            ]
+            if not others:
+                # Without an admin nobody could assign, sign off or make a new admin.
+                return Decision(
+                    cards.notice_card(
+                        "{name} is the only admin, so I've kept them: make someone else an admin first.",
+                        name=person.display_name,
+                    )
+                )
+            await ownership.revoke_admin(session, person)
+            return Decision(cards.notice_card("{name} is no longer an admin.", name=person.display_name))
+
+    # --- history and due dates -----------------------------------------------------------------
+
+    async def history(self, ref: ItemRef, conversation_id: str | None = None) -> Reply:
+        """The timeline card of one item (anyone may ask)."""
+        async with self._sessionmaker() as session:
+            found = await self._item(session, ref, conversation_id, lambda full: f"history of {full}")
+            if isinstance(found, Reply):
+                return found
+            entries = await progress.history(session, found.id)
+            return cards.history_card(found, entries, today=self._today())
+
+    async def set_due_date(
+        self,
+        intent: SetDueDate,
+        actor: Identity | None,
+        activity_id: str | None = None,
+        conversation_id: str | None = None,
+    ) -> Reply:
+        """Set an item's revised due date with a reason (admins only); every change is kept."""
+        if actor is None:
+            return self._unknown_actor("change due dates")
+        named = describe_ref(intent.ref)
+        example = f"set due date of {named} to 30 June 2026 because the supplier slipped"
+        async with self._sessionmaker.begin() as session:
+            if not actor.is_admin:
+                return await self._admin_refusal(session, "change due dates")
+            if not intent.date_text.strip():
+                return cards.message(f"Which date? e.g. `{example}`")
+            today = self._today()
+            due_on = parse_user_date(intent.date_text, today)
+            if due_on is None:
+                shown = cards.safe_text(cards.one_line(intent.date_text, 60), 60)
+                return cards.message(
+                    f'I couldn\'t read "{shown}" as a date. Try 30/06/2026, 30 June 2026 or end of June.'
+                )
+            if due_on < today:
+                return cards.message(
+                    f"{format_uk_date(due_on)} has already passed: a revised due date must be today or later."
+                )
+            if not intent.reason:
+                return cards.message(f"Tell me why, e.g. `{example}`")
+            reason = intent.reason
+
+            def command(full: str) -> str:
+                return f"set due date of {full} to {intent.date_text} because {reason}"
+
+            found = await self._item(session, intent.ref, conversation_id, command)
+            if isinstance(found, Reply):
+                return found
+            me = await session.get(Person, actor.person_id)
+            assert me is not None
+            await progress.set_due_date(session, found, me, due_on, reason, activity_id)
+            hmicfrs = format_uk_date(found.due_on) if found.due_on else "none written"
+            return cards.notice_card(
+                f"The revised due date of {_named(found)} is now {format_uk_date(due_on)} "
+                f"(HMICFRS due date: {hmicfrs}). Reason: {{reason}}",
+                [("History", f"history of {found.reference}")],
+                reason=reason,
+            )
+
+    # --- closure -------------------------------------------------------------------------------
+
+    async def approve_closure(
+        self,
+        intent: ApproveClosure,
+        actor: Identity | None,
+        activity_id: str | None = None,
+        conversation_id: str | None = None,
+    ) -> Decision:
+        """Close an item awaiting sign-off (admins only); its lead is told."""
+        return await self._closure(intent.ref, None, actor, activity_id, conversation_id, approve=True)
+
+    async def reject_closure(
+        self,
+        intent: RejectClosure,
+        actor: Identity | None,
+        activity_id: str | None = None,
+        conversation_id: str | None = None,
+    ) -> Decision:
+        """Send an item awaiting sign-off back to In progress with a reason (admins only); its lead is told."""
+        return await self._closure(intent.ref, intent.reason, actor, activity_id, conversation_id, approve=False)
+
+    async def _closure(
+        self,
+        ref: ItemRef,
+        reason: str | None,
+        actor: Identity | None,
+        activity_id: str | None,
+        conversation_id: str | None,
+        *,
+        approve: bool,
+    ) -> Decision:
+        doing = "approve closures" if approve else "reject closures"
+        if actor is None:
+            return Decision(self._unknown_actor(doing))
+        async with self._sessionmaker.begin() as session:
+            if not actor.is_admin:
+                return Decision(await self._admin_refusal(session, doing))
+            if not approve and not reason:
+                return Decision(
+                    cards.message(
+                        "Tell me why, so the lead knows what to do next, e.g. "
+                        f"`reject closure of {describe_ref(ref)} because the evidence is missing`"
+                    )
+                )
+
+            def command(full: str) -> str:
+                return f"approve closure of {full}" if approve else f"reject closure of {full} because {reason}"
+
+            found = await self._item(session, ref, conversation_id, command)
+            if isinstance(found, Reply):
+                return Decision(found)
+            me = await session.get(Person, actor.person_id)
+            assert me is not None
+            proposal = await tracker.latest_update(session, found.id)
+            try:
+                if approve:
+                    decided = await progress.approve_closure(session, found, me, activity_id)
+                else:
+                    assert reason is not None
+                    decided = await progress.reject_closure(session, found, me, reason, activity_id)
+            except progress.ProgressError:
+                return Decision(self._not_awaiting(found))
+            return self._decided(found, me, reason, proposal.author_id if proposal else None, notify=decided)
+
+    @staticmethod
+    def _not_awaiting(item: Item) -> Reply:
+        if item.status == Status.CLOSED.value:
+            return cards.message(f"{_sentence(_named(item))} is already closed.")
+        if item.status == Status.SUPERSEDED.value:
+            return cards.message(f"{_sentence(_named(item))} has been superseded, so there is no closure to decide.")
+        return cards.message(
+            f"{_sentence(_named(item))} is {item.status.lower()}, not awaiting sign-off: its lead proposes closure "
+            f"by posting an update with the status complete (`update {item.reference}`)."
+        )
+
+    @staticmethod
+    def _decided(item: Item, admin: Person, reason: str | None, proposer_id: int | None, *, notify: bool) -> Decision:
+        approved = reason is None
+        leads = [person_id for person_id in (item.owner_id, proposer_id) if person_id is not None]
+        leads = [person_id for person_id in dict.fromkeys(leads) if person_id != admin.id]
+        lead_names = [item.owner.display_name] if item.owner is not None and item.owner_id in leads else []
+        told = (" I've told " + ("{lead}" if lead_names else "the lead") + ".") if leads and notify else ""
+        if approved:
+            reply = cards.notice_card(
+                f"{_sentence(_named(item))} is now closed.{told}",
+                [("History", f"history of {item.reference}")],
+                **({"lead": lead_names[0]} if lead_names and told else {}),
+            )
+            notice = cards.notice_card(
+                f"{{admin}} approved the closure of {_named(item)}: it is now closed. Thank you!",
+                [("History", f"history of {item.reference}")],
+                admin=admin.display_name,
+            )
+        else:
+            reply = cards.notice_card(
+                f"{_sentence(_named(item))} is back in progress.{told} Reason: {{reason}}",
+                [("History", f"history of {item.reference}")],
+                reason=reason or "",
+                **({"lead": lead_names[0]} if lead_names and told else {}),
+            )
+            notice = cards.notice_card(
+                f"{{admin}} did not approve the closure of {_named(item)}: it is back in progress. Reason: {{reason}}",
+                [("Post update", f"update {item.reference}"), ("History", f"history of {item.reference}")],
+                admin=admin.display_name,
+                reason=reason or "",
+            )
+        # A redelivered decision was already announced: tell nobody twice.
+        notices = tuple(Notice(person_id, notice) for person_id in leads) if notify else ()
+        return Decision(reply, notices)

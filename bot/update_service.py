@@ -1,0 +1,124 @@
+"""The update dialog's services (`dialogs.ports.UpdatePort`) over the tracker database.
+
+One `async with sessionmaker.begin()` per call: a call either writes everything or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.answers import Answers
+from bot.intents import ItemRef, parse_intent
+from dialogs.ports import Actor, ItemBrief, Recorded, UpdateDraft
+from storage import ownership, progress, tracker
+from storage.models import Item, Person, Status
+
+
+def item_ref(text: str) -> ItemRef | None:
+    """The item reference in a typed answer ("R8", "8", "OIC-2025 R8", "recommendation 8"), if any."""
+    intent = parse_intent(text)
+    ref = getattr(intent, "ref", None)
+    return ref if isinstance(ref, ItemRef) else None
+
+
+def brief_of(item: Item) -> ItemBrief:
+    """What the dialog needs to know about a loaded item (report and owner loaded)."""
+    return ItemBrief(
+        item_id=item.id,
+        reference=item.reference,
+        label=item.label,
+        text=item.text,
+        status=item.status,
+        owner_name=item.owner.display_name if item.owner is not None else None,
+    )
+
+
+def _lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:]
+
+
+class UpdateRefused(Exception):
+    """The actor may not update the item (any more): the message is the sentence to show."""
+
+
+class TrackerUpdateService:
+    """Implements `dialogs.ports.UpdatePort` with `storage.progress` and `storage.ownership`."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], today: Callable[[], date]) -> None:
+        self._sessionmaker = sessionmaker
+        self._today = today
+        self._answers = Answers(sessionmaker, today)
+
+    def today(self) -> date:
+        """Today in RECBOT_TIMEZONE."""
+        return self._today()
+
+    async def resolve(self, text: str, conversation_id: str | None) -> list[ItemBrief]:
+        """Items that a typed reference may mean; empty when none (or no reference was typed)."""
+        ref = item_ref(text)
+        if ref is None:
+            return []
+        async with self._sessionmaker() as session:
+            resolved = await self._answers.resolve(session, ref, conversation_id)
+        items = [resolved.item] if resolved.item is not None else list(resolved.candidates)
+        return [brief_of(item) for item in items]
+
+    async def brief(self, item_id: int) -> ItemBrief | None:
+        """The item, or None when it no longer exists."""
+        async with self._sessionmaker() as session:
+            item = await tracker.get_item(session, item_id)
+            return brief_of(item) if item is not None else None
+
+    async def refusal(self, item_id: int, actor: Actor) -> str | None:
+        """None when `actor` may update the item, else the sentence explaining who can."""
+        async with self._sessionmaker() as session:
+            item = await tracker.get_item(session, item_id)
+            if item is None:
+                return "I can't find that item any more: it may have been removed. Try `list recommendations`."
+            return await self._refusal(session, item, actor)
+
+    @staticmethod
+    async def _refusal(session: AsyncSession, item: Item, actor: Actor) -> str | None:
+        name = _lower_first(item.label)
+        if not Status(item.status).is_open:
+            return f"{item.label} ({item.reference}) is {item.status.lower()}, so it takes no more updates."
+        if await ownership.may_update(session, item, actor.person_id, actor.is_admin):
+            return None
+        if item.owner is None:
+            return (
+                f"Only the owner, a delegate or an admin can update {name} — it has no owner yet; "
+                "ask an admin to assign one."
+            )
+        return f"Only the owner, a delegate or an admin can update {name} — the owner is {item.owner.display_name}."
+
+    async def record(self, draft: UpdateDraft, actor: Actor, activity_id: str | None) -> Recorded:
+        """Write the update in one transaction (idempotent per activity id); any failure writes nothing."""
+        async with self._sessionmaker.begin() as session:
+            # A redelivered activity is answered before the permission check: it was allowed the first time.
+            existing = await progress.update_for_activity(session, activity_id)
+            if existing is not None:
+                return Recorded(existing.id, duplicate=True)
+            item = await tracker.get_item(session, draft.item_id)
+            author = await session.get(Person, actor.person_id)
+            if item is None or author is None:
+                raise UpdateRefused("I can't find that item any more: nothing was saved.")
+            refusal = await self._refusal(session, item, actor)
+            if refusal is not None:
+                raise UpdateRefused(refusal)
+            row, duplicate = await progress.record_update(
+                session,
+                item_id=draft.item_id,
+                status=draft.status,
+                assessment=draft.assessment,
+                narrative=draft.narrative,
+                author=author,
+                activity_id=activity_id,
+                evidence_url=draft.evidence_url,
+                revised_due_on=draft.revised_due_on,
+                revised_due_reason=draft.revised_due_reason,
+                supersedes_id=draft.corrects_update_id,
+            )
+            return Recorded(row.id, duplicate=duplicate)

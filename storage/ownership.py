@@ -1,0 +1,239 @@
+"""Who owns an item, who may post updates for it, and who is an admin.
+
+Every function takes a session and never commits: the caller owns the transaction. Changes that
+come from a Teams activity write an `ItemEvent` carrying the activity id, so a redelivered
+activity changes nothing the second time.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Sequence
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload
+
+from storage.models import Delegate, EventKind, Item, ItemEvent, Person, Report
+
+
+class ItemNotFound(Exception):
+    """The item to change does not exist (any more)."""
+
+
+async def lock_item(session: AsyncSession, item_id: int) -> Item:
+    """The item, re-read under a row lock held until the transaction ends; every item change takes it first."""
+    if session.get_bind().dialect.name == "sqlite":
+        # pysqlite begins a transaction only at the first write, SQLite ignores FOR UPDATE, and a
+        # SAVEPOINT opened outside a transaction commits on release: a no-op UPDATE opens the
+        # transaction and takes the database write lock now (waiting its turn), before we read.
+        await session.execute(update(Item).where(Item.id == item_id).values(status=Item.status))
+    # Re-populating the loaded item would unload its relationships: load them again, but lock
+    # only the item row (PostgreSQL refuses FOR UPDATE on the nullable side of an outer join).
+    item = await session.scalar(
+        select(Item)
+        .options(joinedload(Item.report), joinedload(Item.owner))
+        .where(Item.id == item_id)
+        .with_for_update(of=Item)
+        .execution_options(populate_existing=True)
+    )
+    if item is None:
+        raise ItemNotFound(f"item {item_id} does not exist")
+    return item
+
+
+def actor_name(person: Person) -> str:
+    """The name recorded on events and updates for `person`."""
+    return person.display_name
+
+
+async def activity_seen(session: AsyncSession, activity_id: str | None) -> bool:
+    """True when an item event was already written for this Teams activity."""
+    if activity_id is None:
+        return False
+    found = await session.scalar(select(ItemEvent.id).where(ItemEvent.source_activity_id == activity_id))
+    return found is not None
+
+
+async def write_once(
+    session: AsyncSession,
+    event: ItemEvent,
+    apply: Callable[[], None] = lambda: None,
+    *,
+    touched: Iterable[object] = (),
+) -> bool:
+    """Apply a change and write its event in one SAVEPOINT; False (nothing changed) if the activity already did.
+
+    `touched` lists the loaded objects `apply` changes: after a rolled-back SAVEPOINT they are
+    reloaded, because SQLAlchemy expires them and an async session cannot lazy-load.
+    """
+    await lock_item(session, event.item_id)
+    if await activity_seen(session, event.source_activity_id):
+        return False
+    try:
+        async with session.begin_nested():
+            apply()
+            session.add(event)
+            await session.flush()
+    except IntegrityError:
+        # Another instance handled the same redelivered activity between our check and our write.
+        for instance in touched:
+            await session.refresh(instance)
+        return False
+    return True
+
+
+async def assign_owner(
+    session: AsyncSession, item: Item, person: Person, actor: Person, activity_id: str | None
+) -> bool:
+    """Make `person` the owner of `item`; False when this activity had already done it."""
+
+    def apply() -> None:
+        item.owner_id = person.id
+
+    event = ItemEvent(
+        item_id=item.id,
+        actor_id=actor.id,
+        actor_name=actor_name(actor),
+        kind=EventKind.ASSIGNED.value,
+        subject_id=person.id,
+        source_activity_id=activity_id,
+    )
+    changed = await write_once(session, event, apply, touched=[item])
+    if changed:
+        # Keep the loaded relationship in step, so a card built from `item` names the new owner.
+        await session.refresh(item, ["owner"])
+    return changed
+
+
+async def is_delegate(session: AsyncSession, item_id: int, person_id: int) -> bool:
+    """True when the person is a delegate on the item."""
+    return await session.get(Delegate, (item_id, person_id)) is not None
+
+
+async def add_delegate(
+    session: AsyncSession, item: Item, person: Person, actor: Person, activity_id: str | None
+) -> bool:
+    """Let `person` post updates for `item`; False when they already could (or this activity did it)."""
+    if await is_delegate(session, item.id, person.id):
+        return False
+    event = ItemEvent(
+        item_id=item.id,
+        actor_id=actor.id,
+        actor_name=actor_name(actor),
+        kind=EventKind.DELEGATE_ADDED.value,
+        subject_id=person.id,
+        source_activity_id=activity_id,
+    )
+    return await write_once(session, event, lambda: session.add(Delegate(item_id=item.id, person_id=person.id)))
+
+
+async def remove_delegate(
+    session: AsyncSession, item: Item, person: Person, actor: Person, activity_id: str | None
+) -> bool:
+    """Stop `person` posting updates for `item`; False when they were not a delegate."""
+    delegate = await session.get(Delegate, (item.id, person.id))
+    if delegate is None:
+        return False
+    event = ItemEvent(
+        item_id=item.id,
+        actor_id=actor.id,
+        actor_name=actor_name(actor),
+        kind=EventKind.DELEGATE_REMOVED.value,
+        subject_id=person.id,
+        source_activity_id=activity_id,
+    )
+    await lock_item(session, item.id)
+    if await activity_seen(session, activity_id):
+        return False
+    try:
+        async with session.begin_nested():
+            await session.delete(delegate)
+            session.add(event)
+            await session.flush()
+    except IntegrityError:
+        return False
+    return True
+
+
+async def grant_admin(session: AsyncSession, person: Person) -> bool:
+    """Make `person` an admin; False when they already were."""
+    if person.is_admin:
+        return False
+    person.is_admin = True
+    await session.flush()
+    return True
+
+
+async def revoke_admin(session: AsyncSession, person: Person) -> bool:
+    """Take admin rights from `person`; False when they had none stored."""
+    if not person.is_admin:
+        return False
+    person.is_admin = False
+    await session.flush()
+    return True
+
+
+async def admins(session: AsyncSession, bootstrap: Sequence[str] = ()) -> Sequence[Person]:
+    """The known admins: people flagged in the database plus those named in RECBOT_ADMINS (by e-mail or object id)."""
+    named = [value.lower() for value in bootstrap if value]
+    conditions = [Person.is_admin.is_(True)]
+    if named:
+        conditions += [func.lower(Person.email).in_(named), func.lower(Person.aad_object_id).in_(named)]
+    return (await session.scalars(select(Person).where(or_(*conditions)).order_by(Person.name, Person.email))).all()
+
+
+async def may_update(session: AsyncSession, item: Item, person_id: int, is_admin: bool) -> bool:
+    """True when the person may post updates for the item: its owner, a delegate or an admin."""
+    if is_admin or item.owner_id == person_id:
+        return True
+    return await is_delegate(session, item.id, person_id)
+
+
+async def delegates_of(session: AsyncSession, item_id: int) -> list[Person]:
+    """The delegates of an item, in the order they were added."""
+    query = (
+        select(Person)
+        .join(Delegate, Delegate.person_id == Person.id)
+        .where(Delegate.item_id == item_id)
+        .order_by(Delegate.created_at, Person.id)
+    )
+    return list((await session.scalars(query)).all())
+
+
+async def items_followed_by(session: AsyncSession, person_id: int) -> Sequence[Item]:
+    """The items a person owns or is a delegate on (report and owner loaded), by report and number."""
+    delegated = select(Delegate.item_id).where(Delegate.person_id == person_id)
+    query = (
+        select(Item)
+        .options(joinedload(Item.report), joinedload(Item.owner))
+        .join(Report, Item.report_id == Report.id)
+        .where(or_(Item.owner_id == person_id, Item.id.in_(delegated)))
+        .order_by(Report.published_on, Report.id, Item.kind, Item.number)
+    )
+    return (await session.scalars(query)).unique().all()
+
+
+async def person_for_mention(
+    session: AsyncSession, *, teams_user_id: str | None, aad_object_id: str | None, name: str | None
+) -> Person:
+    """The person an @mention names, found by Entra object id or Teams user id, created when new."""
+    person: Person | None = None
+    if aad_object_id:
+        person = await session.scalar(select(Person).where(Person.aad_object_id == aad_object_id))
+    if person is None and teams_user_id:
+        person = await session.scalar(
+            select(Person).where(Person.teams_user_id == teams_user_id).order_by(Person.id).limit(1)
+        )
+    if person is None:
+        person = Person(aad_object_id=aad_object_id or None)
+        session.add(person)
+    if aad_object_id and not person.aad_object_id:
+        person.aad_object_id = aad_object_id
+    if teams_user_id and not person.teams_user_id:
+        person.teams_user_id = teams_user_id
+    # A mention carries the display name Teams shows: better than none, never overwrite a known one.
+    if name and not person.name:
+        person.name = name
+    await session.flush()
+    return person

@@ -1,0 +1,348 @@
+"""Progress on an item: append-only updates, corrections, due-date changes, closure decisions, history.
+
+Every function takes a session and never commits: the caller owns the transaction. Writes that
+change an item lock its row first, so concurrent writers queue up instead of losing a write.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from storage.models import Assessment, EventKind, Item, ItemEvent, Person, Status, Update, utcnow
+from storage.ownership import activity_seen, actor_name, lock_item, write_once
+from storage.tracker import INITIAL_RESPONSE_AUTHOR
+
+CORRECTION_WINDOW = timedelta(hours=24)
+# What a lead may choose in an update; Closed and Superseded are admin decisions.
+LEAD_STATUSES = (Status.NOT_STARTED, Status.IN_PROGRESS, Status.BLOCKED, Status.AWAITING_SIGN_OFF)
+# Two rows of one item never share a timestamp, so "newest" is never a tie.
+_TICK = timedelta(microseconds=1)
+
+
+class ProgressError(Exception):
+    """A progress change that the item's state does not allow; the message says why."""
+
+
+class ItemNotOpen(ProgressError):
+    """The item is Closed or Superseded: it takes no more updates or decisions."""
+
+
+class NotAwaitingSignOff(ProgressError):
+    """A closure decision on an item that nobody proposed as complete."""
+
+
+class NotCorrectable(ProgressError):
+    """The update to correct is not the author's own latest update of the last 24 hours."""
+
+
+class InvalidUpdate(ProgressError):
+    """A status or assessment outside the vocabulary, or a revised-date request without a reason."""
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    """One line of an item's history: who did what, when, with the text they typed."""
+
+    at: datetime
+    who: str
+    what: str  # one line without dates: "Status: In progress → Blocked · at risk", "Owner set to Jane Doe"
+    detail: str = ""  # the narrative or reason, exactly as typed
+    kind: str = "update"  # "update", "correction" or an EventKind value
+    due_on: date | None = None  # the date a due-date change set, or the revised date a lead asked for
+    reason: str | None = None  # why the lead asked for that revised date
+    evidence_url: str | None = None
+    superseded: bool = False  # a later correction replaced this update
+
+
+async def update_for_activity(session: AsyncSession, activity_id: str | None) -> Update | None:
+    """The update already recorded for this Teams activity, if any."""
+    if activity_id is None:
+        return None
+    return await session.scalar(select(Update).where(Update.source_activity_id == activity_id))
+
+
+async def _latest(session: AsyncSession, item_id: int) -> Update | None:
+    return await session.scalar(
+        select(Update).where(Update.item_id == item_id).order_by(Update.created_at.desc(), Update.id.desc()).limit(1)
+    )
+
+
+def _correctable(latest: Update | None, person_id: int, now: datetime) -> bool:
+    return latest is not None and latest.author_id == person_id and now - latest.created_at <= CORRECTION_WINDOW
+
+
+async def correctable_update(session: AsyncSession, item_id: int, person_id: int, now: datetime) -> Update | None:
+    """The person's own update that they may still correct: the item's latest, if theirs and under 24 hours old."""
+    latest = await _latest(session, item_id)
+    return latest if latest is not None and _correctable(latest, person_id, now) else None
+
+
+async def record_update(
+    session: AsyncSession,
+    *,
+    item_id: int,
+    status: str,
+    assessment: str,
+    narrative: str,
+    author: Person,
+    activity_id: str | None,
+    evidence_url: str | None = None,
+    revised_due_on: date | None = None,
+    revised_due_reason: str | None = None,
+    supersedes_id: int | None = None,
+    now: datetime | None = None,
+) -> tuple[Update, bool]:
+    """Append one update and refresh the item's cached state; (the row, True) if the activity was already recorded."""
+    if status not in {s.value for s in LEAD_STATUSES}:
+        raise InvalidUpdate(f"{status!r} is not a status a lead can choose")
+    if assessment not in {a.value for a in Assessment}:
+        raise InvalidUpdate(f"{assessment!r} is not an assessment")
+    if revised_due_on is not None and not (revised_due_reason or "").strip():
+        raise InvalidUpdate("a revised due date request needs a reason")
+    # The lock comes first: concurrent writers of one item queue here, and each then reads the
+    # rows its predecessors committed (duplicates included).
+    item = await lock_item(session, item_id)
+    existing = await update_for_activity(session, activity_id)
+    if existing is not None:
+        return existing, True
+    if not Status(item.status).is_open:
+        raise ItemNotOpen(f"{item.label} is {item.status}")
+    now = now or utcnow()
+    latest = await _latest(session, item_id)
+    if supersedes_id is not None and (
+        latest is None or latest.id != supersedes_id or not _correctable(latest, author.id, now)
+    ):
+        raise NotCorrectable("only your own latest update can be corrected, within 24 hours")
+    created_at = now if latest is None or now > latest.created_at else latest.created_at + _TICK
+    row = Update(
+        item_id=item_id,
+        created_at=created_at,
+        author_id=author.id,
+        author_name=actor_name(author),
+        status=status,
+        assessment=assessment,
+        narrative=narrative,
+        evidence_url=evidence_url,
+        revised_due_on=revised_due_on,
+        revised_due_reason=revised_due_reason,
+        supersedes_id=supersedes_id,
+        source_activity_id=activity_id,
+    )
+    try:
+        async with session.begin_nested():
+            session.add(row)
+            item.status = status
+            item.assessment = assessment
+            item.last_update_at = created_at
+            await session.flush()
+    except IntegrityError:
+        # The same activity reached another item's lock at the same moment: theirs is the record.
+        existing = await update_for_activity(session, activity_id)
+        if existing is None:
+            raise
+        await session.refresh(item)
+        return existing, True
+    return row, False
+
+
+async def set_due_date(
+    session: AsyncSession, item: Item, admin: Person, due_on: date, reason: str, activity_id: str | None
+) -> bool:
+    """Set the item's revised due date, keeping the change as an event; False when this activity already did."""
+    if not reason.strip():
+        raise InvalidUpdate("a due date change needs a reason")
+
+    def apply() -> None:
+        item.revised_due_on = due_on
+
+    event = ItemEvent(
+        item_id=item.id,
+        actor_id=admin.id,
+        actor_name=actor_name(admin),
+        kind=EventKind.DUE_DATE_CHANGED.value,
+        due_on=due_on,
+        detail=reason,
+        source_activity_id=activity_id,
+    )
+    return await write_once(session, event, apply, touched=[item])
+
+
+async def _decide(
+    session: AsyncSession,
+    item: Item,
+    admin: Person,
+    activity_id: str | None,
+    *,
+    kind: EventKind,
+    new_status: Status,
+    detail: str,
+    required: Status | None,
+) -> bool:
+    # A redelivered decision finds the item already moved on: that is success, not a wrong state.
+    if await activity_seen(session, activity_id):
+        return False
+    locked = await lock_item(session, item.id)
+    if required is not None and locked.status != required.value:
+        raise NotAwaitingSignOff(f"{locked.label} is {locked.status}, not {required.value}")
+    if not Status(locked.status).is_open:
+        raise ItemNotOpen(f"{locked.label} is {locked.status}")
+
+    def apply() -> None:
+        locked.status = new_status.value
+
+    event = ItemEvent(
+        item_id=locked.id,
+        actor_id=admin.id,
+        actor_name=actor_name(admin),
+        kind=kind.value,
+        detail=detail,
+        source_activity_id=activity_id,
+    )
+    return await write_once(session, event, apply, touched=[locked])
+
+
+async def approve_closure(session: AsyncSession, item: Item, admin: Person, activity_id: str | None) -> bool:
+    """Close an item awaiting sign-off; False when this activity already did."""
+    return await _decide(
+        session,
+        item,
+        admin,
+        activity_id,
+        kind=EventKind.CLOSURE_APPROVED,
+        new_status=Status.CLOSED,
+        detail="",
+        required=Status.AWAITING_SIGN_OFF,
+    )
+
+
+async def reject_closure(
+    session: AsyncSession, item: Item, admin: Person, reason: str, activity_id: str | None
+) -> bool:
+    """Send an item awaiting sign-off back to In progress with the reason; False when this activity already did."""
+    if not reason.strip():
+        raise InvalidUpdate("rejecting a closure needs a reason")
+    return await _decide(
+        session,
+        item,
+        admin,
+        activity_id,
+        kind=EventKind.CLOSURE_REJECTED,
+        new_status=Status.IN_PROGRESS,
+        detail=reason,
+        required=Status.AWAITING_SIGN_OFF,
+    )
+
+
+async def supersede(session: AsyncSession, item: Item, admin: Person, reason: str, activity_id: str | None) -> bool:
+    """Mark an open item Superseded (an admin decision); False when this activity already did."""
+    return await _decide(
+        session,
+        item,
+        admin,
+        activity_id,
+        kind=EventKind.SUPERSEDED,
+        new_status=Status.SUPERSEDED,
+        detail=reason,
+        required=None,
+    )
+
+
+# --- history ---------------------------------------------------------------------------------
+
+# After these decisions the item's status is known without an update row.
+_STATUS_AFTER = {
+    EventKind.CLOSURE_APPROVED.value: Status.CLOSED.value,
+    EventKind.CLOSURE_REJECTED.value: Status.IN_PROGRESS.value,
+    EventKind.SUPERSEDED.value: Status.SUPERSEDED.value,
+}
+
+
+def _update_headline(row: Update, previous_status: str | None) -> str:
+    if row.supersedes_id is not None:
+        prefix = "Correction"
+    elif row.author_id is None and row.author_name == INITIAL_RESPONSE_AUTHOR:
+        prefix = "Initial response"
+    else:
+        prefix = "Update"
+    if previous_status is not None and previous_status != row.status:
+        state = f"Status: {previous_status} → {row.status}"
+    else:
+        state = row.status
+    parts = [prefix, state] + ([row.assessment] if row.assessment else [])
+    return " · ".join(parts)
+
+
+def _event_headline(event: ItemEvent, subject: str | None) -> str:
+    who = subject or "someone"
+    headlines = {
+        EventKind.ASSIGNED.value: f"Owner set to {who}",
+        EventKind.DELEGATE_ADDED.value: f"Delegate added: {who}",
+        EventKind.DELEGATE_REMOVED.value: f"Delegate removed: {who}",
+        EventKind.DUE_DATE_CHANGED.value: "Revised due date set",
+        EventKind.CLOSURE_APPROVED.value: f"Closure approved · {Status.CLOSED.value}",
+        EventKind.CLOSURE_REJECTED.value: f"Closure rejected · back to {Status.IN_PROGRESS.value}",
+        EventKind.SUPERSEDED.value: f"Marked {Status.SUPERSEDED.value}",
+    }
+    return headlines.get(event.kind, event.kind.capitalize())
+
+
+async def history(session: AsyncSession, item_id: int) -> list[TimelineEntry]:
+    """Every update and governance event of an item, oldest first, from two queries."""
+    rows = (await session.scalars(select(Update).where(Update.item_id == item_id))).all()
+    subject = aliased(Person)
+    events = (
+        await session.execute(
+            select(ItemEvent, subject)
+            .outerjoin(subject, ItemEvent.subject_id == subject.id)
+            .where(ItemEvent.item_id == item_id)
+        )
+    ).all()
+    superseded_ids = {row.supersedes_id for row in rows if row.supersedes_id is not None}
+    # Merge in time order; on a tie, updates before events, then by id (insertion order).
+    merged: list[tuple[datetime, int, int, Update | tuple[ItemEvent, Person | None]]] = [
+        (row.created_at, 0, row.id, row) for row in rows
+    ]
+    merged += [(event.created_at, 1, event.id, (event, person)) for event, person in events]
+    merged.sort(key=lambda entry: entry[:3])
+
+    entries: list[TimelineEntry] = []
+    current_status: str | None = None
+    for at, _, _, source in merged:
+        if isinstance(source, Update):
+            superseded = source.id in superseded_ids
+            entries.append(
+                TimelineEntry(
+                    at=at,
+                    who=source.author_name,
+                    what=_update_headline(source, current_status),
+                    detail=source.narrative,
+                    kind="correction" if source.supersedes_id is not None else "update",
+                    due_on=source.revised_due_on,
+                    reason=source.revised_due_reason,
+                    evidence_url=source.evidence_url,
+                    superseded=superseded,
+                )
+            )
+            # A superseded update no longer counts: its correction compares with what came before it.
+            if not superseded:
+                current_status = source.status
+        else:
+            event, person = source
+            entries.append(
+                TimelineEntry(
+                    at=at,
+                    who=event.actor_name,
+                    what=_event_headline(event, person.display_name if person else None),
+                    detail=event.detail or "",
+                    kind=event.kind,
+                    due_on=event.due_on,
+                )
+            )
+            current_status = _STATUS_AFTER.get(event.kind, current_status)
+    return entries
