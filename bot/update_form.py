@@ -1,0 +1,194 @@
+"""The quick path for people who prefer forms: every update question on one Adaptive Card.
+
+The form records exactly what the conversation records: `parse_update_form` applies the update
+dialog's own validators and returns the same `UpdateDraft` (or every problem, so the handler can
+reply "Your update was not saved: …").
+"""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from bot.cards import Reply, safe_text
+from bot.dates import parse_user_date
+from dialogs.ports import ItemBrief, UpdateDraft
+from dialogs.update import (
+    ASSESSMENT_CHOICES,
+    NARRATIVE_LIMIT,
+    REASON_LIMIT,
+    STATUS_CHOICES,
+    URL_LIMIT,
+    InvalidAnswer,
+    parse_assessment_choice,
+    parse_evidence_url,
+    parse_revised_date,
+    parse_status_choice,
+    validate_narrative,
+    validate_reason,
+)
+
+FORM = "update"
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+ITEM_TEXT_LIMIT = 400
+
+# The input ids: what `value` holds when the form is submitted.
+STATUS, ASSESSMENT, NARRATIVE = "status", "assessment", "narrative"
+EVIDENCE_URL, REVISED_DUE_ON, REVISED_DUE_REASON = "evidence_url", "revised_due_on", "revised_due_reason"
+
+
+def _choice_set(input_id: str, label: str, choices: tuple[str, ...], error: str) -> dict[str, Any]:
+    return {
+        "type": "Input.ChoiceSet",
+        "id": input_id,
+        "label": label,
+        "style": "expanded",
+        "isRequired": True,
+        "errorMessage": error,
+        "choices": [{"title": choice, "value": choice} for choice in choices],
+    }
+
+
+def update_form_card(item: ItemBrief, today: date, *, corrects_update_id: int | None = None) -> Reply:
+    """The one-card update form for `item`; submitting it sends {"form": "update", "item_id": …} and the inputs."""
+    text = (
+        f"Update {item.reference}: fill in the form and choose Save update. "
+        f"Prefer questions one at a time? Say update {item.reference}."
+    )
+    data: dict[str, Any] = {"form": FORM, "item_id": item.item_id}
+    if corrects_update_id is not None:
+        data["corrects_update_id"] = corrects_update_id
+    body: list[dict[str, Any]] = [
+        {
+            "type": "TextBlock",
+            "text": f"Update {safe_text(item.reference, 60)}",
+            "weight": "Bolder",
+            "size": "Medium",
+            "wrap": True,
+        },
+        {"type": "TextBlock", "text": safe_text(item.label, 120), "isSubtle": True, "spacing": "None", "wrap": True},
+        {"type": "TextBlock", "text": safe_text(item.text, ITEM_TEXT_LIMIT), "size": "Small", "wrap": True},
+        _choice_set(STATUS, "Status", STATUS_CHOICES, "Choose a status."),
+        {
+            "type": "TextBlock",
+            "text": "Complete asks an admin to sign off the closure.",
+            "isSubtle": True,
+            "size": "Small",
+            "spacing": "None",
+            "wrap": True,
+        },
+        _choice_set(ASSESSMENT, "Your assessment", ASSESSMENT_CHOICES, "Choose an assessment."),
+        {
+            "type": "Input.Text",
+            "id": NARRATIVE,
+            "label": "What has happened since the last update?",
+            "isMultiline": True,
+            "maxLength": NARRATIVE_LIMIT,
+            "isRequired": True,
+            "errorMessage": f"Say what has happened (up to {NARRATIVE_LIMIT:,} characters).",
+            "placeholder": f"Up to {NARRATIVE_LIMIT:,} characters",
+        },
+        {
+            "type": "Input.Text",
+            "id": EVIDENCE_URL,
+            "label": "Evidence link (optional)",
+            "style": "Url",
+            "maxLength": URL_LIMIT,
+            "placeholder": "https://…",
+        },
+        {
+            "type": "Input.Date",
+            "id": REVISED_DUE_ON,
+            "label": "Revised due date (optional)",
+            "min": (today + timedelta(days=1)).isoformat(),
+        },
+        {
+            "type": "Input.Text",
+            "id": REVISED_DUE_REASON,
+            "label": "Why the due date needs to move (needed with a revised date)",
+            "isMultiline": True,
+            "maxLength": REASON_LIMIT,
+            "placeholder": f"Up to {REASON_LIMIT} characters",
+        },
+    ]
+    card = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": "1.5",
+        "fallbackText": text,
+        "body": body,
+        "actions": [{"type": "Action.Submit", "title": "Save update", "style": "positive", "data": data}],
+    }
+    return Reply(text=text, card=card)
+
+
+def _text(value: dict[str, Any], key: str) -> str:
+    typed = value.get(key)
+    return typed if isinstance(typed, str) else ""
+
+
+def _int(value: dict[str, Any], key: str) -> int | None:
+    number = value.get(key)
+    if isinstance(number, bool):
+        return None
+    if isinstance(number, int):
+        return number
+    if isinstance(number, str) and number.strip().isdigit():
+        return int(number)
+    return None
+
+
+def parse_update_form(value: dict[str, Any], today: date) -> UpdateDraft | list[str]:
+    """The draft a submitted update form describes, or every problem with it (sentences to show the person)."""
+    problems: list[str] = []
+    item_id = _int(value, "item_id")
+    if item_id is None:
+        problems.append(
+            "This form doesn't say which recommendation it is for. Say update and the recommendation to start again."
+        )
+    status = parse_status_choice(_text(value, STATUS))
+    if status is None:
+        problems.append("Choose a status: In progress, Blocked or Complete.")
+    assessment = parse_assessment_choice(_text(value, ASSESSMENT))
+    if assessment is None:
+        problems.append("Choose your assessment: On track, At risk or Off track.")
+
+    narrative = evidence_url = revised_due_on = reason = None
+    try:
+        narrative = validate_narrative(_text(value, NARRATIVE))
+    except InvalidAnswer as problem:
+        problems.append(str(problem))
+    link = _text(value, EVIDENCE_URL)
+    # An empty box is "no link"; "skip" only means something in the conversation.
+    if link.strip():
+        try:
+            evidence_url = parse_evidence_url(link)
+        except InvalidAnswer as problem:
+            problems.append(f"{problem} Correct the evidence link, or leave it empty.")
+    typed_date, typed_reason = _text(value, REVISED_DUE_ON), _text(value, REVISED_DUE_REASON)
+    if typed_date.strip():
+        try:
+            revised_due_on = parse_revised_date(typed_date, today, parse_user_date)
+        except InvalidAnswer as problem:
+            problems.append(f"{problem} Correct the revised due date, or leave it empty.")
+    if revised_due_on is not None:
+        try:
+            reason = validate_reason(typed_reason)
+        except InvalidAnswer as problem:
+            problems.append(str(problem))
+    elif typed_reason.strip() and not typed_date.strip():
+        problems.append("You gave a reason but no revised due date: add the date, or clear the reason.")
+
+    if problems:
+        return problems
+    assert item_id is not None and status is not None and assessment is not None and narrative is not None
+    return UpdateDraft(
+        item_id=item_id,
+        status=status,
+        assessment=assessment,
+        narrative=narrative,
+        evidence_url=evidence_url,
+        revised_due_on=revised_due_on,
+        revised_due_reason=reason,
+        corrects_update_id=_int(value, "corrects_update_id"),
+    )

@@ -1,0 +1,340 @@
+"""A shared base for multi-step conversations whose steps are methods: `FlowDialog`.
+
+Why a small step machine rather than WaterfallDialog + prompts: `back` has to move to an earlier
+step and forget its answer, `help` has to explain whichever step is waiting, and a choice step has
+to tell "not an answer" from "another command". Waterfall steps only run forwards and prompts
+recognise (or re-prompt) before any of that can be decided, and prompts keep SDK objects
+(PromptOptions, Choice) in state. Here every turn goes through one `continue_dialog` that handles
+cancel / help / back / expiry / interruption once, then gives the text to the waiting step.
+
+The flow's whole state is one plain JSON dict in `dc.active_dialog.state` (no inner dialog stack,
+no SDK objects, datetimes as ISO strings), so it survives any storage and any restart:
+
+    {"step": "status", "history": ["item"], "values": {"item": 12}, "data": {...},
+     "options": {...}, "started_at": "2026-...+00:00", "last_active_at": "2026-...+00:00"}
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+from botbuilder.core import MessageFactory, TurnContext
+from botbuilder.dialogs import ComponentDialog, Dialog, DialogContext, DialogInstance, DialogReason, DialogTurnResult
+from botbuilder.dialogs.choices import ChoiceFactory
+from botbuilder.schema import Activity, ActivityTypes
+from botframework.connector import Channels
+
+EXPIRES_AFTER = timedelta(minutes=30)
+TEAMS_HERO_BUTTONS = 6
+CANCELLED = "Cancelled — nothing was saved."
+# The words that mean the same at every step, free-text steps included (compared exactly).
+CANCEL, HELP, BACK = "cancel", "help", "back"
+
+State = dict[str, Any]
+
+
+def utc_now() -> datetime:
+    """The current moment, aware, in UTC."""
+    return datetime.now(timezone.utc)
+
+
+# --- what a step returns ---------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Goto:
+    """The answer was accepted: remember it for the current step and ask `step`."""
+
+    step: str
+    answer: Any = None
+
+
+@dataclass(frozen=True)
+class Retry:
+    """The answer was not accepted: say why and (by default) ask the same step again."""
+
+    message: str
+    reask: bool = True
+    # True when the text was an answer that could not be used (so it is never taken for a command).
+    understood: bool = False
+
+
+@dataclass(frozen=True)
+class Rewind:
+    """Go back to an earlier step, forgetting its answer and every answer after it."""
+
+    step: str
+
+
+@dataclass(frozen=True)
+class Finish:
+    """End the flow with `result` for the caller, after saying `message` (if any)."""
+
+    result: dict[str, Any]
+    message: str | None = None
+
+
+Outcome = Goto | Retry | Rewind | Finish
+
+
+class Flow:
+    """One turn's view of a flow: the turn context and the flow's plain state."""
+
+    def __init__(self, context: TurnContext, state: State) -> None:
+        self.context = context
+        self.state = state
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """What the flow was started with."""
+        return self.state["options"]  # type: ignore[no-any-return]
+
+    @property
+    def values(self) -> dict[str, Any]:
+        """Each answered step's accepted answer, by step name."""
+        return self.state["values"]  # type: ignore[no-any-return]
+
+    @property
+    def data(self) -> dict[str, Any]:
+        """Anything else the flow keeps between turns (plain JSON only)."""
+        return self.state["data"]  # type: ignore[no-any-return]
+
+    @property
+    def step(self) -> str | None:
+        return self.state.get("step")  # type: ignore[no-any-return]
+
+    async def say(self, message: str | Activity) -> None:
+        """Send a text message (or a prepared activity)."""
+        await self.context.send_activity(MessageFactory.text(message) if isinstance(message, str) else message)
+
+    async def ask_choice(self, question: str, choices: Sequence[str]) -> None:
+        """Ask with buttons the way ChoicePrompt does: imBack hero card on Teams, the SDK's choice elsewhere."""
+        channel = self.context.activity.channel_id
+        if channel == Channels.ms_teams and len(choices) <= TEAMS_HERO_BUTTONS:
+            # The SDK's channel table allows Teams only 3 buttons of 20 characters and would fall
+            # back to a numbered text list; Teams hero cards show up to 6 buttons with longer titles.
+            activity = ChoiceFactory.hero_card(list(choices), question)
+        else:
+            activity = ChoiceFactory.for_channel(channel, list(choices), question)
+        await self.context.send_activity(activity)
+
+
+@dataclass(frozen=True)
+class Step:
+    """One question of a flow: how to ask it, how to take an answer, and what `help` says."""
+
+    name: str
+    ask: Callable[[Flow], Awaitable[None]]
+    answer: Callable[[Flow, str], Awaitable[Outcome]]
+    help: str
+    # Free text (a narrative, a reason) is always an answer; elsewhere text that is not an answer
+    # but is another command ends the flow so the caller can run that command.
+    free_text: bool = False
+
+
+# --- pure helpers ----------------------------------------------------------------------------
+
+_PUNCTUATION_AROUND = re.compile(r"^[\s\"'“”‘’`]+|[\s\"'“”‘’`.!?]+$")
+
+
+def normalise_answer(text: str) -> str:
+    """Lower case, single spaces, no surrounding quotes or trailing punctuation: for matching only."""
+    return " ".join(_PUNCTUATION_AROUND.sub("", text).lower().split())
+
+
+def choice_by_number(text: str, choices: Sequence[str]) -> str | None:
+    """The choice a typed "2" (or "2.") means in a numbered list; None when it is not one."""
+    number = normalise_answer(text)
+    if number.isdigit() and 1 <= int(number) <= len(choices):
+        return choices[int(number) - 1]
+    return None
+
+
+def answer_text(activity: Activity) -> str:
+    """What the person answered: the text without the bot's @mention, or a clicked button's `command`."""
+    text = activity.text or ""
+    for entity in activity.entities or []:
+        properties = getattr(entity, "additional_properties", None) or {}
+        mentioned = properties.get("mentioned") or {}
+        if entity.type == "mention" and activity.recipient and mentioned.get("id") == activity.recipient.id:
+            text = text.replace(properties.get("text") or "", " ")
+    if not text.strip() and isinstance(activity.value, dict):
+        command = activity.value.get("command")
+        text = command if isinstance(command, str) else ""
+    return text.strip()
+
+
+def is_plain(value: Any) -> bool:
+    """True when `value` is JSON made of dicts with str keys, lists, str, int, bool and None."""
+    if value is None or isinstance(value, (bool, int, str)):
+        return True
+    if isinstance(value, list):
+        return all(is_plain(item) for item in value)
+    if isinstance(value, dict):
+        return all(isinstance(key, str) and is_plain(item) for key, item in value.items())
+    return False
+
+
+def plain_copy(value: Any) -> Any:
+    """A deep copy of plain JSON (what state holds), so no caller's object is shared with state."""
+    return json.loads(json.dumps(value))
+
+
+# --- the base dialog -------------------------------------------------------------------------
+
+
+class FlowDialog(ComponentDialog):
+    """A multi-step flow with cancel, help, back, expiry and interruption handled once for every step.
+
+    Subclasses add steps with `add_step`, implement `start` (the first outcome, from the options)
+    and may override `describe` ("your update of OIC-2025 R8") for the shared messages.
+    Results when the flow ends on its own: `{"cancelled": True}`, `{"expired": True, "text": …}`,
+    `{"interrupted_by": text}`; anything else comes from the subclass's `Finish`.
+
+    It is a ComponentDialog so it sits in a DialogSet like every other flow, but it keeps no inner
+    dialog stack: the component's begin/continue are overridden so state stays one plain dict.
+    """
+
+    def __init__(
+        self,
+        dialog_id: str,
+        is_command: Callable[[str], bool],
+        *,
+        now: Callable[[], datetime] = utc_now,
+        expires_after: timedelta = EXPIRES_AFTER,
+    ) -> None:
+        super().__init__(dialog_id)
+        self._is_command = is_command
+        self._now = now
+        self._expires_after = expires_after
+        self._steps: dict[str, Step] = {}
+
+    def add_step(self, step: Step) -> None:
+        """Register a step (its name must be unique in the flow)."""
+        if step.name in self._steps:
+            raise ValueError(f"{type(self).__name__} already has a step named {step.name!r}")
+        self._steps[step.name] = step
+
+    # Subclass hooks.
+
+    async def start(self, flow: Flow) -> Outcome:
+        """The first outcome of the flow, decided from `flow.options` (usually `Goto(first step)`)."""
+        raise NotImplementedError
+
+    def describe(self, flow: Flow) -> str:
+        """How the messages name this flow: "your update of OIC-2025 R8"."""
+        return "your answers"
+
+    # Dialog protocol.
+
+    async def begin_dialog(self, dialog_context: DialogContext, options: object = None) -> DialogTurnResult:
+        if options is not None and not (isinstance(options, dict) and is_plain(options)):
+            raise TypeError(f"{type(self).__name__} options must be a plain JSON dict, not {options!r}")
+        moment = self._now().isoformat()
+        state: State = dialog_context.active_dialog.state
+        state.update(
+            step=None,
+            history=[],
+            values={},
+            data={},
+            options=plain_copy(options or {}),
+            started_at=moment,
+            last_active_at=moment,
+        )
+        flow = Flow(dialog_context.context, state)
+        return await self._apply(dialog_context, flow, await self.start(flow), text="")
+
+    async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
+        context = dialog_context.context
+        if context.activity.type != ActivityTypes.message:
+            return Dialog.end_of_turn
+        flow = Flow(context, dialog_context.active_dialog.state)
+        text = answer_text(context.activity)
+        now = self._now()
+        if now - datetime.fromisoformat(flow.state["last_active_at"]) > self._expires_after:
+            minutes = int(self._expires_after.total_seconds() // 60)
+            await flow.say(
+                f"Sorry — {self.describe(flow)} timed out after {minutes} minutes without an answer, "
+                "so nothing was saved. You can start again whenever you like."
+            )
+            return await dialog_context.end_dialog({"expired": True, "text": text})
+        flow.state["last_active_at"] = now.isoformat()
+
+        step = self._current(flow)
+        word = normalise_answer(text)
+        if word == CANCEL:
+            await flow.say(CANCELLED)
+            return await dialog_context.end_dialog({"cancelled": True})
+        if word == HELP:
+            await flow.say(f"{step.help}\n\nYou can also say back for the previous question, or cancel to stop.")
+            await step.ask(flow)
+            return Dialog.end_of_turn
+        if word == BACK:
+            history = flow.state["history"]
+            if not history:
+                await flow.say("This is the first question, so there is nothing to go back to. Say cancel to stop.")
+                await step.ask(flow)
+                return Dialog.end_of_turn
+            return await self._apply(dialog_context, flow, Rewind(history[-1]), text)
+        return await self._apply(dialog_context, flow, await step.answer(flow, text), text)
+
+    async def resume_dialog(
+        self, dialog_context: DialogContext, reason: DialogReason, result: object = None
+    ) -> DialogTurnResult:
+        # Nothing is started on top of a flow; if a caller did, ask the waiting question again.
+        await self.reprompt_dialog(dialog_context.context, dialog_context.active_dialog)
+        return Dialog.end_of_turn
+
+    async def reprompt_dialog(self, context: TurnContext, instance: DialogInstance) -> None:
+        flow = Flow(context, instance.state)
+        if flow.step is not None:
+            await self._current(flow).ask(flow)
+
+    async def end_dialog(self, context: TurnContext, instance: DialogInstance, reason: DialogReason) -> None:
+        # No inner dialog stack to cancel (ComponentDialog's version expects one).
+        await self.on_end_dialog(context, instance, reason)
+
+    # The machine.
+
+    def _current(self, flow: Flow) -> Step:
+        return self._steps[flow.state["step"]]
+
+    async def _apply(self, dialog_context: DialogContext, flow: Flow, outcome: Outcome, text: str) -> DialogTurnResult:
+        state = flow.state
+        if isinstance(outcome, Finish):
+            if outcome.message:
+                await flow.say(outcome.message)
+            return await dialog_context.end_dialog(outcome.result)
+        if isinstance(outcome, Retry):
+            current = self._current(flow)
+            if text and not (current.free_text or outcome.understood) and self._is_command(text):
+                await flow.say(f"I've set aside {self.describe(flow)} (nothing saved).")
+                return await dialog_context.end_dialog({"interrupted_by": text})
+            await flow.say(outcome.message)
+            if outcome.reask:
+                await current.ask(flow)
+            return Dialog.end_of_turn
+        if isinstance(outcome, Goto):
+            if outcome.step not in self._steps:
+                raise KeyError(f"{type(self).__name__} has no step {outcome.step!r}")
+            if state["step"] is not None:
+                if not is_plain(outcome.answer):
+                    raise TypeError(f"the answer to {state['step']!r} must be plain JSON, not {outcome.answer!r}")
+                state["values"][state["step"]] = outcome.answer
+                state["history"].append(state["step"])
+            state["step"] = outcome.step
+        else:  # Rewind
+            history: list[str] = state["history"]
+            if outcome.step in history:
+                del history[len(history) - 1 - history[::-1].index(outcome.step) :]
+            state["values"] = {name: value for name, value in state["values"].items() if name in history}
+            state["step"] = outcome.step
+        if not is_plain(state["data"]):
+            raise TypeError(f"{type(self).__name__} put something other than plain JSON in its data: {state['data']!r}")
+        await self._current(flow).ask(flow)
+        return Dialog.end_of_turn

@@ -1,0 +1,595 @@
+"""The "post an update" conversation: item → permission → status → assessment → narrative →
+evidence link → revised date (and its reason) → summary card → confirm.
+
+Nothing is written before confirm; the port's `record` is the only write. The validators are
+pure module-level functions so the Adaptive Card form (bot/update_form.py) applies exactly the
+same rules. Dialogs import nothing from bot/: the date parser and the command test are injected.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+from urllib.parse import urlsplit
+
+from botbuilder.core import CardFactory, MessageFactory
+
+from dialogs.base import (
+    Finish,
+    Flow,
+    FlowDialog,
+    Goto,
+    Outcome,
+    Retry,
+    Rewind,
+    Step,
+    choice_by_number,
+    normalise_answer,
+    utc_now,
+)
+from dialogs.ports import Actor, ItemBrief, UpdateDraft, UpdatePort
+
+log = logging.getLogger(__name__)
+
+# The values of storage.models.Status / Assessment (dialogs do not import storage).
+IN_PROGRESS, BLOCKED, AWAITING_SIGN_OFF = "In progress", "Blocked", "Awaiting sign-off"
+ON_TRACK, AT_RISK, OFF_TRACK = "on track", "at risk", "off track"
+
+NARRATIVE_LIMIT = 2000
+REASON_LIMIT = 500
+URL_LIMIT = 2000
+
+STATUS_CHOICES = ("In progress", "Blocked", "Complete")
+ASSESSMENT_CHOICES = ("On track", "At risk", "Off track")
+USE_FORM = "Use a form instead"
+SKIP = "Skip"
+CONFIRM, CHANGE, CANCEL = "Confirm", "Change", "Cancel"
+
+NOT_SAVED = (
+    "Sorry — your update was NOT saved (the tracker could not be reached). Say `confirm` to try again or `cancel`."
+)
+SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
+CARD_VERSION = "1.5"
+
+ParseDate = Callable[[str, date], date | None]
+
+
+class InvalidAnswer(ValueError):
+    """An answer that breaks a rule; its message tells the person what to change."""
+
+
+# --- validators (pure; shared with the form) -------------------------------------------------
+
+_STATUS_WORDS = {
+    IN_PROGRESS: ("in progress", "in-progress", "progress", "ongoing", "under way", "underway", "started"),
+    BLOCKED: ("blocked", "stuck", "on hold"),
+    AWAITING_SIGN_OFF: ("complete", "completed", "done", "finished", "awaiting sign-off", "awaiting sign off"),
+}
+_ASSESSMENT_WORDS = {
+    ON_TRACK: ("on track", "on-track", "ontrack"),
+    AT_RISK: ("at risk", "at-risk", "atrisk", "risk"),
+    OFF_TRACK: ("off track", "off-track", "offtrack"),
+}
+_SKIP_WORDS = {"skip", "none", "no", "n/a", "na", "nothing", "no link", "no change", "not needed"}
+_CONFIRM_WORDS = {"confirm", "yes", "save", "ok", "okay", "y", "yes please", "confirm update"}
+_CHANGE_WORDS = {"change", "edit", "change answers", "start again"}
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_HOST_LABEL = re.compile(r"[^\W_](?:[\w-]{0,61}[^\W_])?")
+_FORBIDDEN_IN_URL = re.compile(r"[\s\x00-\x1f\x7f<>\"]")
+
+
+def _pick(text: str, words: dict[str, tuple[str, ...]]) -> str | None:
+    answer = normalise_answer(text)
+    return next((value for value, spellings in words.items() if answer in spellings), None)
+
+
+def parse_status_choice(text: str) -> str | None:
+    """The status to record for "In progress", "Blocked" or "Complete" (and close variants); else None.
+
+    "Complete" means the lead proposes closure, so it records "Awaiting sign-off".
+    """
+    return _pick(text, _STATUS_WORDS)
+
+
+def parse_assessment_choice(text: str) -> str | None:
+    """The assessment ("on track", "at risk", "off track") a typed choice means; else None."""
+    return _pick(text, _ASSESSMENT_WORDS)
+
+
+def is_skip(text: str) -> bool:
+    """True for the words that skip an optional question ("skip", "none", "no", ...)."""
+    return normalise_answer(text) in _SKIP_WORDS
+
+
+def validate_narrative(text: str) -> str:
+    """The narrative as typed (surrounding whitespace stripped); raises InvalidAnswer if empty or too long."""
+    narrative = text.strip()
+    if not narrative:
+        raise InvalidAnswer("Please tell me what has happened — a sentence or two is enough.")
+    if len(narrative) > NARRATIVE_LIMIT:
+        raise InvalidAnswer(
+            f"That is too long: an update can be up to {NARRATIVE_LIMIT:,} characters and yours is "
+            f"{len(narrative):,}. Please shorten it and send it again."
+        )
+    return narrative
+
+
+def parse_evidence_url(text: str) -> str | None:
+    """An http(s) link with a host, as typed; None for "skip"/"none"/"no" or nothing; else InvalidAnswer."""
+    link = text.strip()
+    if not link or is_skip(link):
+        return None
+    if len(link) > URL_LIMIT:
+        raise InvalidAnswer(f"That link is too long (over {URL_LIMIT:,} characters).")
+    if _FORBIDDEN_IN_URL.search(link):
+        raise InvalidAnswer("A link can't contain spaces, quotes or angle brackets.")
+    try:
+        parts = urlsplit(link)
+        parts.port  # noqa: B018 - raises ValueError for a port that is not a number in range
+    except ValueError:
+        raise InvalidAnswer("That doesn't look like a web link.") from None
+    if parts.scheme.lower() not in ("http", "https"):
+        raise InvalidAnswer("Only web links (starting https:// or http://) can be evidence links.")
+    if not _is_host(parts.hostname or ""):
+        raise InvalidAnswer("That link has no valid website name after https://.")
+    if parts.username is not None or parts.password is not None:
+        raise InvalidAnswer("Please give the link without a user name or password in it.")
+    return link
+
+
+def _is_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        pass
+    labels = host.rstrip(".").split(".")
+    return len(host) <= 253 and all(_HOST_LABEL.fullmatch(label) for label in labels)
+
+
+def parse_revised_date(text: str, today: date, parse_date: ParseDate) -> date | None:
+    """A revised due date after `today` ("30/06/2026", "30 June 2026", "end of June", "2026-06-30");
+    None for "skip" or nothing; else InvalidAnswer. `parse_date` reads UK dates (bot.dates.parse_user_date).
+    """
+    typed = text.strip()
+    if not typed or is_skip(typed):
+        return None
+    day: date | None
+    if _ISO_DATE.fullmatch(typed):
+        try:
+            day = date.fromisoformat(typed)
+        except ValueError:
+            day = None
+    else:
+        day = parse_date(typed, today)
+    if day is None:
+        raise InvalidAnswer("I couldn't read that as a date: try 30/06/2026, 30 June 2026 or end of June.")
+    if day <= today:
+        raise InvalidAnswer(
+            f"A revised due date must be after today ({format_uk_date(today)}), and {format_uk_date(day)} isn't."
+        )
+    return day
+
+
+def validate_reason(text: str) -> str:
+    """The reason for a revised date as typed (stripped); raises InvalidAnswer if empty or too long."""
+    reason = text.strip()
+    if not reason:
+        raise InvalidAnswer("Please say why the due date needs to move — an admin reads this when deciding.")
+    if len(reason) > REASON_LIMIT:
+        raise InvalidAnswer(
+            f"That reason is too long: it can be up to {REASON_LIMIT} characters and yours is {len(reason):,}. "
+            "Please shorten it and send it again."
+        )
+    return reason
+
+
+def format_uk_date(day: date) -> str:
+    """`date(2026, 6, 30)` → "30 June 2026" (as bot.dates writes it)."""
+    return f"{day.day} {day:%B %Y}"
+
+
+# --- safe text in cards ----------------------------------------------------------------------
+
+# Everything TextBlock markdown (and CommonMark hosts) could act on: emphasis, links, code,
+# strikethrough, headings, quotes, bullets, tables, autolinks, and the escape character itself.
+_MARKDOWN = re.compile(r"([\\*_\[\]`~#>\-+|<])")
+# "&#42;" would be decoded back into "*" by CommonMark renderers.
+_ENTITY = re.compile(r"&(?=#?\w+;)")
+# "1." / "1)" at the start of a line starts a numbered list.
+_ORDERED_MARKER = re.compile(r"^(\d+)([.)])")
+_LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029\x0b\x0c\x85]")
+
+
+def escape_markdown(text: str, limit: int = NARRATIVE_LIMIT) -> str:
+    """User text made safe to show in a TextBlock or Fact: markdown escaped, at most `limit` characters."""
+    lines = [line.strip() for line in _LINE_BREAK.split(text) if line.strip()]
+    joined = "\n".join(lines)
+    if len(joined) > limit:
+        joined = joined[: limit - 1].rstrip() + "…"
+    escaped = []
+    for line in joined.split("\n"):
+        line = _ENTITY.sub(r"\\&", _MARKDOWN.sub(r"\\\1", line))
+        escaped.append(_ORDERED_MARKER.sub(r"\1\\\2", line))
+    # A blank line between lines keeps the person's line breaks (markdown joins single lines).
+    return "\n\n".join(escaped)
+
+
+# --- the summary card ------------------------------------------------------------------------
+
+
+def _submit(title: str, command: str, **extra: Any) -> dict[str, Any]:
+    # Teams posts imBack as the person's own message; other hosts send `data` as the activity value.
+    return {
+        "type": "Action.Submit",
+        "title": title,
+        "data": {"command": command, "msteams": {"type": "imBack", "value": command}},
+        **extra,
+    }
+
+
+def status_phrase(status: str) -> str:
+    """How a recorded status reads to the lead."""
+    return "Complete — awaiting sign-off by an admin" if status == AWAITING_SIGN_OFF else status
+
+
+def update_summary_card(reference: str, label: str, draft: UpdateDraft) -> dict[str, Any]:
+    """The card that shows an update before it is saved, with Confirm / Change / Cancel buttons."""
+    facts = [
+        ("Status", status_phrase(draft.status)),
+        ("Assessment", draft.assessment.capitalize()),
+        ("Due date", f"move to {format_uk_date(draft.revised_due_on)}" if draft.revised_due_on else "no change"),
+    ]
+    if draft.revised_due_on and draft.revised_due_reason:
+        facts.append(("Reason", escape_markdown(draft.revised_due_reason, REASON_LIMIT)))
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": "Check your update", "weight": "Bolder", "size": "Medium", "wrap": True},
+        {
+            "type": "TextBlock",
+            "text": f"{escape_markdown(reference, 100)} · {escape_markdown(label, 100)}",
+            "isSubtle": True,
+            "spacing": "None",
+            "wrap": True,
+        },
+    ]
+    if draft.corrects_update_id is not None:
+        body.append({"type": "TextBlock", "text": "This corrects your latest update (which is kept).", "wrap": True})
+    body += [
+        {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in facts]},
+        {"type": "TextBlock", "text": "What has happened", "weight": "Bolder", "wrap": True},
+        {"type": "TextBlock", "text": escape_markdown(draft.narrative), "wrap": True, "spacing": "Small"},
+        {"type": "TextBlock", "text": "Evidence link", "weight": "Bolder", "wrap": True},
+        # Shown as text, not a link: what the reader sees is exactly where it points.
+        {
+            "type": "TextBlock",
+            "text": escape_markdown(draft.evidence_url, URL_LIMIT) if draft.evidence_url else "none",
+            "wrap": True,
+            "spacing": "Small",
+        },
+    ]
+    if draft.status == AWAITING_SIGN_OFF:
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": "Saving this asks an admin to sign off the closure.",
+                "isSubtle": True,
+                "wrap": True,
+            }
+        )
+    fallback = f"Check your update of {reference}: {status_phrase(draft.status)}, {draft.assessment}"
+    if draft.revised_due_on:
+        fallback += f", revised due date {format_uk_date(draft.revised_due_on)} requested"
+    fallback += ". Say confirm to save it, change to answer again, or cancel."
+    return {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": CARD_VERSION,
+        "fallbackText": fallback,
+        "body": body,
+        "actions": [
+            _submit(CONFIRM, "confirm", style="positive"),
+            _submit(CHANGE, "change"),
+            _submit(CANCEL, "cancel"),
+        ],
+    }
+
+
+# --- the dialog ------------------------------------------------------------------------------
+
+
+def _item_state(item: ItemBrief) -> dict[str, Any]:
+    return {"item_id": item.item_id, "reference": item.reference, "label": item.label, "status": item.status}
+
+
+class UpdateDialog(FlowDialog):
+    """A lead posts a progress update for one item, one question at a time.
+
+    Options: `{"item_ids": [..], "actor": {"person_id", "name", "is_admin"}, "corrects_update_id": int | None}`.
+    Results: `{"recorded": update_id, "item_id", "status", "duplicate"}` when saved;
+    `{"use_form": item_id}` when the lead asks for the form; `{"refused": text}`, `{"not_found": True}`;
+    and FlowDialog's `{"cancelled"}`, `{"expired", "text"}`, `{"interrupted_by": text}`.
+    """
+
+    def __init__(
+        self,
+        port: UpdatePort,
+        is_command: Callable[[str], bool],
+        *,
+        parse_date: ParseDate,
+        now: Callable[[], datetime] = utc_now,
+    ) -> None:
+        super().__init__(UpdateDialog.__name__, is_command, now=now)
+        self._port = port
+        self._parse_date = parse_date
+        self.add_step(
+            Step(
+                "item",
+                self.ask_item,
+                self.answer_item,
+                "I need to know which recommendation you are updating. Choose a button, or type its "
+                "reference, for example R8 or OIC-2025 R8.",
+            )
+        )
+        self.add_step(
+            Step(
+                "status",
+                self.ask_status,
+                self.answer_status,
+                "Choose the status that fits now: In progress (work is under way), Blocked (something "
+                "is stopping progress) or Complete (you think it is done; an admin then signs off the "
+                "closure). Prefer one form with every question? Choose Use a form instead.",
+            )
+        )
+        self.add_step(
+            Step(
+                "assessment",
+                self.ask_assessment,
+                self.answer_assessment,
+                "How likely is it to be done by its due date? On track, At risk or Off track. "
+                "Your assessment feeds the RAG rating; the colour itself is worked out for you.",
+            )
+        )
+        self.add_step(
+            Step(
+                "narrative",
+                self.ask_narrative,
+                self.answer_narrative,
+                f"Describe what has happened since the last update, in your own words, up to "
+                f"{NARRATIVE_LIMIT:,} characters. Whatever you type is taken as the answer.",
+                free_text=True,
+            )
+        )
+        self.add_step(
+            Step(
+                "evidence",
+                self.ask_evidence,
+                self.answer_evidence,
+                "If a document or page shows the progress, paste its link (starting https://). Otherwise say skip.",
+            )
+        )
+        self.add_step(
+            Step(
+                "revised_date",
+                self.ask_revised_date,
+                self.answer_revised_date,
+                "If you need a later due date, type it, for example 30/06/2026, 30 June 2026 or end of "
+                "June. It must be after today, and an admin decides whether to agree it. Otherwise say skip.",
+            )
+        )
+        self.add_step(
+            Step(
+                "reason",
+                self.ask_reason,
+                self.answer_reason,
+                f"Say briefly why the due date needs to move, up to {REASON_LIMIT} characters. "
+                "An admin reads this when deciding.",
+                free_text=True,
+            )
+        )
+        self.add_step(
+            Step(
+                "confirm",
+                self.ask_confirm,
+                self.answer_confirm,
+                "Check the summary. Say confirm to save the update, change to answer the questions "
+                "again, or cancel to stop without saving.",
+            )
+        )
+
+    def describe(self, flow: Flow) -> str:
+        item = flow.data.get("item")
+        return f"your update of {item['reference']}" if item else "your update"
+
+    # Which item, and may this person update it.
+
+    async def start(self, flow: Flow) -> Outcome:
+        item_ids = [item_id for item_id in flow.options.get("item_ids") or [] if isinstance(item_id, int)]
+        briefs = [brief for item_id in item_ids if (brief := await self._port.brief(item_id)) is not None]
+        if item_ids and not briefs:
+            return Finish({"not_found": True}, "I can't find that recommendation any more.")
+        if len(briefs) == 1:
+            return await self._take_item(flow, briefs[0])
+        flow.data["candidates"] = [_item_state(brief) for brief in briefs]
+        return Goto("item")
+
+    async def _take_item(self, flow: Flow, item: ItemBrief) -> Outcome:
+        refusal = await self._port.refusal(item.item_id, self._actor(flow))
+        if refusal is not None:
+            return Finish({"refused": refusal}, refusal)
+        flow.data["item"] = _item_state(item)
+        return Goto("status", item.item_id)
+
+    async def ask_item(self, flow: Flow) -> None:
+        # Asking (again) which item means no item is chosen yet.
+        flow.data.pop("item", None)
+        candidates = flow.data.get("candidates") or []
+        if candidates:
+            await flow.ask_choice(
+                "Which one do you want to update?", [candidate["reference"] for candidate in candidates]
+            )
+        else:
+            await flow.say(
+                "Which recommendation do you want to update? Type its reference, for example R8 or OIC-2025 R8."
+            )
+
+    async def answer_item(self, flow: Flow, text: str) -> Outcome:
+        candidates: list[dict[str, Any]] = flow.data.get("candidates") or []
+        references = [candidate["reference"] for candidate in candidates]
+        chosen = choice_by_number(text, references) or text
+        for candidate in candidates:
+            if normalise_answer(chosen) == normalise_answer(candidate["reference"]):
+                brief = await self._port.brief(candidate["item_id"])
+                if brief is None:
+                    return Retry("I can't find that one any more. Choose another, or say cancel.")
+                return await self._take_item(flow, brief)
+        if not text.strip():
+            return Retry("Please tell me which recommendation.")
+        conversation = flow.context.activity.conversation
+        found = await self._port.resolve(text.strip(), conversation.id if conversation else None)
+        if not found:
+            return Retry(
+                f"I couldn't find a recommendation matching “{escape_markdown(text, 80)}”. "
+                "Try a reference such as R8 or OIC-2025 R8, or say cancel."
+            )
+        if len(found) == 1:
+            return await self._take_item(flow, found[0])
+        flow.data["candidates"] = [_item_state(brief) for brief in found]
+        return Retry("That could mean more than one recommendation.")
+
+    # The questions about the update.
+
+    async def ask_status(self, flow: Flow) -> None:
+        reference = flow.data["item"]["reference"]
+        await flow.ask_choice(f"What is the status of {reference} now?", [*STATUS_CHOICES, USE_FORM])
+
+    async def answer_status(self, flow: Flow, text: str) -> Outcome:
+        chosen = choice_by_number(text, [*STATUS_CHOICES, USE_FORM]) or text
+        if normalise_answer(chosen) in ("use a form instead", "use a form", "form", "use form"):
+            return Finish({"use_form": flow.data["item"]["item_id"]})
+        status = parse_status_choice(chosen)
+        if status is None:
+            return Retry("Please choose In progress, Blocked or Complete.")
+        if status == AWAITING_SIGN_OFF:
+            await flow.say("Noted: complete. Once you confirm, an admin will be asked to sign off the closure.")
+        return Goto("assessment", status)
+
+    async def ask_assessment(self, flow: Flow) -> None:
+        await flow.ask_choice("How is it going against its due date?", ASSESSMENT_CHOICES)
+
+    async def answer_assessment(self, flow: Flow, text: str) -> Outcome:
+        assessment = parse_assessment_choice(choice_by_number(text, ASSESSMENT_CHOICES) or text)
+        if assessment is None:
+            return Retry("Please choose On track, At risk or Off track.")
+        return Goto("narrative", assessment)
+
+    async def ask_narrative(self, flow: Flow) -> None:
+        await flow.say(f"What has happened since the last update? (up to {NARRATIVE_LIMIT:,} characters)")
+
+    async def answer_narrative(self, flow: Flow, text: str) -> Outcome:
+        try:
+            return Goto("evidence", validate_narrative(text))
+        except InvalidAnswer as problem:
+            return Retry(str(problem), reask=False)
+
+    async def ask_evidence(self, flow: Flow) -> None:
+        await flow.ask_choice("Is there a link to evidence? Paste it, or choose Skip.", [SKIP])
+
+    async def answer_evidence(self, flow: Flow, text: str) -> Outcome:
+        try:
+            return Goto("revised_date", parse_evidence_url(choice_by_number(text, [SKIP]) or text))
+        except InvalidAnswer as problem:
+            return Retry(f"{problem} Paste the full address, starting https://, or say skip.", reask=False)
+
+    async def ask_revised_date(self, flow: Flow) -> None:
+        await flow.ask_choice(
+            "Do you need a later due date? Type it (for example 30/06/2026, 30 June 2026 or end of June), "
+            "or choose Skip.",
+            [SKIP],
+        )
+
+    async def answer_revised_date(self, flow: Flow, text: str) -> Outcome:
+        try:
+            day = parse_revised_date(choice_by_number(text, [SKIP]) or text, self._port.today(), self._parse_date)
+        except InvalidAnswer as problem:
+            return Retry(f"{problem} Or say skip if the due date can stay.", reask=False)
+        return Goto("reason", day.isoformat()) if day else Goto("confirm", None)
+
+    async def ask_reason(self, flow: Flow) -> None:
+        day = date.fromisoformat(flow.values["revised_date"])
+        await flow.say(
+            f"Why does the due date need to move to {format_uk_date(day)}? (up to {REASON_LIMIT} characters)"
+        )
+
+    async def answer_reason(self, flow: Flow, text: str) -> Outcome:
+        try:
+            return Goto("confirm", validate_reason(text))
+        except InvalidAnswer as problem:
+            return Retry(str(problem), reask=False)
+
+    # Summary and the one write.
+
+    def _actor(self, flow: Flow) -> Actor:
+        actor = flow.options.get("actor") or {}
+        return Actor(person_id=actor["person_id"], name=actor.get("name") or "", is_admin=bool(actor.get("is_admin")))
+
+    def _draft(self, flow: Flow) -> UpdateDraft:
+        values = flow.values
+        revised = values.get("revised_date")
+        return UpdateDraft(
+            item_id=flow.data["item"]["item_id"],
+            status=values["status"],
+            assessment=values["assessment"],
+            narrative=values["narrative"],
+            evidence_url=values.get("evidence"),
+            revised_due_on=date.fromisoformat(revised) if revised else None,
+            revised_due_reason=values.get("reason") if revised else None,
+            corrects_update_id=flow.options.get("corrects_update_id"),
+        )
+
+    async def ask_confirm(self, flow: Flow) -> None:
+        item = flow.data["item"]
+        card = update_summary_card(item["reference"], item["label"], self._draft(flow))
+        activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
+        activity.summary = card["fallbackText"]
+        await flow.say(activity)
+
+    async def answer_confirm(self, flow: Flow, text: str) -> Outcome:
+        answer = normalise_answer(choice_by_number(text, [CONFIRM, CHANGE, CANCEL]) or text)
+        if answer in _CHANGE_WORDS:
+            return Rewind("status")
+        if answer not in _CONFIRM_WORDS:
+            return Retry(
+                "Say confirm to save this update, change to answer the questions again, or cancel.", reask=False
+            )
+        draft = self._draft(flow)
+        # A retry after a failure sends the first attempt's activity id again: if that attempt did
+        # commit before the error reached us, the port sees the same id and records nothing new.
+        attempt = flow.data.get("attempt")
+        if not attempt or attempt["values"] != flow.values:
+            attempt = {"activity_id": flow.context.activity.id, "values": dict(flow.values)}
+            flow.data["attempt"] = attempt
+        try:
+            recorded = await self._port.record(draft, self._actor(flow), attempt["activity_id"])
+        except Exception:  # noqa: BLE001 - whatever failed, the person must hear it was not saved
+            log.exception("recording an update of item %s failed", draft.item_id)
+            return Retry(NOT_SAVED, reask=False, understood=True)
+        reference = flow.data["item"]["reference"]
+        if draft.status == AWAITING_SIGN_OFF:
+            message = f"Saved. {reference} is now awaiting sign-off by an admin."
+        else:
+            message = f"Saved. {reference} is now {draft.status}."
+        if draft.revised_due_on:
+            message += f" Your request to move the due date to {format_uk_date(draft.revised_due_on)} is recorded for an admin to decide."
+        return Finish(
+            {
+                "recorded": recorded.update_id,
+                "item_id": draft.item_id,
+                "status": draft.status,
+                "duplicate": recorded.duplicate,
+            },
+            message,
+        )

@@ -1,0 +1,126 @@
+"""The one-card update form: its shape, and that a submission gives the same draft as the conversation."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+
+from bot.update_form import parse_update_form, update_form_card
+from dialogs.ports import ItemBrief, UpdateDraft
+
+TODAY = date(2026, 3, 10)
+R8 = ItemBrief(
+    8, "OIC-2025 R8", "Recommendation 8", "By 30 April 2026, chief constables should *act*.", "In progress", "Jane Doe"
+)
+
+
+def submitted(**changes: Any) -> dict[str, Any]:
+    """What Teams sends for a filled-in form: the Action.Submit data merged with the inputs."""
+    value: dict[str, Any] = {
+        "form": "update",
+        "item_id": 8,
+        "status": "In progress",
+        "assessment": "On track",
+        "narrative": "  Hydra training at 80%.\r\nNext cohort in May.  ",
+        "evidence_url": "",
+        "revised_due_on": "",
+        "revised_due_reason": "",
+    }
+    value.update(changes)
+    return {key: item for key, item in value.items() if item is not None}
+
+
+def _inputs(card: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {element["id"]: element for element in card["body"] if element["type"].startswith("Input.")}
+
+
+def test_the_form_has_every_field_on_one_card() -> None:
+    reply = update_form_card(R8, TODAY)
+    card = reply.card
+    assert card is not None
+    assert card["version"] == "1.5" and card["fallbackText"] == reply.text
+    inputs = _inputs(card)
+    assert list(inputs) == ["status", "assessment", "narrative", "evidence_url", "revised_due_on", "revised_due_reason"]
+    assert [choice["value"] for choice in inputs["status"]["choices"]] == ["In progress", "Blocked", "Complete"]
+    assert [choice["value"] for choice in inputs["assessment"]["choices"]] == ["On track", "At risk", "Off track"]
+    assert inputs["narrative"]["isMultiline"] is True and inputs["narrative"]["maxLength"] == 2000
+    assert inputs["revised_due_on"]["type"] == "Input.Date" and inputs["revised_due_on"]["min"] == "2026-03-11"
+    [action] = card["actions"]
+    assert action["type"] == "Action.Submit" and action["data"] == {"form": "update", "item_id": 8}
+    assert "should \\*act\\*" in card["body"][2]["text"]  # the item's text is shown safely
+    assert update_form_card(R8, TODAY, corrects_update_id=41).card["actions"][0]["data"]["corrects_update_id"] == 41  # type: ignore[index]
+
+
+def test_a_complete_form_gives_the_draft_the_dialog_would() -> None:
+    draft = parse_update_form(
+        submitted(
+            status="Complete",
+            assessment="At risk",
+            evidence_url=" https://sharepoint.example/x ",
+            revised_due_on="2026-06-30",
+            revised_due_reason=" Course moved. ",
+        ),
+        TODAY,
+    )
+    assert draft == UpdateDraft(
+        item_id=8,
+        status="Awaiting sign-off",
+        assessment="at risk",
+        narrative="Hydra training at 80%.\r\nNext cohort in May.",
+        evidence_url="https://sharepoint.example/x",
+        revised_due_on=date(2026, 6, 30),
+        revised_due_reason="Course moved.",
+    )
+
+
+def test_optional_fields_may_be_empty_or_missing() -> None:
+    assert parse_update_form(submitted(evidence_url=None, revised_due_on=None, revised_due_reason=None), TODAY) == (
+        UpdateDraft(8, "In progress", "on track", "Hydra training at 80%.\r\nNext cohort in May.")
+    )
+    assert parse_update_form(submitted(item_id="8", corrects_update_id=41), TODAY) == UpdateDraft(
+        8, "In progress", "on track", "Hydra training at 80%.\r\nNext cohort in May.", corrects_update_id=41
+    )
+
+
+def test_a_typed_uk_date_is_read_too() -> None:
+    draft = parse_update_form(submitted(revised_due_on="30/06/2026", revised_due_reason="Why."), TODAY)
+    assert isinstance(draft, UpdateDraft) and draft.revised_due_on == date(2026, 6, 30)
+
+
+@pytest.mark.parametrize(
+    ("changes", "problem"),
+    [
+        ({"item_id": None}, "doesn't say which recommendation"),
+        ({"item_id": "eight"}, "doesn't say which recommendation"),
+        ({"status": None}, "Choose a status"),
+        ({"status": "Closed"}, "Choose a status"),
+        ({"assessment": ""}, "Choose your assessment"),
+        ({"narrative": "   "}, "Please tell me what has happened"),
+        ({"narrative": "x" * 2001}, "up to 2,000 characters and yours is 2,001"),
+        (
+            {"evidence_url": "www.example.com"},
+            "Only web links (starting https:// or http://) can be evidence links. Correct",
+        ),
+        ({"evidence_url": "https://"}, "no valid website name"),
+        ({"revised_due_on": "2026-03-10", "revised_due_reason": "x"}, "must be after today (10 March 2026)"),
+        ({"revised_due_on": "2026-02-30", "revised_due_reason": "x"}, "I couldn't read that as a date"),
+        ({"revised_due_on": "2026-06-30"}, "Please say why the due date needs to move"),
+        ({"revised_due_on": "2026-06-30", "revised_due_reason": "r" * 501}, "up to 500 characters and yours is 501"),
+        ({"revised_due_reason": "Because."}, "a reason but no revised due date"),
+    ],
+)
+def test_each_problem_is_reported(changes: dict[str, Any], problem: str) -> None:
+    result = parse_update_form(submitted(**changes), TODAY)
+    assert isinstance(result, list) and len(result) == 1, result
+    assert problem in result[0]
+
+
+def test_every_problem_is_reported_at_once() -> None:
+    result = parse_update_form({"form": "update", "item_id": 8}, TODAY)
+    assert result == [
+        "Choose a status: In progress, Blocked or Complete.",
+        "Choose your assessment: On track, At risk or Off track.",
+        "Please tell me what has happened — a sentence or two is enough.",
+    ]
