@@ -70,7 +70,7 @@ async def run(target: str, service_url: str, concurrency: int, seconds: float, w
                     async with session.post(target, data=body, headers=headers) as response:
                         await response.read()
                         status = response.status
-                except (aiohttp.ClientError, asyncio.TimeoutError):
+                except (TimeoutError, aiohttp.ClientError):
                     status = 0
                 done = time.perf_counter()
                 if sent >= measure_from:

@@ -20,7 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapter import PooledAuthentication, create_adapter, create_authentication
 from bot.config import Settings
+from bot.digest_runner import RunSettings, Scheduler
 from bot.handler import RecBot, on_turn_error, tenant_of
+from bot.proactive import Deliverer
 from storage.database import create_engine, create_sessionmaker, is_ready
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,7 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 AUTHENTICATION = web.AppKey("authentication", PooledAuthentication)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", RecBot)
+SCHEDULER = web.AppKey("scheduler", Scheduler)
 
 def _problem(status: int, detail: str) -> web.Response:
     return web.json_response({"error": detail}, status=status)
@@ -118,14 +121,20 @@ def create_app(settings: Settings) -> web.Application:
 
     app.on_cleanup.append(close_connector)
 
-    async def database(app: web.Application) -> AsyncIterator[None]:
+    async def database_bot_and_scheduler(app: web.Application) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url)
+        sessionmaker = create_sessionmaker(engine)
+        deliverer = Deliverer(adapter, sessionmaker, app_id=settings.app_id)
         app[ENGINE] = engine
-        app[BOT] = RecBot(settings, create_sessionmaker(engine))
+        app[BOT] = RecBot(settings, sessionmaker, notify=deliverer.notify)
+        app[SCHEDULER] = Scheduler(sessionmaker=sessionmaker, deliverer=deliverer, settings=RunSettings.from_settings(settings))
+        if settings.run_scheduler:
+            app[SCHEDULER].start()
         yield
+        await app[SCHEDULER].stop()
         await engine.dispose()
 
-    app.cleanup_ctx.append(database)
+    app.cleanup_ctx.append(database_bot_and_scheduler)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -14,6 +14,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from typing import Any
 
+from botbuilder.core import CardFactory, MessageFactory
+from botbuilder.schema import Activity
+
 from bot.dates import describe_overdue, format_uk_date
 from bot.rag import Rag, rag_for_item
 from storage.models import EventKind, Item, Status, Update
@@ -456,3 +459,12 @@ def notice_card(template: str, actions: Sequence[tuple[str, str]] = (), **values
     )
     body: list[Card] = [_text_block(shown)]
     return Reply(text=plain, card=_card(plain, body, [command_action(title, command) for title, command in actions]))
+
+
+def to_activity(reply: Reply) -> Activity:
+    """A reply as a message: the card with its text as the notification summary, or plain text."""
+    if reply.card is None:
+        return MessageFactory.text(reply.text)
+    activity = MessageFactory.attachment(CardFactory.adaptive_card(reply.card))
+    activity.summary = reply.text[:250]
+    return activity

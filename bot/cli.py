@@ -1,4 +1,4 @@
-"""The `recbot` command: serve, db upgrade, import, chat, manifest build."""
+"""The `recbot` command: serve, db upgrade, import, chat, digest run, manifest build."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 
 from bot.config import Settings, SettingsError
@@ -32,6 +33,13 @@ def _parser() -> argparse.ArgumentParser:
     chat = commands.add_parser("chat", help="talk to the bot in this terminal, over the same database")
     chat.add_argument("--as", dest="email", default="officer@localhost", help="the e-mail you speak as")
 
+    digest = commands.add_parser("digest", help="weekly digests and owner nudges")
+    digest.add_argument("action", choices=["run"], help="run: send every digest and nudge due now and not yet sent")
+    digest.add_argument("--dry-run", action="store_true", help="print what would go where; send and claim nothing")
+    digest.add_argument(
+        "--at", type=_moment, help="the moment to run for, ISO-8601 (default: now; no offset = RECBOT_TIMEZONE)"
+    )
+
     manifest = commands.add_parser("manifest", help="the Teams app package")
     manifest.add_argument("action", choices=["build"])
     manifest.add_argument("--app-id", help="the bot's Microsoft App ID (default: MicrosoftAppId)")
@@ -55,6 +63,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "import": _import,
         "chat": _chat,
         "manifest": _manifest,
+        "digest": _digest,
     }
     return handlers[arguments.command](settings, arguments)
 
@@ -131,6 +140,45 @@ def _chat(settings: Settings, arguments: argparse.Namespace) -> int:
     logging.getLogger().setLevel(logging.WARNING)
     asyncio.run(run())
     return 0
+
+
+def _moment(text: str) -> datetime:
+    try:
+        return datetime.fromisoformat(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(f"not an ISO-8601 moment: {text!r} (e.g. 2026-03-02T09:30)") from error
+
+
+def _digest(settings: Settings, arguments: argparse.Namespace) -> int:
+    from bot.adapter import create_adapter, create_authentication
+    from bot.digest_runner import RunSettings, run_due
+    from bot.proactive import Deliverer
+    from storage.database import create_engine, create_sessionmaker
+
+    at = arguments.at
+    if at is not None and at.tzinfo is None:
+        at = at.replace(tzinfo=settings.tz)
+
+    async def run() -> int:
+        engine = create_engine(settings.database_url)
+        authentication = create_authentication(settings)
+        try:
+            sessionmaker = create_sessionmaker(engine)
+            deliverer = Deliverer(create_adapter(authentication), sessionmaker, app_id=settings.app_id)
+            report = await run_due(
+                sessionmaker=sessionmaker,
+                deliverer=deliverer,
+                settings=RunSettings.from_settings(settings),
+                at=at,
+                dry_run=arguments.dry_run,
+                out=sys.stdout,
+            )
+        finally:
+            await authentication.close()
+            await engine.dispose()
+        return 1 if report.failed else 0
+
+    return asyncio.run(run())
 
 
 def _manifest(settings: Settings, arguments: argparse.Namespace) -> int:

@@ -36,6 +36,8 @@ class Settings:
     timezone: str = "Europe/London"
     # Inbound activities larger than this are refused with 413; Teams caps messages near 28 KB.
     max_request_bytes: int = 256 * 1024
+    # Run the digest/nudge scheduler inside `recbot serve` (RECBOT_SCHEDULER=off for cron-only setups).
+    run_scheduler: bool = True
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -55,6 +57,7 @@ class Settings:
             allowed_tenants=_split(environ.get("RECBOT_ALLOWED_TENANTS", "")),
             admins=tuple(admin.lower() for admin in _split(environ.get("RECBOT_ADMINS", ""))),
             timezone=environ.get("RECBOT_TIMEZONE", "").strip() or "Europe/London",
+            run_scheduler=environ.get("RECBOT_SCHEDULER", "on").strip().lower() not in ("off", "0", "false", "no"),
         )
         settings.validate()
         return settings

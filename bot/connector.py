@@ -131,7 +131,7 @@ class _RetryTransient(AsyncHTTPPolicy):
         for attempt in range(1, policy.attempts + 1):
             try:
                 response = await self.next.send(request, **kwargs)
-            except (asyncio.TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as error:
+            except (TimeoutError, aiohttp.ClientConnectionError, aiohttp.ClientPayloadError) as error:
                 if attempt == policy.attempts:
                     raise ClientRequestError(f"the Bot Connector did not answer after {attempt} attempts") from error
                 delay = policy.backoff(attempt)

@@ -1,37 +1,70 @@
-"""The Teams activity handler: remembers conversations, routes messages to answers, greets installs."""
+"""The Teams activity handler: remembers conversations, runs dialogs, routes messages, greets installs."""
 
 from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from datetime import date, datetime
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime, timezone
 
-from botbuilder.core import ActivityHandler, CardFactory, MessageFactory, TurnContext
+from botbuilder.core import ActivityHandler, ConversationState, TurnContext
+from botbuilder.dialogs import DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import cards
 from bot.answers import Answers
-from bot.cards import Reply
+from bot.cards import Reply, to_activity
 from bot.config import Settings
+from bot.dates import parse_user_date
+from bot.digest_commands import DigestCommands, Place
 from bot.intents import (
+    AddDelegate,
+    ApproveClosure,
+    Assign,
+    Back,
+    Cancel,
+    CorrectUpdate,
+    DigestSettings,
+    GrantAdmin,
     Greeting,
     Help,
+    History,
     Intent,
     ListItems,
     Mine,
+    PersonalDigest,
+    RejectClosure,
+    RemoveDelegate,
+    ResumeReminders,
+    RevokeAdmin,
     Search,
+    SetDueDate,
+    SnoozeReminders,
+    StartUpdate,
     Status,
+    StopReminders,
+    Subscribe,
     Thanks,
     Unknown,
+    Unsubscribe,
     UseReport,
     parse_intent,
 )
+from bot.leads import Decision, LeadCommands, Mention, Notice
 from bot.people import PeopleDirectory
+from bot.update_form import parse_update_form, update_form_card
+from bot.update_service import TrackerUpdateService
+from dialogs.ports import Actor
+from dialogs.update import UpdateDialog
 from storage import tracker
 from storage.database import is_unreachable
+from storage.state import SqlStorage
 
 log = logging.getLogger(__name__)
+
+# Delivers a Notice to a person's 1:1 chat (bot.proactive.Deliverer.notify in the app).
+NoticeSender = Callable[[Notice], Awaitable[object]]
 
 UNREACHABLE_REPLY = "I can't reach the tracker right now. Please try again in a few minutes."
 FAILURE_REPLY = "Sorry, something went wrong on my side and I couldn't answer that. It has been logged."
@@ -60,13 +93,23 @@ def command_text(activity: Activity) -> str:
     return " ".join(text.split())
 
 
-def to_activity(reply: Reply) -> Activity:
-    """A reply as a message: the card with its text as the notification summary, or plain text."""
-    if reply.card is None:
-        return MessageFactory.text(reply.text)
-    activity = MessageFactory.attachment(CardFactory.adaptive_card(reply.card))
-    activity.summary = reply.text[:250]
-    return activity
+def mentions_of_people(activity: Activity) -> list[Mention]:
+    """The people @mentioned in a message, leaving out the bot itself."""
+    found = []
+    for entity in activity.entities or []:
+        properties = entity.additional_properties or {}
+        mentioned = properties.get("mentioned") or {}
+        if entity.type != "mention" or not mentioned.get("id"):
+            continue
+        if activity.recipient is not None and mentioned["id"] == activity.recipient.id:
+            continue
+        found.append(Mention(mentioned["id"], mentioned.get("aadObjectId"), mentioned.get("name")))
+    return found
+
+
+def is_command(text: str) -> bool:
+    """True when a message inside a dialog is clearly a new command rather than an answer."""
+    return not isinstance(parse_intent(text), (Search, Unknown, Cancel, Back, Thanks))
 
 
 class RecBot(ActivityHandler):
@@ -77,18 +120,25 @@ class RecBot(ActivityHandler):
         settings: Settings,
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
-        now: type[datetime] = datetime,
+        notify: NoticeSender | None = None,
     ) -> None:
         self._settings = settings
         self._sessionmaker = sessionmaker
-        self._now = now
+        self._notify = notify
         self.people = PeopleDirectory(sessionmaker, settings.admins)
         self.answers = Answers(sessionmaker, self.today)
+        self.leads = LeadCommands(sessionmaker, self.today, bootstrap_admins=settings.admins)
+        self.updates = TrackerUpdateService(sessionmaker, self.today)
+        self.digests = DigestCommands(sessionmaker, timezone=settings.timezone)
+        # Dialog state lives in the database, so a restart or another instance carries on.
+        self.conversation_state = ConversationState(SqlStorage(sessionmaker))
+        self.dialogs = DialogSet(self.conversation_state.create_property("dialogs"))
+        self.dialogs.add(UpdateDialog(self.updates, is_command, parse_date=parse_user_date))
         # Conversations whose stored reference is already current: no write per message.
         self._remembered: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
 
     def today(self) -> date:
-        return self._now.now(self._settings.tz).date()
+        return datetime.now(self._settings.tz).date()
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -127,13 +177,111 @@ class RecBot(ActivityHandler):
         return activity.from_property.id
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
-        intent = parse_intent(command_text(turn_context.activity))
-        reply = await self.answer(intent, turn_context)
-        await turn_context.send_activity(to_activity(reply))
+        dialog_context = await self.dialogs.create_context(turn_context)
+        value = turn_context.activity.value
+        if isinstance(value, dict) and value.get("form") == "update":
+            # The form is a complete update on its own: it replaces any update dialog under way.
+            await dialog_context.cancel_all_dialogs()
+            await self._send(turn_context, await self._submit_form(value, turn_context))
+        elif dialog_context.active_dialog is not None:
+            result = await dialog_context.continue_dialog()
+            if result.status == DialogTurnStatus.Complete:
+                await self._after_dialog(result.result, turn_context, dialog_context)
+        else:
+            await self._route(parse_intent(command_text(turn_context.activity)), turn_context, dialog_context)
+        await self.conversation_state.save_changes(turn_context)
+
+    async def _after_dialog(self, result: object, turn_context: TurnContext, dialog_context: object) -> None:
+        """Follow up on how the update dialog ended: open the form, or run the command that interrupted it."""
+        if not isinstance(result, dict):
+            return
+        if isinstance(result.get("use_form"), int):
+            brief = await self.updates.brief(result["use_form"])
+            if brief is not None:
+                await self._send(turn_context, update_form_card(brief, self.today()))
+            return
+        follow_up = result.get("interrupted_by") or (result.get("text") if result.get("expired") else None)
+        if isinstance(follow_up, str) and is_command(follow_up):
+            await self._route(parse_intent(follow_up), turn_context, dialog_context)
+
+    async def _route(self, intent: Intent, turn_context: TurnContext, dialog_context: object) -> None:
+        """Start a dialog for update commands; answer everything else with one reply."""
+        match intent:
+            case StartUpdate(ref=ref):
+                await self._start_update(turn_context, dialog_context, ref=ref)
+            case CorrectUpdate(ref=ref):
+                await self._start_update(turn_context, dialog_context, ref=ref, correcting=True)
+            case _:
+                await self._send(turn_context, await self.answer(intent, turn_context))
+
+    async def _start_update(
+        self, turn_context: TurnContext, dialog_context: object, *, ref: object, correcting: bool = False
+    ) -> None:
+        actor = await self._actor(turn_context)
+        if actor is None:
+            await self._send(turn_context, cards.message("I couldn't tell who you are, so I can't take an update."))
+            return
+        item_ids: list[int] = []
+        if ref is not None:
+            async with self._sessionmaker() as session:
+                resolved = await self.answers.resolve(session, ref, turn_context.activity.conversation.id)  # type: ignore[arg-type]
+            if resolved.item is None and not resolved.candidates:
+                await self._send(turn_context, await self.answers.status(ref, turn_context.activity.conversation.id))  # type: ignore[arg-type]
+                return
+            item_ids = [resolved.item.id] if resolved.item is not None else [item.id for item in resolved.candidates]
+        options: dict[str, object] = {
+            "item_ids": item_ids,
+            "actor": {"person_id": actor.person_id, "name": actor.name, "is_admin": actor.is_admin},
+        }
+        if correcting:
+            if len(item_ids) != 1:
+                await self._send(turn_context, cards.message("Name the item whose update you want to correct, e.g. `correct my last update of OIC-2025 R8`."))
+                return
+            corrects = await self.updates.correctable(item_ids[0], actor, datetime.now(timezone.utc))
+            if corrects is None:
+                await self._send(
+                    turn_context,
+                    cards.message(
+                        "You can only correct your own latest update of an item, within 24 hours of posting it. "
+                        "Post a new update instead: `update …`."
+                    ),
+                )
+                return
+            options["corrects_update_id"] = corrects
+        await dialog_context.begin_dialog(UpdateDialog.__name__, options)  # type: ignore[attr-defined]
+
+    async def _actor(self, turn_context: TurnContext) -> Actor | None:
+        identity = await self.people.identify(turn_context)
+        if identity is None:
+            return None
+        return Actor(identity.person_id, identity.name or identity.email or "someone", identity.is_admin)
+
+    async def _submit_form(self, value: dict[str, object], turn_context: TurnContext) -> Reply:
+        """Record an update sent with the one-card form, or say exactly what to fix."""
+        draft = parse_update_form(value, self.today())
+        if isinstance(draft, list):
+            return cards.message("Your update was not saved: " + " ".join(draft))
+        actor = await self._actor(turn_context)
+        if actor is None:
+            return cards.message("I couldn't tell who you are, so your update was not saved.")
+        refusal = await self.updates.refusal(draft.item_id, actor)
+        if refusal is not None:
+            return cards.message(refusal)
+        try:
+            recorded = await self.updates.record(draft, actor, turn_context.activity.id)
+        except Exception as error:
+            if is_unreachable(error):
+                log.warning("database unreachable while saving a form update: %r", error)
+                return cards.message("Sorry — your update was NOT saved: I can't reach the tracker. Please send the form again in a minute.")
+            raise
+        brief = await self.updates.brief(draft.item_id)
+        where = f"{brief.reference} is now {brief.status}" if brief else "The item is updated"
+        return cards.message(f"Saved. {where}." + (" (You had already sent this one.)" if recorded.duplicate else ""))
 
     async def answer(self, intent: Intent, turn_context: TurnContext) -> Reply:
         """The reply to one parsed message."""
-        conversation_id = turn_context.activity.conversation.id
+        activity = turn_context.activity
+        conversation_id = activity.conversation.id
         match intent:
             case Status(ref=ref):
                 return await self.answers.status(ref, conversation_id)
@@ -145,21 +293,104 @@ class RecBot(ActivityHandler):
                 return await self.answers.use_report(report_code, conversation_id)
             case Mine():
                 return await self.answers.mine(await self.people.identify(turn_context))
+            case History(ref=ref):
+                return await self.leads.history(ref, conversation_id)
+            case Assign():
+                return await self.leads.assign(
+                    intent, await self.people.identify(turn_context), mentions_of_people(activity), activity.id, conversation_id
+                )
+            case AddDelegate():
+                return await self.leads.add_delegate(
+                    intent, await self.people.identify(turn_context), mentions_of_people(activity), activity.id, conversation_id
+                )
+            case RemoveDelegate():
+                return await self.leads.remove_delegate(
+                    intent, await self.people.identify(turn_context), mentions_of_people(activity), activity.id, conversation_id
+                )
+            case SetDueDate():
+                return await self.leads.set_due_date(intent, await self.people.identify(turn_context), activity.id, conversation_id)
+            case ApproveClosure():
+                decision = await self.leads.approve_closure(
+                    intent, await self.people.identify(turn_context), activity.id, conversation_id
+                )
+                return await self._decided(decision)
+            case RejectClosure():
+                decision = await self.leads.reject_closure(
+                    intent, await self.people.identify(turn_context), activity.id, conversation_id
+                )
+                return await self._decided(decision)
+            case GrantAdmin():
+                decision = await self.leads.grant_admin(intent, await self.people.identify(turn_context), mentions_of_people(activity))
+                self.people.forget_all()
+                return await self._decided(decision)
+            case RevokeAdmin():
+                decision = await self.leads.revoke_admin(intent, await self.people.identify(turn_context), mentions_of_people(activity))
+                self.people.forget_all()
+                return await self._decided(decision)
             case Help():
                 return cards.help_card()
             case Greeting():
                 return cards.welcome_card(in_channel=self._in_channel(turn_context))
             case Thanks():
                 return cards.message("You're welcome.")
+            case (
+                Subscribe()
+                | Unsubscribe()
+                | DigestSettings()
+                | PersonalDigest()
+                | StopReminders()
+                | SnoozeReminders()
+                | ResumeReminders()
+            ):
+                return await self._digest_command(intent, turn_context)
+            case Cancel() | Back():
+                return cards.message("There's nothing to cancel right now. Type `help` to see what I can do.")
             case Unknown():
                 return cards.message("Ask me about a recommendation, e.g. `status of recommendation 8`, or type `help`.")
-        return cards.message(
-            "I understood that, but it isn't something I can do yet. Type `help` to see what I can do."
-        )
+        return cards.message("I understood that, but it isn't something I can do yet. Type `help` to see what I can do.")
+
+    async def _digest_command(self, intent: Intent, turn_context: TurnContext) -> Reply:
+        """Digest subscriptions and reminder settings (bot/digest_commands.py)."""
+        identity = await self.people.identify(turn_context)
+        place = Place.from_activity(turn_context.activity, tenant_of(turn_context.activity))
+        match intent:
+            case Subscribe():
+                return await self.digests.subscribe(intent, identity=identity, place=place)
+            case Unsubscribe():
+                return await self.digests.unsubscribe(intent, identity=identity, place=place)
+            case DigestSettings():
+                return await self.digests.digest_settings(identity=identity, place=place)
+            case PersonalDigest():
+                return await self.digests.personal_digest(intent, identity=identity, place=place)
+            case StopReminders():
+                return await self.digests.stop_reminders(identity=identity)
+            case SnoozeReminders():
+                return await self.digests.snooze_reminders(intent, identity=identity, today=self.today())
+            case ResumeReminders():
+                return await self.digests.resume_reminders(identity=identity)
+        raise AssertionError(f"not a digest command: {intent!r}")
+
+    async def _decided(self, decision: Decision) -> Reply:
+        """Tell the people a decision concerns (proactively), then answer the person who made it."""
+        for notice in decision.notices:
+            await self._deliver(notice)
+        return decision.reply
+
+    async def _deliver(self, notice: Notice) -> None:
+        if self._notify is None:
+            return
+        try:
+            await self._notify(notice)
+        except Exception:  # noqa: BLE001 - a failed notice must not undo the decision already saved
+            log.exception("could not notify person %s", notice.person_id)
 
     @staticmethod
     def _in_channel(turn_context: TurnContext) -> bool:
         return (turn_context.activity.conversation.conversation_type or "personal") != "personal"
+
+    @staticmethod
+    async def _send(turn_context: TurnContext, reply: Reply) -> None:
+        await turn_context.send_activity(to_activity(reply))
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         # Teams sends both conversationUpdate and installationUpdate on install: greet only the
@@ -178,7 +409,7 @@ class RecBot(ActivityHandler):
 
     async def _welcome(self, turn_context: TurnContext) -> None:
         if turn_context.turn_state.get("recbot.new_conversation"):
-            await turn_context.send_activity(to_activity(cards.welcome_card(in_channel=self._in_channel(turn_context))))
+            await self._send(turn_context, cards.welcome_card(in_channel=self._in_channel(turn_context)))
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:

@@ -7,6 +7,7 @@ Teams gives the Entra object id on every activity but the e-mail only through
 from __future__ import annotations
 
 import logging
+import time
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -32,16 +33,27 @@ class Identity:
 
 
 class PeopleDirectory:
-    """Resolves the sender of an activity to a stored person, caching by sender id."""
+    """Resolves the sender of an activity to a stored person, caching by sender id.
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], admins: tuple[str, ...], size: int = 5000):
+    Entries expire after `ttl` seconds so that admin rights granted or revoked through another
+    instance take effect within minutes; this instance forgets at once (`forget_all`).
+    """
+
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        admins: tuple[str, ...],
+        size: int = 5000,
+        ttl: float = 300.0,
+    ):
         self._sessionmaker = sessionmaker
         self._admins = frozenset(admins)
-        self._cache: OrderedDict[str, Identity] = OrderedDict()
+        self._cache: OrderedDict[str, tuple[float, Identity]] = OrderedDict()
         self._size = size
+        self._ttl = ttl
 
-    def forget(self, sender_id: str) -> None:
-        self._cache.pop(sender_id, None)
+    def forget_all(self) -> None:
+        self._cache.clear()
 
     async def identify(self, context: TurnContext) -> Identity | None:
         """The person who sent this activity (None when the activity names nobody)."""
@@ -49,9 +61,9 @@ class PeopleDirectory:
         if sender is None or not sender.id:
             return None
         cached = self._cache.get(sender.id)
-        if cached is not None:
+        if cached is not None and time.monotonic() - cached[0] < self._ttl:
             self._cache.move_to_end(sender.id)
-            return cached
+            return cached[1]
         aad_object_id = sender.aad_object_id or None
         email: str | None = None
         name = sender.name or None
@@ -75,7 +87,7 @@ class PeopleDirectory:
                 name=person.name,
                 is_admin=person.is_admin or self._is_bootstrap_admin(person.email, person.aad_object_id),
             )
-        self._cache[sender.id] = identity
+        self._cache[sender.id] = (time.monotonic(), identity)
         if len(self._cache) > self._size:
             self._cache.popitem(last=False)
         return identity

@@ -6,7 +6,7 @@ One `async with sessionmaker.begin()` per call: a call either writes everything 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -122,3 +122,9 @@ class TrackerUpdateService:
                 supersedes_id=draft.corrects_update_id,
             )
             return Recorded(row.id, duplicate=duplicate)
+
+    async def correctable(self, item_id: int, actor: Actor, now: datetime) -> int | None:
+        """The id of the actor's own latest update of the item, if still correctable (24 hours)."""
+        async with self._sessionmaker() as session:
+            update = await progress.correctable_update(session, item_id, actor.person_id, now)
+            return update.id if update is not None else None

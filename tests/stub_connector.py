@@ -34,9 +34,15 @@ class Sent:
 
     @property
     def readable(self) -> str:
-        """Everything a person could read in it: text, summary and the card's fallback text."""
+        """Everything a person could read in it: text, summary, the card's fallback text, hero card texts."""
         card = self.card or {}
-        return "\n".join(filter(None, [self.text, self.activity.get("summary"), card.get("fallbackText")]))
+        parts = [self.text, self.activity.get("summary"), card.get("fallbackText")]
+        for attachment in self.activity.get("attachments") or []:
+            if attachment.get("contentType") == "application/vnd.microsoft.card.hero":
+                hero = attachment.get("content") or {}
+                parts += [hero.get("title"), hero.get("text")]
+                parts += [str(button.get("value")) for button in hero.get("buttons") or []]
+        return "\n".join(filter(None, parts))
 
 
 @dataclass

@@ -13,8 +13,12 @@ from urllib.parse import urlparse
 import msal
 import pytest
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
-from botframework.connector.auth import ClaimsIdentity, ConnectorFactory, MicrosoftAppCredentials
-from botframework.connector.auth import microsoft_app_credentials
+from botframework.connector.auth import (
+    ClaimsIdentity,
+    ConnectorFactory,
+    MicrosoftAppCredentials,
+    microsoft_app_credentials,
+)
 from botframework.connector.auth.jwt_token_validation import JwtTokenValidation
 from msrest.exceptions import ClientRequestError, HttpOperationError
 

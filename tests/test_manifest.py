@@ -296,4 +296,4 @@ def test_package_refuses_a_placeholder_left_unfilled(tmp_path: Path) -> None:
 
 
 def test_default_output_is_under_the_ignored_build_folder() -> None:
-    assert DEFAULT_OUTPUT == Path("build") / "recbot-teams-app.zip"
+    assert Path("build") / "recbot-teams-app.zip" == DEFAULT_OUTPUT

@@ -84,7 +84,7 @@ _MAX_HEADER_LINE_LENGTH = 60
 _MAX_HEADING_LENGTH = 120
 _MAX_CODE_LETTERS = 8
 _STOPWORDS = frozenset(
-    "a an and are as at by for from how in into is it its of on or our the their to with within".split()
+    ["a", "an", "and", "are", "as", "at", "by", "for", "from", "how", "in", "into", "is", "it", "its", "of", "on", "or", "our", "the", "their", "to", "with", "within"]
 )
 
 

@@ -10,13 +10,12 @@ from hypothesis import strategies as st
 
 from bot.intents import (
     INTENT_TYPES,
-    CorrectUpdate,
-    UseReport,
     AddDelegate,
     ApproveClosure,
     Assign,
     Back,
     Cancel,
+    CorrectUpdate,
     DigestSettings,
     GrantAdmin,
     Greeting,
@@ -42,6 +41,7 @@ from bot.intents import (
     Thanks,
     Unknown,
     Unsubscribe,
+    UseReport,
     describe_ref,
     normalise,
     parse_intent,

@@ -47,7 +47,7 @@ async def start_bot(seeded_database: str) -> AsyncIterator[Callable[..., object]
     sessions: list[aiohttp.ClientSession] = []
 
     async def start(**overrides: object) -> BotClient:
-        settings = replace(Settings(database_url=seeded_database), **overrides)
+        settings = replace(Settings(database_url=seeded_database, run_scheduler=False), **overrides)
         settings.validate()
         server = TestServer(create_app(settings), host="127.0.0.1")
         await server.start_server()
