@@ -8,7 +8,7 @@ from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timezone
 
 from botbuilder.core import ActivityHandler, ConversationState, TurnContext
-from botbuilder.dialogs import DialogSet, DialogTurnStatus
+from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -31,6 +31,7 @@ from bot.intents import (
     Help,
     History,
     Intent,
+    ItemRef,
     ListItems,
     Mine,
     PersonalDigest,
@@ -103,7 +104,7 @@ def mentions_of_people(activity: Activity) -> list[Mention]:
             continue
         if activity.recipient is not None and mentioned["id"] == activity.recipient.id:
             continue
-        found.append(Mention(mentioned["id"], mentioned.get("aadObjectId"), mentioned.get("name")))
+        found.append(Mention(mentioned["id"], mentioned.get("aadObjectId"), mentioned.get("name") or ""))
     return found
 
 
@@ -191,7 +192,7 @@ class RecBot(ActivityHandler):
             await self._route(parse_intent(command_text(turn_context.activity)), turn_context, dialog_context)
         await self.conversation_state.save_changes(turn_context)
 
-    async def _after_dialog(self, result: object, turn_context: TurnContext, dialog_context: object) -> None:
+    async def _after_dialog(self, result: object, turn_context: TurnContext, dialog_context: DialogContext) -> None:
         """Follow up on how the update dialog ended: open the form, or run the command that interrupted it."""
         if not isinstance(result, dict):
             return
@@ -204,7 +205,7 @@ class RecBot(ActivityHandler):
         if isinstance(follow_up, str) and is_command(follow_up):
             await self._route(parse_intent(follow_up), turn_context, dialog_context)
 
-    async def _route(self, intent: Intent, turn_context: TurnContext, dialog_context: object) -> None:
+    async def _route(self, intent: Intent, turn_context: TurnContext, dialog_context: DialogContext) -> None:
         """Start a dialog for update commands; answer everything else with one reply."""
         match intent:
             case StartUpdate(ref=ref):
@@ -215,7 +216,7 @@ class RecBot(ActivityHandler):
                 await self._send(turn_context, await self.answer(intent, turn_context))
 
     async def _start_update(
-        self, turn_context: TurnContext, dialog_context: object, *, ref: object, correcting: bool = False
+        self, turn_context: TurnContext, dialog_context: DialogContext, *, ref: ItemRef | None, correcting: bool = False
     ) -> None:
         actor = await self._actor(turn_context)
         if actor is None:
@@ -224,9 +225,9 @@ class RecBot(ActivityHandler):
         item_ids: list[int] = []
         if ref is not None:
             async with self._sessionmaker() as session:
-                resolved = await self.answers.resolve(session, ref, turn_context.activity.conversation.id)  # type: ignore[arg-type]
+                resolved = await self.answers.resolve(session, ref, turn_context.activity.conversation.id)
             if resolved.item is None and not resolved.candidates:
-                await self._send(turn_context, await self.answers.status(ref, turn_context.activity.conversation.id))  # type: ignore[arg-type]
+                await self._send(turn_context, await self.answers.status(ref, turn_context.activity.conversation.id))
                 return
             item_ids = [resolved.item.id] if resolved.item is not None else [item.id for item in resolved.candidates]
         options: dict[str, object] = {
@@ -248,7 +249,7 @@ class RecBot(ActivityHandler):
                 )
                 return
             options["corrects_update_id"] = corrects
-        await dialog_context.begin_dialog(UpdateDialog.__name__, options)  # type: ignore[attr-defined]
+        await dialog_context.begin_dialog(UpdateDialog.__name__, options)
 
     async def _actor(self, turn_context: TurnContext) -> Actor | None:
         identity = await self.people.identify(turn_context)
