@@ -1,4 +1,4 @@
-"""The `recbot` command: serve, db upgrade, import, chat, digest run, manifest build."""
+"""The `recbot` command: serve, db upgrade, import, export, chat, digest run, manifest build."""
 
 from __future__ import annotations
 
@@ -29,6 +29,14 @@ def _parser() -> argparse.ArgumentParser:
     importer = commands.add_parser("import", help="import a PCC response document or a CSV tracker")
     importer.add_argument("path", type=Path)
     importer.add_argument("--code", help="the report's short code (default: derived from the title, e.g. OIC-2025)")
+
+    export = commands.add_parser("export", help="write every item of every report as a tracker spreadsheet")
+    export.add_argument("--format", choices=["csv", "xlsx"], help="default: xlsx when -o ends in .xlsx, else csv")
+    export.add_argument(
+        "-o",
+        "--output",
+        help="the file to write, - for stdout (default: stdout for csv, recbot-export-YYYY-MM-DD.xlsx for xlsx)",
+    )
 
     chat = commands.add_parser("chat", help="talk to the bot in this terminal, over the same database")
     chat.add_argument("--as", dest="email", default="officer@localhost", help="the e-mail you speak as")
@@ -61,6 +69,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "serve": _serve,
         "db": _db,
         "import": _import,
+        "export": _export,
         "chat": _chat,
         "manifest": _manifest,
         "digest": _digest,
@@ -122,6 +131,36 @@ def _import(settings: Settings, arguments: argparse.Namespace) -> int:
         print(f"recbot: {error}", file=sys.stderr)
         return 2
     print("\n".join(lines))
+    return 0
+
+
+def _export(settings: Settings, arguments: argparse.Namespace) -> int:
+    from bot.export import ExportError, run_export
+    from storage.database import create_engine, create_sessionmaker
+
+    # "Today" for RAG and the default file name is the day where the force works.
+    today = datetime.now(settings.tz).date()
+
+    async def run() -> str:
+        engine = create_engine(settings.database_url)
+        try:
+            return await run_export(
+                create_sessionmaker(engine),
+                format=arguments.format,
+                output=arguments.output,
+                today=today,
+                tz=settings.tz,
+            )
+        finally:
+            await engine.dispose()
+
+    try:
+        message = asyncio.run(run())
+    except ExportError as error:
+        print(f"recbot: {error}", file=sys.stderr)
+        return 2
+    # stdout may be the export itself: the summary goes to stderr.
+    print(message, file=sys.stderr)
     return 0
 
 

@@ -145,7 +145,11 @@ def _cells(cells: list[str], columns: dict[str, int], header_width: int) -> dict
 
 
 def _clean(cell: str) -> str:
-    return " ".join(cell.replace("\x00", "").split())
+    text = " ".join(cell.replace("\x00", "").split())
+    # `recbot export` guards cells that spreadsheets would run as formulas with an apostrophe.
+    if text.startswith("'") and text[1:2] in ("=", "+", "-", "@"):
+        text = text[1:]
+    return text
 
 
 def _add_row(reports: dict[str, _Report], row: dict[str, str], row_number: int) -> None:
