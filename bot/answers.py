@@ -1,6 +1,6 @@
 """Answers to the questions people ask: each takes a parsed intent and returns a `Reply`.
 
-One short transaction per answer; a status question costs two indexed queries.
+One short transaction per answer; a status question costs one indexed query.
 """
 
 from __future__ import annotations
@@ -49,6 +49,12 @@ class Answers:
     async def resolve(self, session: AsyncSession, ref: ItemRef, conversation_id: str | None) -> Resolved:
         """Find the item a reference means, using the conversation's default report when it helps."""
         items = await tracker.find_items(session, number=ref.number, kind=ref.kind, report_code=ref.report_code)
+        return await self._choose(session, items, ref, conversation_id)
+
+    async def _choose(
+        self, session: AsyncSession, items: Sequence[Item], ref: ItemRef, conversation_id: str | None
+    ) -> Resolved:
+        """The item (or the candidates) among those with the reference's number that it means."""
         if ref.kind is None and len({item.kind for item in items}) > 1:
             # "8" alone means recommendation 8 when there is one; AFI 8 must be asked for by name.
             recommendations = [item for item in items if item.kind == Kind.RECOMMENDATION.value]
@@ -68,7 +74,11 @@ class Answers:
     async def status(self, ref: ItemRef, conversation_id: str | None) -> Reply:
         """The status card of one item, or the question of which report is meant."""
         async with self._sessionmaker() as session:
-            resolved = await self.resolve(session, ref, conversation_id)
+            # One statement finds the items and their latest updates (rather than one for each).
+            rows = await tracker.find_items_with_latest(
+                session, number=ref.number, kind=ref.kind, report_code=ref.report_code
+            )
+            resolved = await self._choose(session, [item for item, _ in rows], ref, conversation_id)
             if resolved.item is None and not resolved.candidates:
                 return await self._not_found(session, ref)
             if resolved.item is None:
@@ -76,7 +86,7 @@ class Answers:
                     f"{_sentence(describe_ref(ref))} is in more than one report. Which one do you mean?",
                     [(f"{item.reference} · {item.report.title}", f"status of {item.reference}") for item in resolved.candidates],
                 )
-            latest = await tracker.latest_update(session, resolved.item.id)
+            latest = next(update for item, update in rows if item is resolved.item)
             return cards.status_card(resolved.item, latest, today=self._today())
 
     async def _not_found(self, session: AsyncSession, ref: ItemRef) -> Reply:

@@ -23,11 +23,14 @@ import time
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from email.utils import parsedate_to_datetime
+from enum import Enum
 from types import SimpleNamespace
 from typing import Any
 
 import aiohttp
+from botbuilder.schema import Activity, ResourceResponse
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.auth import ConnectorFactory
 from botframework.connector.auth._connector_factory_impl import USER_AGENT
@@ -35,6 +38,7 @@ from msrest.authentication import Authentication
 from msrest.exceptions import ClientRequestError
 from msrest.pipeline import AsyncHTTPPolicy, AsyncHTTPSender, AsyncPipeline, Request, Response
 from msrest.pipeline.universal import RawDeserializer
+from msrest.serialization import Deserializer, Model, Serializer
 from msrest.universal_http import ClientRequest
 from msrest.universal_http.async_abc import AsyncClientResponse
 from multidict import CIMultiDict
@@ -251,6 +255,7 @@ class ConnectorPool:
         resolved = await credentials()
         client = ConnectorClient(resolved, base_url=service_url, pipeline_type=lambda config: self._pipeline(config, resolved))
         client.config.add_user_agent(USER_AGENT)
+        _speed_up(client)
         client = self._clients.setdefault(key, client)
         if len(self._clients) > self._max_clients:
             self._clients.popitem(last=False)
@@ -267,6 +272,144 @@ class ConnectorPool:
             ],
             _AiohttpSender(self),
         )
+
+
+# --- request bodies without msrest's model walk ------------------------------------------------
+#
+# msrest turns an outgoing Activity into JSON by first re-deserialising it, validating it, and
+# then serialising every attribute through generic dispatch, walking an Adaptive Card's content
+# dict node by node: about a millisecond per card reply, the largest single cost of a status
+# question. Bot Framework schema models have no validation rules, no flattened keys and no
+# additional-properties slot, so for the shapes replies actually have (models, plain JSON, str
+# enums, aware datetimes) the JSON is a direct walk of `_attribute_map`. Anything else (a dict
+# where a model belongs, a tuple, a naive datetime, a custom object in a card) is left to msrest,
+# so the wire format is always exactly msrest's.
+
+
+class _NotPlain(Exception):
+    """The value is not in a shape the fast path knows to give msrest's exact output for."""
+
+
+_JSON_SCALARS = (str, int, float, bool, type(None))
+
+
+def _plain_json(value: Any) -> Any:
+    """`value` itself when it is plain JSON of exact built-in types (what msrest's `object` keeps as is)."""
+    kind = type(value)
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            if type(item) not in _JSON_SCALARS:
+                _plain_json(item)
+        return value
+    if kind is list:
+        for item in value:
+            if type(item) not in _JSON_SCALARS:
+                _plain_json(item)
+        return value
+    if kind in _JSON_SCALARS:
+        return value
+    raise _NotPlain
+
+
+def _typed(value: Any, data_type: str) -> Any:
+    """msrest's serialisation of a non-None `value` declared as `data_type`."""
+    kind = type(value)
+    if data_type == "str":
+        if kind is str:
+            return value
+        if isinstance(value, Enum) and type(value.value) is str:
+            return value.value
+        raise _NotPlain
+    if data_type == "object":
+        return _plain_json(value)
+    if data_type == "bool" or data_type == "int":
+        if kind is (bool if data_type == "bool" else int):
+            return value
+        raise _NotPlain
+    if data_type == "float":
+        if kind is float or kind is int:
+            return float(value)
+        raise _NotPlain
+    if data_type == "iso-8601":
+        if kind is datetime and value.tzinfo is not None:
+            return Serializer.serialize_iso(value)
+        raise _NotPlain
+    if data_type[0] == "[" and data_type[-1] == "]":
+        if kind is not list:
+            raise _NotPlain
+        inner = data_type[1:-1]
+        return [None if item is None else _typed(item, inner) for item in value]
+    if data_type[0] == "{" and data_type[-1] == "}":
+        if kind is not dict:
+            raise _NotPlain
+        inner = data_type[1:-1]
+        result = {}
+        for key, item in value.items():
+            if type(key) is not str:
+                raise _NotPlain
+            result[key] = None if item is None else _typed(item, inner)
+        return result
+    if isinstance(value, Model) and not isinstance(value, Enum):
+        return _model_json(value)
+    raise _NotPlain
+
+
+def _model_json(model: Model) -> dict[str, Any]:
+    cls = type(model)
+    if getattr(cls, "_validation", None) or model.is_xml_model():
+        raise _NotPlain
+    result: dict[str, Any] = {}
+    for attr, description in cls._attribute_map.items():
+        key = description["key"]
+        if attr == "additional_properties" or not key or "." in key:
+            raise _NotPlain
+        value = getattr(model, attr)
+        if value is not None:
+            result[key] = _typed(value, description["type"])
+    return result
+
+
+def activity_json(activity: Activity) -> dict[str, Any] | None:
+    """The Bot Framework JSON of `activity`, exactly as msrest writes it; None when only msrest can tell."""
+    try:
+        return _model_json(activity)
+    except _NotPlain:
+        return None
+
+
+class _FastBodySerializer(Serializer):
+    """msrest's serializer, with outgoing activities written by `activity_json` when it can."""
+
+    def body(self, data: Any, data_type: str, **kwargs: Any) -> Any:
+        if data_type == "Activity" and isinstance(data, Activity) and not kwargs:
+            body = activity_json(data)
+            if body is not None:
+                return body
+        return super().body(data, data_type, **kwargs)
+
+
+class _FastResponseDeserializer(Deserializer):
+    """msrest's deserializer; the connector's usual answer, `{"id": "…"}`, is read directly."""
+
+    def __call__(self, target_obj: Any, response_data: Any, content_type: str | None = None) -> Any:
+        if target_obj == "ResourceResponse":
+            data = self._unpack_content(response_data, content_type)
+            if type(data) is dict and data.keys() <= {"id"} and type(data.get("id")) in (str, type(None)):
+                return ResourceResponse(id=data.get("id"))
+            return self._deserialize(target_obj, data)
+        return super().__call__(target_obj, response_data, content_type)
+
+
+def _speed_up(client: ConnectorClient) -> None:
+    """Give the client's operations the fast body serializer and response deserializer."""
+    serializer = _FastBodySerializer(client._serialize.dependencies)
+    serializer.client_side_validation = client._serialize.client_side_validation
+    deserializer = _FastResponseDeserializer(client._deserialize.dependencies)
+    for operations in (client.conversations, client.attachments):
+        operations._serialize = serializer
+        operations._deserialize = deserializer
 
 
 def _signed_header(credentials: Authentication) -> str | None:

@@ -23,9 +23,9 @@ from botbuilder.dialogs import DialogInstance, DialogState
 from botbuilder.dialogs.choices import Choice, ListStyle
 from botbuilder.dialogs.prompts import PromptOptions
 from botbuilder.schema import Activity, CardAction
-from sqlalchemy import CursorResult, Table, delete, select, update
+from sqlalchemy import CursorResult, Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Insert
 
 from storage.models import BotState as BotStateRow
@@ -181,6 +181,11 @@ def _upsert(dialect: str, values: dict[str, Any]) -> Insert:
     return statement.on_conflict_do_update(index_elements=[_TABLE.c.key], set_=replaced)
 
 
+_COLUMNS = (_TABLE.c.key, _TABLE.c.etag, _TABLE.c.document)
+_READ_ONE = select(*_COLUMNS).where(_TABLE.c.key == bindparam("key"))
+_READ_MANY = select(*_COLUMNS).where(_TABLE.c.key.in_(bindparam("keys", expanding=True)))
+
+
 class SqlStorage(Storage):
     """Bot Framework `Storage` over the `bot_state` table, with eTag concurrency control.
 
@@ -208,9 +213,19 @@ class SqlStorage(Storage):
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        query = select(_TABLE.c.key, _TABLE.c.etag, _TABLE.c.document).where(_TABLE.c.key.in_(wanted))
-        async with self._sessionmaker() as session:
-            rows = (await session.execute(query)).all()
+        if len(wanted) == 1:
+            # The usual case (one state object per turn): a primary-key look-up, built once.
+            query, parameters = _READ_ONE, {"key": wanted[0]}
+        else:
+            query, parameters = _READ_MANY, {"keys": wanted}
+        bind = self._sessionmaker.kw.get("bind")
+        if isinstance(bind, AsyncEngine):
+            # A Core connection: no ORM session to set up and tear down for a read of one row.
+            async with bind.connect() as connection:
+                rows = (await connection.execute(query, parameters)).all()
+        else:
+            async with self._sessionmaker() as session:
+                rows = (await session.execute(query, parameters)).all()
         items: dict[str, Any] = {}
         for key, etag, document in rows:
             item = from_document(document)

@@ -9,11 +9,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, bindparam, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from storage.models import ConversationRef, Item, Kind, Person, Report, Status, Update, utcnow
 from storage.records import ReportRecord
@@ -119,6 +119,55 @@ async def find_items(
     if report_code is not None:
         query = query.join(Report, Item.report_id == Report.id).where(func.upper(Report.code) == report_code.upper())
     return (await session.scalars(query.order_by(Item.report_id, Item.kind))).unique().all()
+
+
+def _latest_update_id():  # type: ignore[no-untyped-def]
+    """The id of the newest update of the item in the enclosing query (as `latest_update` orders them)."""
+    return (
+        select(Update.id)
+        .where(Update.item_id == Item.id)
+        .order_by(Update.created_at.desc(), Update.id.desc())
+        .limit(1)
+        .correlate(Item)
+        .scalar_subquery()
+    )
+
+
+# Built once per shape: the filters are bound parameters, so each call only binds values.
+_WITH_LATEST: dict[tuple[bool, bool], Select[tuple[Item, Update]]] = {}
+
+
+def _items_with_latest_query(by_kind: bool, by_report: bool) -> Select[tuple[Item, Update]]:
+    query = _WITH_LATEST.get((by_kind, by_report))
+    if query is None:
+        query = (
+            select(Item, Update)
+            .join(Report, Item.report_id == Report.id)
+            .outerjoin(Person, Item.owner_id == Person.id)
+            .outerjoin(Update, Update.id == _latest_update_id())
+            .options(contains_eager(Item.report), contains_eager(Item.owner))
+            .where(Item.number == bindparam("number"))
+        )
+        if by_kind:
+            query = query.where(Item.kind == bindparam("kind"))
+        if by_report:
+            query = query.where(func.upper(Report.code) == bindparam("report_code"))
+        query = _WITH_LATEST.setdefault((by_kind, by_report), query.order_by(Item.report_id, Item.kind))
+    return query
+
+
+async def find_items_with_latest(
+    session: AsyncSession, *, number: int, kind: Kind | None = None, report_code: str | None = None
+) -> Sequence[tuple[Item, Update | None]]:
+    """`find_items` and each item's `latest_update`, in one statement: (item, latest update or None)."""
+    parameters: dict[str, object] = {"number": number}
+    if kind is not None:
+        parameters["kind"] = kind.value
+    if report_code is not None:
+        parameters["report_code"] = report_code.upper()
+    query = _items_with_latest_query(kind is not None, report_code is not None)
+    result = await session.execute(query, parameters)
+    return [(item, latest) for item, latest in result]
 
 
 async def get_item(session: AsyncSession, item_id: int) -> Item | None:
