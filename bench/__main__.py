@@ -5,7 +5,8 @@
 
 Processes: this one runs the stub Bot Connector; each server under test (RecBot's create_app,
 RecBot with the SDK's own connector, the baseline) runs in its own process; the load comes from a
-third process. Every figure is compared with the baseline measured in the same run.
+third process. Every figure is compared with the baseline measured in the same run. The update-dialog
+and digest benchmarks are in bench/updates.py and bench/digest.py (run through bench/hooks.py).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import asyncio
 import json
 import os
 import platform
-import socket
 import sys
 import tempfile
 import time
@@ -26,12 +26,13 @@ from typing import Any
 import aiohttp
 from aiohttp import web
 
-from bench import data, hooks
+from bench import data, hooks, procs
+from bench.procs import PYTHON, free_port, start_server, stop
 from bench.report import write_report
 from bench.stub import CountingConnector
 
-PYTHON = sys.executable
 LEVELS = (1, 16, 64)
+BENCHMARKS = ("status", "imports", "startup", "updates", "digests")
 
 
 @dataclass
@@ -39,45 +40,17 @@ class Results:
     status: list[dict[str, Any]] = field(default_factory=list)
     imports: list[dict[str, Any]] = field(default_factory=list)
     startup: list[dict[str, Any]] = field(default_factory=list)
+    updates: list[dict[str, Any]] = field(default_factory=list)
+    digests: list[dict[str, Any]] = field(default_factory=list)
     pending: list[hooks.Pending] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-async def start_server(kind: str, database_url: str) -> tuple[asyncio.subprocess.Process, str]:
-    port = free_port()
-    process = await asyncio.create_subprocess_exec(
-        PYTHON, "-m", "bench.serve", kind, database_url, str(port), stdout=asyncio.subprocess.PIPE, cwd=data.ROOT
-    )
-    assert process.stdout is not None
-    line = await asyncio.wait_for(process.stdout.readline(), 60)
-    if line.strip() != b"ready":
-        raise RuntimeError(f"{kind} server did not start: {line!r}")
-    return process, f"http://127.0.0.1:{port}"
-
-
-async def stop(process: asyncio.subprocess.Process) -> None:
-    if process.returncode is None:
-        process.terminate()
-        try:
-            await asyncio.wait_for(process.wait(), 15)
-        except TimeoutError:
-            process.kill()
-            await process.wait()
-
-
 async def run_load(target: str, service_url: str, concurrency: int, seconds: float, warmup: float, questions: list[str]) -> dict[str, Any]:
-    process = await asyncio.create_subprocess_exec(
-        PYTHON, "-m", "bench.load", f"{target}/api/messages", service_url, str(concurrency), str(seconds), str(warmup),
-        json.dumps(questions), stdout=asyncio.subprocess.PIPE, cwd=data.ROOT,
+    return await procs.run_load(
+        f"{target}/api/messages", service_url, str(concurrency), str(seconds), str(warmup), json.dumps(questions),
+        timeout=seconds + warmup + 60,
     )
-    output, _ = await asyncio.wait_for(process.communicate(), seconds + warmup + 60)
-    return json.loads(output)
 
 
 def questions() -> list[str]:
@@ -200,15 +173,27 @@ async def main(args: argparse.Namespace) -> int:
     try:
         with tempfile.TemporaryDirectory(prefix="recbot-bench-") as workdir:
             for backend in backends:
-                print(f"status questions on {backend}", flush=True)
-                await bench_status(backend, Path(workdir), stub, stub_url, args, results)
-                print(f"imports on {backend}", flush=True)
-                await bench_imports(backend, Path(workdir), results)
-            print("startup and memory", flush=True)
+                if "status" in args.only:
+                    print(f"status questions on {backend}", flush=True)
+                    await bench_status(backend, Path(workdir), stub, stub_url, args, results)
+                if "imports" in args.only:
+                    print(f"imports on {backend}", flush=True)
+                    await bench_imports(backend, Path(workdir), results)
+            if "startup" in args.only:
+                print("startup and memory", flush=True)
+                for backend in backends:
+                    await bench_startup(backend, Path(workdir), stub_url, results)
             for backend in backends:
-                await bench_startup(backend, Path(workdir), stub_url, results)
-            for hook in hooks.HOOKS:
-                results.pending.append(await hook(None))
+                context = hooks.Context(backend, Path(workdir), stub_url, args.seconds, args.warmup, args.quick)
+                for name, hook in hooks.HOOKS.items():
+                    if name not in args.only:
+                        continue
+                    print(f"{name} on {backend}", flush=True)
+                    outcome = await hook(context)
+                    if isinstance(outcome, hooks.Pending):
+                        results.pending.append(outcome)
+                    else:
+                        getattr(results, name).extend(outcome)
     finally:
         await runner.cleanup()
     machine = f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, {platform.platform()}"
@@ -225,7 +210,13 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--skip-postgres", action="store_true")
     parser.add_argument("--skip-sdk", action="store_true", help="skip the 'before' run with the SDK's per-turn connector")
     parser.add_argument("--output", default=str(data.ROOT / "docs" / "benchmarks.md"))
+    parser.add_argument(
+        "--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {','.join(BENCHMARKS)} (default: all)"
+    )
     args = parser.parse_args(argv)
+    args.only = {name.strip() for name in args.only.split(",") if name.strip()}
+    if unknown := args.only - set(BENCHMARKS):
+        parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     if args.quick:
         args.seconds, args.warmup = 2.0, 0.5
     return args

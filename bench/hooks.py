@@ -1,16 +1,20 @@
-"""Benchmarks for features still being built: each returns rows for the report, or a skip reason.
+"""The update-dialog and digest benchmarks, as hooks the runner calls once per database backend.
 
-Fill these in when the update dialog (issue: updates) and the digest (issue: digests) land:
-- `update_dialog`: drive a whole update dialog over HTTP (every turn, through to the stored row)
-  with the load process, report dialogs per second against the baseline's turn rate.
-- `digest`: compose the digest for 5,000 items and 200 subscriptions; report seconds and the number
-  of SQL statements (count with a `before_cursor_execute` listener on the engine); target < 10 s,
-  statement count independent of the number of items (run at 1,000 and 5,000 items and compare).
+- `update_dialog` (bench/updates.py): whole update dialogs over HTTP from the load process, every
+  turn through to the stored row; dialogs per second at concurrency 8, each turn compared with the
+  baseline's request rate at the same concurrency; every dialog checked to have stored one row.
+- `digest` (bench/digest.py): plan and compose one run for 500/5,000 items × 20/200
+  subscriptions; seconds and SQL statements (a `before_cursor_execute` listener); target < 10 s
+  at 5,000 items / 200 subscriptions, statement count independent of items and subscriptions.
+
+A hook returns rows for the report, or a `Pending` saying why it measured nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -19,12 +23,45 @@ class Pending:
     reason: str
 
 
-async def update_dialog(context: object) -> Pending:
-    return Pending("update dialog", "not benchmarked yet: the update dialog has not landed in the tree")
+@dataclass
+class Context:
+    backend: str
+    workdir: Path
+    stub_url: str
+    seconds: float
+    warmup: float
+    quick: bool = False
+    log: list[str] = field(default_factory=list)
 
 
-async def digest(context: object) -> Pending:
-    return Pending("digest for 5,000 items / 200 subscriptions", "not benchmarked yet: digest composition over the database has not landed")
+async def update_dialog(context: Context) -> list[dict[str, Any]] | Pending:
+    from bench.updates import bench_update_dialog
+
+    row = await bench_update_dialog(context.backend, context.workdir, context.stub_url, context.seconds, context.warmup)
+    print(
+        f"  {context.backend:10} update dialogs c={row['concurrency']}: {row['dialogs_per_second']:.1f} dialogs/s "
+        f"({row['turns_per_second']:.0f} turns/s, baseline {row['baseline_throughput']:.0f}/s), "
+        f"dialog p50 {row['dialog_p50']:.0f} ms, p95 {row['dialog_p95']:.0f} ms; {row['completed']} dialogs, "
+        f"{row['rows_added']} rows, missing {row['missing']}, doubled {row['doubled']}, errors {row['errors']}",
+        flush=True,
+    )
+    return [row]
 
 
-HOOKS = (update_dialog, digest)
+async def digest(context: Context) -> list[dict[str, Any]] | Pending:
+    from bench.digest import SIZES, bench_digest
+
+    rows = []
+    for items, subscriptions in SIZES:
+        row = await bench_digest(context.backend, context.workdir, items=items, subscriptions=subscriptions)
+        print(
+            f"  {context.backend:10} digest run {items} items / {subscriptions} subscriptions: {row['seconds']:.2f} s "
+            f"(plan {row['plan_seconds']:.2f}, compose {row['compose_seconds']:.2f}), {row['statements']} statements, "
+            f"{row['digests']} digests + {row['nudges']} nudges, largest {row['largest_bytes']} bytes",
+            flush=True,
+        )
+        rows.append(row)
+    return rows
+
+
+HOOKS = {"updates": update_dialog, "digests": digest}

@@ -2,6 +2,9 @@
 
 `python -m bench.load TARGET_URL SERVICE_URL CONCURRENCY SECONDS WARMUP QUESTIONS_JSON` prints
 one JSON object: requests, errors, throughput (per second) and latency percentiles (ms).
+
+`python -m bench.load --dialogs TARGET_URL SERVICE_URL CONCURRENCY SECONDS WARMUP REFERENCES_JSON`
+drives whole update dialogs instead (see `run_dialogs`).
 """
 
 from __future__ import annotations
@@ -94,7 +97,114 @@ async def run(target: str, service_url: str, concurrency: int, seconds: float, w
     }
 
 
+
+
+# --- whole update dialogs ----------------------------------------------------------------------
+
+DIALOG_ANSWERS = ("In progress", "at risk", None, "skip", "skip", "confirm")  # None: the narrative
+
+
+def dialog_user(worker: int) -> User:
+    """Load user `worker`: the stub connector names `29:bench-user-N` officerN@force.police.uk."""
+    return User(
+        teams_id=f"29:bench-user-{worker}",
+        aad_object_id=f"6d7b5c2e-0000-4c8e-9a40-{worker:012d}",
+        name=f"Officer {worker}",
+        email=f"officer{worker}@force.police.uk",
+    )
+
+
+async def run_dialogs(
+    target: str, service_url: str, concurrency: int, seconds: float, warmup: float, references: list[str]
+) -> dict[str, object]:
+    """`concurrency` users, each in their own personal chat, post whole update dialogs back to back.
+
+    A dialog is seven turns: "update REF", a status, an assessment, a narrative, skip (evidence),
+    skip (revised date), confirm. Each turn waits for the previous one's HTTP answer (the bot has
+    replied to the connector by then). A dialog started before the end of the measured window runs
+    to its end, so every dialog started is complete and should have stored exactly one row: the
+    confirm activity ids are returned for the runner to check against the `updates` table.
+    """
+    headers = {"Content-Type": "application/json"}
+    durations: list[float] = []
+    turn_latencies: list[float] = []
+    confirms: list[str] = []
+    errors = 0
+    statuses: dict[int, int] = {}
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=60)) as session:
+        start = time.perf_counter()
+        measure_from = start + warmup
+        stop_at = measure_from + seconds
+
+        async def turn(user: User, conversation_id: str, text: str) -> tuple[str, int, float]:
+            body = activity(
+                "message", service_url, conversation_id=conversation_id, user=user, tenant=TENANT,
+                text=text, textFormat="plain",
+            )
+            sent = time.perf_counter()
+            try:
+                async with session.post(target, data=json.dumps(body).encode(), headers=headers) as response:
+                    await response.read()
+                    status = response.status
+            except (TimeoutError, aiohttp.ClientError):
+                status = 0
+            return body["id"], status, (time.perf_counter() - sent) * 1000
+
+        async def worker(index: int) -> None:
+            nonlocal errors
+            user = dialog_user(index)
+            conversation_id = f"a:bench-dialog-{index}"
+            count = 0
+            while time.perf_counter() < stop_at:
+                reference = references[(index + count) % len(references)]
+                count += 1
+                began = time.perf_counter()
+                texts = [f"update {reference}"] + [
+                    answer or f"Load test update {count} by officer {index}: action plan reviewed." for answer in DIALOG_ANSWERS
+                ]
+                ok = True
+                activity_id = ""
+                for text in texts:
+                    activity_id, status, latency = await turn(user, conversation_id, text)
+                    if status != 200:
+                        ok = False
+                        statuses[status] = statuses.get(status, 0) + 1
+                    elif began >= measure_from:
+                        turn_latencies.append(latency)
+                finished = time.perf_counter()
+                if not ok:
+                    errors += 1
+                    await turn(user, conversation_id, "cancel")
+                    continue
+                confirms.append(activity_id)
+                if measure_from <= finished <= stop_at:
+                    durations.append((finished - began) * 1000)
+
+        await asyncio.gather(*(worker(index) for index in range(concurrency)))
+    durations.sort()
+    turn_latencies.sort()
+    return {
+        "concurrency": concurrency,
+        "dialogs": len(durations),
+        "dialogs_per_second": len(durations) / seconds,
+        "turns_per_second": len(durations) * (len(DIALOG_ANSWERS) + 1) / seconds,
+        "errors": errors,
+        "error_statuses": statuses,
+        "dialog_p50": percentile(durations, 0.50),
+        "dialog_p95": percentile(durations, 0.95),
+        "turn_p50": percentile(turn_latencies, 0.50),
+        "turn_p95": percentile(turn_latencies, 0.95),
+        "turn_p99": percentile(turn_latencies, 0.99),
+        "confirm_ids": confirms,
+    }
+
+
 if __name__ == "__main__":
-    target, service_url, concurrency, seconds, warmup, questions = sys.argv[1:7]
-    result = asyncio.run(run(target, service_url, int(concurrency), float(seconds), float(warmup), json.loads(questions)))
+    arguments = sys.argv[1:]
+    runner = run
+    if arguments and arguments[0] == "--dialogs":
+        arguments, runner = arguments[1:], run_dialogs  # type: ignore[assignment]
+    target, service_url, concurrency, seconds, warmup, extra = arguments[:6]
+    result = asyncio.run(runner(target, service_url, int(concurrency), float(seconds), float(warmup), json.loads(extra)))
     print(json.dumps(result), flush=True)

@@ -2,12 +2,16 @@
 
 KIND is `recbot` (create_app as shipped), `recbot-sdk` (create_app with the SDK's per-turn
 connector, i.e. before bot/connector.py) or `baseline`. Prints `ready` once listening.
+
+RecBot runs with `RECBOT_ADMINS` from the environment (the update-dialog load users are admins)
+and without its digest scheduler (it would add a run a minute that is not what is measured here).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import signal
 import sys
 
@@ -26,7 +30,8 @@ def build(kind: str, database_url: str) -> web.Application:
 
     if kind == "recbot-sdk":
         bot.app.create_authentication = create_sdk_authentication  # type: ignore[assignment]
-    app = bot.app.create_app(Settings(database_url=database_url))
+    admins = Settings.from_env({"RECBOT_ADMINS": os.environ.get("RECBOT_ADMINS", "")}).admins
+    app = bot.app.create_app(Settings(database_url=database_url, admins=admins, run_scheduler=False))
 
     async def close_connector(app: web.Application) -> None:
         close = getattr(app[bot.app.AUTHENTICATION], "close", None)
