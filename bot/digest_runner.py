@@ -9,7 +9,7 @@ it). Decisions:
 - **Failures.** 403/404 (`Gone`) deactivates the subscription (or, for a nudge, just records it)
   and the run goes on. Other failures, after the connector layer's retries, mark the delivery
   'failed'; a later run (the scheduler's next minute) may claim it again until
-  `storage.digests.MAX_DELIVERY_ATTEMPTS` sends have been spent on it. A claim whose process
+  `storage.deliveries.MAX_DELIVERY_ATTEMPTS` sends have been spent on it. A claim whose process
   died mid-send stays 'claimed' and is never retried: it may have been delivered, and exactly
   once means never two successes.
 - **Missed runs.** `due_digest_period` returns the latest slot still due, so a run after downtime
@@ -46,7 +46,7 @@ from bot.schedule import (
     nudge_reasons,
     parse_time_text,
 )
-from storage import digests
+from storage import deliveries, digests
 from storage.database import is_unreachable
 from storage.digests import AudienceRows, ChangeRow, CountRow, DigestRows, ItemRow, SectionRows
 from storage.models import Assessment, EventKind, Kind, Status
@@ -104,15 +104,15 @@ class RunReport:
 
     @property
     def sent(self) -> int:
-        return self.count(digests.SENT)
+        return self.count(deliveries.SENT)
 
     @property
     def failed(self) -> int:
-        return self.count(digests.FAILED)
+        return self.count(deliveries.FAILED)
 
     @property
     def gone(self) -> int:
-        return self.count(digests.GONE)
+        return self.count(deliveries.GONE)
 
     def summary(self) -> str:
         kinds = ("sent", "failed", "gone", "taken", "skipped", "dry run")
@@ -130,7 +130,7 @@ class _DigestPlan:
     subscription_id: int
     audience: str
     data: DigestData
-    reference: digests.StoredReference | None = None  # channel / group chat digests
+    reference: deliveries.StoredReference | None = None  # channel / group chat digests
     recipient: Recipient | None = None  # personal digests
 
 
@@ -296,7 +296,7 @@ def assemble_digest(
     )
 
 
-def _channel_audience(reference: digests.StoredReference | None) -> str:
+def _channel_audience(reference: deliveries.StoredReference | None) -> str:
     conversation = (reference.reference.get("conversation") or {}) if reference else {}
     name = conversation.get("name")
     if name:
@@ -330,17 +330,17 @@ async def plan_run(
         for owner_id in await digests.nudge_owner_ids(session, today=today):
             nudge_keys[owner_id] = f"nudge:{owner_id}:{nudge_slot[0]}"
 
-    settled = await digests.settled_keys(session, [key for _, _, key in due] + list(nudge_keys.values()))
+    settled = await deliveries.settled_keys(session, [key for _, _, key in due] + list(nudge_keys.values()))
     due = [entry for entry in due if entry[2] not in settled]
     nudge_keys = {owner: key for owner, key in nudge_keys.items() if key not in settled}
 
     digest_plans: list[_DigestPlan] = []
     if due:
         subscriptions = [subscription for subscription, _, _ in due]
-        last_sent = await digests.last_sent_at(session, [s.id for s in subscriptions])
-        refs = await digests.references(session, [s.conversation_id for s in subscriptions if s.person_id is None])
+        last_sent = await deliveries.last_sent_at(session, [s.id for s in subscriptions])
+        refs = await deliveries.references(session, [s.conversation_id for s in subscriptions if s.person_id is None])
         personal_ids = {s.person_id for s in subscriptions if s.person_id is not None}
-        people = await digests.people_by_id(session, personal_ids)
+        people = await deliveries.people_by_id(session, personal_ids)
         channel = [s for s in subscriptions if s.person_id is None]
         report_ids = None if any(s.report_id is None for s in channel) else {s.report_id for s in channel}
         window_starts = {s.id: last_sent.get(s.id, at - FIRST_DIGEST_LOOKBACK) for s in subscriptions}
@@ -386,7 +386,7 @@ async def plan_run(
     nudge_plans: list[_NudgePlan] = []
     if nudge_keys and nudge_slot is not None:
         candidates = await digests.nudge_candidates(session, today=today, owner_ids=list(nudge_keys))
-        last_nudged = await digests.last_nudged_on(session, list(nudge_keys))
+        last_nudged = await deliveries.last_nudged_on(session, list(nudge_keys))
         by_owner: dict[int, list[digests.NudgeRow]] = defaultdict(list)
         for candidate in candidates:
             by_owner[candidate.owner_id].append(candidate)
@@ -418,7 +418,7 @@ async def plan_run(
 async def _record(sessionmaker: async_sessionmaker[AsyncSession], key: str, outcome: str, error: str | None) -> None:
     try:
         async with sessionmaker.begin() as session:
-            await digests.finish(session, key=key, outcome=outcome, attempts=1, error=error)
+            await deliveries.finish(session, key=key, outcome=outcome, attempts=1, error=error)
     except Exception:  # noqa: BLE001 - the claim stays 'claimed': never sent twice, and logged
         log.exception("could not record the outcome %r of delivery %s", outcome, key)
 
@@ -433,7 +433,7 @@ async def _deliver_digest(
     if plan.reference is None and plan.recipient is None:
         return Outcome(plan.key, "digest", plan.audience, "skipped", detail="no stored reference for this conversation")
     async with sessionmaker.begin() as session:
-        won = await digests.claim(
+        won = await deliveries.claim(
             session, key=plan.key, kind="digest", period=plan.period, subscription_id=plan.subscription_id
         )
     if not won:
@@ -450,17 +450,17 @@ async def _deliver_digest(
         log.warning("digest subscription %s deactivated: %s", plan.subscription_id, error)
         async with sessionmaker.begin() as session:
             await digests.deactivate(session, plan.subscription_id, f"conversation gone: {error}")
-        await _record(sessionmaker, plan.key, digests.GONE, str(error))
-        return Outcome(plan.key, "digest", plan.audience, digests.GONE, detail=str(error))
+        await _record(sessionmaker, plan.key, deliveries.GONE, str(error))
+        return Outcome(plan.key, "digest", plan.audience, deliveries.GONE, detail=str(error))
     except Exception as error:  # noqa: BLE001 - one failing conversation never blocks the rest
         if not isinstance(error, DeliveryError):
             log.exception("digest %s failed", plan.key)
         else:
             log.warning("digest %s failed: %s", plan.key, error)
-        await _record(sessionmaker, plan.key, digests.FAILED, f"{type(error).__name__}: {error}")
-        return Outcome(plan.key, "digest", plan.audience, digests.FAILED, detail=str(error))
-    await _record(sessionmaker, plan.key, digests.SENT, None)
-    return Outcome(plan.key, "digest", plan.audience, digests.SENT, conversation_id=sent.conversation_id)
+        await _record(sessionmaker, plan.key, deliveries.FAILED, f"{type(error).__name__}: {error}")
+        return Outcome(plan.key, "digest", plan.audience, deliveries.FAILED, detail=str(error))
+    await _record(sessionmaker, plan.key, deliveries.SENT, None)
+    return Outcome(plan.key, "digest", plan.audience, deliveries.SENT, conversation_id=sent.conversation_id)
 
 
 async def _deliver_nudge(
@@ -469,30 +469,30 @@ async def _deliver_nudge(
     audience = plan.recipient.name or "owner"
     reply = compose_nudge(audience, plan.items) if plan.items else None
     async with sessionmaker.begin() as session:
-        won = await digests.claim(
+        won = await deliveries.claim(
             session, key=plan.key, kind="nudge", period=plan.period, person_id=plan.recipient.person_id
         )
         if won and reply is None:
-            await digests.finish(session, key=plan.key, outcome=digests.NOTHING, attempts=0)
+            await deliveries.finish(session, key=plan.key, outcome=deliveries.NOTHING, attempts=0)
     if not won:
         return Outcome(plan.key, "nudge", audience, "taken")
     if reply is None:
-        return Outcome(plan.key, "nudge", audience, digests.NOTHING)
+        return Outcome(plan.key, "nudge", audience, deliveries.NOTHING)
     try:
         sent = await deliverer.send_to_person(plan.recipient, reply)
     except Gone as error:
         log.warning("nudge %s: the person's chat is gone: %s", plan.key, error)
-        await _record(sessionmaker, plan.key, digests.GONE, str(error))
-        return Outcome(plan.key, "nudge", audience, digests.GONE, detail=str(error))
+        await _record(sessionmaker, plan.key, deliveries.GONE, str(error))
+        return Outcome(plan.key, "nudge", audience, deliveries.GONE, detail=str(error))
     except Exception as error:  # noqa: BLE001 - one failing person never blocks the rest
         if not isinstance(error, DeliveryError):
             log.exception("nudge %s failed", plan.key)
         else:
             log.warning("nudge %s failed: %s", plan.key, error)
-        await _record(sessionmaker, plan.key, digests.FAILED, f"{type(error).__name__}: {error}")
-        return Outcome(plan.key, "nudge", audience, digests.FAILED, detail=str(error))
-    await _record(sessionmaker, plan.key, digests.SENT, None)
-    return Outcome(plan.key, "nudge", audience, digests.SENT, conversation_id=sent.conversation_id)
+        await _record(sessionmaker, plan.key, deliveries.FAILED, f"{type(error).__name__}: {error}")
+        return Outcome(plan.key, "nudge", audience, deliveries.FAILED, detail=str(error))
+    await _record(sessionmaker, plan.key, deliveries.SENT, None)
+    return Outcome(plan.key, "nudge", audience, deliveries.SENT, conversation_id=sent.conversation_id)
 
 
 def _dry_run(plans: list[_DigestPlan], nudges: list[_NudgePlan], out: TextIO | None) -> list[Outcome]:
@@ -554,7 +554,7 @@ async def run_due(
     for result in await asyncio.gather(*jobs, return_exceptions=True):
         if isinstance(result, BaseException):
             log.error("a delivery failed outside its own error handling", exc_info=result)
-            report.outcomes.append(Outcome("?", "?", "?", digests.FAILED, detail=repr(result)))
+            report.outcomes.append(Outcome("?", "?", "?", deliveries.FAILED, detail=repr(result)))
         else:
             report.outcomes.append(result)
     if out is not None:

@@ -56,6 +56,7 @@ from bot.leads import Decision, LeadCommands, Mention, Notice
 from bot.people import PeopleDirectory
 from bot.update_form import parse_update_form, update_form_card
 from bot.update_service import TrackerUpdateService
+from dialogs.base import answer_text
 from dialogs.ports import Actor
 from dialogs.update import UpdateDialog
 from storage import tracker
@@ -82,16 +83,7 @@ def tenant_of(activity: Activity) -> str | None:
 
 def command_text(activity: Activity) -> str:
     """What the person asked: the text without the bot's @mention, or the command of a clicked button."""
-    text = activity.text or ""
-    for entity in activity.entities or []:
-        properties = entity.additional_properties or {}
-        mentioned = properties.get("mentioned") or {}
-        if entity.type == "mention" and activity.recipient and mentioned.get("id") == activity.recipient.id:
-            text = text.replace(properties.get("text") or "", " ")
-    if not text.strip() and isinstance(activity.value, dict):
-        command = activity.value.get("command")
-        text = command if isinstance(command, str) else ""
-    return " ".join(text.split())
+    return " ".join(answer_text(activity).split())
 
 
 def mentions_of_people(activity: Activity) -> list[Mention]:

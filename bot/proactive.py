@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards import Reply, to_activity
 from bot.leads import Notice
-from storage import digests, tracker
+from storage import deliveries, tracker
 
 log = logging.getLogger(__name__)
 
@@ -166,7 +166,7 @@ class Deliverer:
         if not person.teams_user_id:
             raise NoRoute(f"person {person.person_id} has no Teams user id yet (they have never talked to the bot)")
         async with self._sessionmaker() as session:
-            stored = await digests.personal_reference(session, person.teams_user_id)
+            stored = await deliveries.personal_reference(session, person.teams_user_id)
         if stored is not None:
             try:
                 return await self.send_to_conversation(stored.reference, stored.tenant_id, message)
@@ -180,8 +180,8 @@ class Deliverer:
     async def _create_personal_chat(self, person: Recipient, message: Reply | Activity) -> Sent:
         assert person.teams_user_id is not None
         async with self._sessionmaker() as session:
-            tenant_id = await digests.person_tenant(session, person.teams_user_id)
-            seen = await digests.tenant_reference(session, tenant_id)
+            tenant_id = await deliveries.person_tenant(session, person.teams_user_id)
+            seen = await deliveries.tenant_reference(session, tenant_id)
         if seen is None:
             raise NoRoute("no stored conversation to take a service URL and tenant from")
         tenant_id = tenant_id or seen.tenant_id
@@ -244,7 +244,7 @@ class Deliverer:
     async def notify(self, notice: Notice) -> Sent:
         """Tell one person about a decision in their 1:1 chat (the Notice of bot/leads.py)."""
         async with self._sessionmaker() as session:
-            people = await digests.people_by_id(session, [notice.person_id])
+            people = await deliveries.people_by_id(session, [notice.person_id])
         person = people.get(notice.person_id)
         if person is None:
             raise NoRoute(f"person {notice.person_id} does not exist")

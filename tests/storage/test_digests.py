@@ -10,7 +10,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.digest_runner import RunSettings, plan_run
-from storage import digests
+from storage import deliveries, digests
 from storage.models import ConversationRef, Delegate, Delivery, DigestSubscription, Item, Person, Report, Update
 
 # Monday 2 March 2026, 10:00 in London (GMT): after the default Monday 09:00 slot.
@@ -157,33 +157,33 @@ async def test_digest_rows_are_cut_per_report_with_totals(sessionmaker: async_se
 
 async def test_claims_are_exactly_once(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with sessionmaker.begin() as session:
-        assert await digests.claim(session, key="digest:1:2026-W10", kind="digest", period="2026-W10")
+        assert await deliveries.claim(session, key="digest:1:2026-W10", kind="digest", period="2026-W10")
     async with sessionmaker.begin() as session:
-        assert not await digests.claim(session, key="digest:1:2026-W10", kind="digest", period="2026-W10")
+        assert not await deliveries.claim(session, key="digest:1:2026-W10", kind="digest", period="2026-W10")
         # In flight (claimed, unfinished) is settled: it may have been sent.
-        assert await digests.settled_keys(session, ["digest:1:2026-W10", "digest:2:2026-W10"]) == {"digest:1:2026-W10"}
+        assert await deliveries.settled_keys(session, ["digest:1:2026-W10", "digest:2:2026-W10"]) == {"digest:1:2026-W10"}
     async with sessionmaker.begin() as session:
-        await digests.finish(session, key="digest:1:2026-W10", outcome=digests.FAILED, attempts=1, error="503")
+        await deliveries.finish(session, key="digest:1:2026-W10", outcome=deliveries.FAILED, attempts=1, error="503")
     async with sessionmaker.begin() as session:
-        assert await digests.settled_keys(session, ["digest:1:2026-W10"]) == set()
+        assert await deliveries.settled_keys(session, ["digest:1:2026-W10"]) == set()
         # A failed delivery may be taken over by a later run, once.
-        assert await digests.claim(session, key="digest:1:2026-W10", kind="digest", period="2026-W10")
-        assert not await digests.claim(session, key="digest:1:2026-W10", kind="digest", period="2026-W10")
-        await digests.finish(session, key="digest:1:2026-W10", outcome=digests.SENT, attempts=1)
+        assert await deliveries.claim(session, key="digest:1:2026-W10", kind="digest", period="2026-W10")
+        assert not await deliveries.claim(session, key="digest:1:2026-W10", kind="digest", period="2026-W10")
+        await deliveries.finish(session, key="digest:1:2026-W10", outcome=deliveries.SENT, attempts=1)
     async with sessionmaker.begin() as session:
-        assert not await digests.claim(session, key="digest:1:2026-W10", kind="digest", period="2026-W10")
+        assert not await deliveries.claim(session, key="digest:1:2026-W10", kind="digest", period="2026-W10")
         delivery = await session.scalar(Delivery.__table__.select().with_only_columns(Delivery.attempts))
         assert delivery == 2
 
 
 async def test_failed_claims_stop_being_retried(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
     async with sessionmaker.begin() as session:
-        assert await digests.claim(session, key="nudge:1:2026-03-02", kind="nudge", period="2026-03-02")
-        await digests.finish(
-            session, key="nudge:1:2026-03-02", outcome=digests.FAILED, attempts=digests.MAX_DELIVERY_ATTEMPTS
+        assert await deliveries.claim(session, key="nudge:1:2026-03-02", kind="nudge", period="2026-03-02")
+        await deliveries.finish(
+            session, key="nudge:1:2026-03-02", outcome=deliveries.FAILED, attempts=deliveries.MAX_DELIVERY_ATTEMPTS
         )
     async with sessionmaker.begin() as session:
-        assert not await digests.claim(session, key="nudge:1:2026-03-02", kind="nudge", period="2026-03-02")
+        assert not await deliveries.claim(session, key="nudge:1:2026-03-02", kind="nudge", period="2026-03-02")
 
 
 async def test_concurrent_claims_from_separate_sessions_give_one_winner(
@@ -194,7 +194,7 @@ async def test_concurrent_claims_from_separate_sessions_give_one_winner(
 
     async def one() -> bool:
         async with sessionmaker.begin() as session:
-            won = await digests.claim(session, key="digest:7:2026-W10", kind="digest", period="2026-W10")
+            won = await deliveries.claim(session, key="digest:7:2026-W10", kind="digest", period="2026-W10")
             await asyncio.sleep(0.05)  # hold the transaction open while the others try
             return won
 
@@ -212,9 +212,9 @@ async def test_since_is_the_previous_sent_digest(sessionmaker: async_sessionmake
         assert again.id == subscription.id and not created and again.weekday == 0
         sid = subscription.id
         for key, outcome, finished in [
-            ("digest:x:W08", digests.SENT, AT - timedelta(days=14)),
-            ("digest:x:W09", digests.SENT, AT - timedelta(days=7)),
-            ("digest:x:W10", digests.FAILED, AT - timedelta(hours=1)),
+            ("digest:x:W08", deliveries.SENT, AT - timedelta(days=14)),
+            ("digest:x:W09", deliveries.SENT, AT - timedelta(days=7)),
+            ("digest:x:W10", deliveries.FAILED, AT - timedelta(hours=1)),
         ]:
             session.add(
                 Delivery(
@@ -222,7 +222,7 @@ async def test_since_is_the_previous_sent_digest(sessionmaker: async_sessionmake
                 )
             )
     async with sessionmaker.begin() as session:
-        assert await digests.last_sent_at(session, [sid]) == {sid: AT - timedelta(days=7)}
+        assert await deliveries.last_sent_at(session, [sid]) == {sid: AT - timedelta(days=7)}
         assert await digests.unsubscribe(session, conversation_id="19:c@thread.tacv2") == 1
         assert await digests.subscriptions_for(session, conversation_id="19:c@thread.tacv2") == []
     async with sessionmaker.begin() as session:
