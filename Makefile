@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
 
-.PHONY: run test bench clean
+.PHONY: run test lint clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,11 @@ run: $(VENV)/.installed
 # The whole test suite; PostgreSQL tests are skipped (with the reason) when no server answers.
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
+
+# Style and types: ruff and mypy over the code (not part of `make test`).
+lint: $(VENV)/.installed
+	$(BIN)/ruff check bot storage dialogs tests bench
+	$(BIN)/mypy bot storage dialogs
 
 clean:
 	rm -rf $(VENV) recbot.db recbot.db-wal recbot.db-shm build tests/.cache

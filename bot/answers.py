@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -130,9 +131,9 @@ class Answers:
         return cards.item_list_card(title, items, today=today, more=total - len(items), empty_text=empty_text)
 
     @staticmethod
-    def _list_filters(list_filter: ListFilter, today: date) -> tuple[str, str, dict[str, object]]:
+    def _list_filters(list_filter: ListFilter, today: date) -> tuple[str, str, dict[str, Any]]:
         open_statuses = list(tracker.OPEN_STATUSES)
-        choices: dict[ListFilter, tuple[str, str, dict[str, object]]] = {
+        choices: dict[ListFilter, tuple[str, str, dict[str, Any]]] = {
             ListFilter.ALL: ("All items", "No items yet: import a report with `recbot import`.", {}),
             ListFilter.OPEN: ("Open items", "Nothing is open.", {"statuses": open_statuses}),
             ListFilter.OVERDUE: (

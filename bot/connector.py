@@ -85,7 +85,7 @@ class ConnectorResponse(AsyncClientResponse):
 
     def __init__(self, request: ClientRequest, status: int, reason: str | None, headers: CIMultiDict[str], content: bytes):
         super().__init__(request, self)
-        self.status_code = status
+        self.status_code: int = status
         self.reason = reason
         self.headers = headers
         self.content = content
@@ -131,6 +131,7 @@ class _RetryTransient(AsyncHTTPPolicy):
         self._policy = policy
 
     async def send(self, request: Request, **kwargs: Any) -> Response:
+        assert self.next is not None, "a policy always has the sender after it"
         policy = self._policy
         for attempt in range(1, policy.attempts + 1):
             try:
@@ -144,9 +145,8 @@ class _RetryTransient(AsyncHTTPPolicy):
                 status = response.http_response.status_code
                 if status not in RETRYABLE_STATUSES or attempt == policy.attempts:
                     return response
-                delay = policy.retry_after(response.http_response.headers.get("Retry-After"))
-                if delay is None:
-                    delay = policy.backoff(attempt)
+                asked = policy.retry_after(response.http_response.headers.get("Retry-After"))
+                delay = policy.backoff(attempt) if asked is None else asked
                 reason = str(status)
             log.warning(
                 "Bot Connector %s %s failed (%s); retry %d/%d in %.2fs",
@@ -165,6 +165,7 @@ class _BearerToken(AsyncHTTPPolicy):
         self._credentials = credentials
 
     async def send(self, request: Request, **kwargs: Any) -> Response:
+        assert self.next is not None, "a policy always has the sender after it"
         header = await self._pool.authorization(self._credentials)
         self._sign(request, header)
         response = await self.next.send(request, **kwargs)

@@ -217,7 +217,7 @@ class SqlStorage(Storage):
             # The usual case (one state object per turn): a primary-key look-up, built once.
             query, parameters = _READ_ONE, {"key": wanted[0]}
         else:
-            query, parameters = _READ_MANY, {"keys": wanted}
+            query, parameters = _READ_MANY, {"keys": wanted}  # type: ignore[dict-item]
         bind = self._sessionmaker.kw.get("bind")
         if isinstance(bind, AsyncEngine):
             # A Core connection: no ORM session to set up and tear down for a read of one row.
@@ -240,14 +240,14 @@ class SqlStorage(Storage):
         if not changes:
             return
         now = self._clock()
-        planned = []
+        planned: list[tuple[object, str | None, dict[str, Any]]] = []
         # Sorted, so that two batches on PostgreSQL lock shared rows in the same order.
         for key in sorted(changes):
             item = changes[key]
             expected = _etag_of(item)
             if expected == "":
                 raise ValueError(f"empty eTag writing {key!r}: use None or '*' to overwrite unconditionally")
-            values = {"key": key, "etag": uuid.uuid4().hex, "document": to_document(item), "updated_at": now}
+            values: dict[str, Any] = {"key": key, "etag": uuid.uuid4().hex, "document": to_document(item), "updated_at": now}
             planned.append((item, None if expected == "*" else expected, values))
 
         async with self._sessionmaker.begin() as session:
@@ -258,13 +258,13 @@ class SqlStorage(Storage):
                     continue
                 # Atomic compare-and-set: on PostgreSQL a racing UPDATE waits for the row lock,
                 # then re-checks the WHERE against the winner's row and matches nothing.
-                key = values["key"]
+                row_key = values["key"]
                 result = await session.execute(
-                    update(_TABLE).where(_TABLE.c.key == key, _TABLE.c.etag == expected).values(values)
+                    update(_TABLE).where(_TABLE.c.key == row_key, _TABLE.c.etag == expected).values(values)
                 )
                 if cast(CursorResult[Any], result).rowcount != 1:
-                    current = await session.scalar(select(_TABLE.c.etag).where(_TABLE.c.key == key))
-                    raise EtagConflict(key, expected, current)
+                    current = await session.scalar(select(_TABLE.c.etag).where(_TABLE.c.key == row_key))
+                    raise EtagConflict(row_key, expected, current)
         for item, _, values in planned:
             _set_etag(item, values["etag"])
 

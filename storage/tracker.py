@@ -29,7 +29,7 @@ class ImportOutcome:
     items_added: int
 
 
-def _items_query() -> Select[tuple[Item]]:
+def _items_query() -> Select[Item]:
     return select(Item).options(joinedload(Item.report), joinedload(Item.owner))
 
 
@@ -134,12 +134,12 @@ def _latest_update_id():  # type: ignore[no-untyped-def]
 
 
 # Built once per shape: the filters are bound parameters, so each call only binds values.
-_WITH_LATEST: dict[tuple[bool, bool], Select[tuple[Item, Update]]] = {}
+_WITH_LATEST: dict[tuple[bool, bool], Select[Item, Update]] = {}
 
 
-def _items_with_latest_query(by_kind: bool, by_report: bool) -> Select[tuple[Item, Update]]:
-    query = _WITH_LATEST.get((by_kind, by_report))
-    if query is None:
+def _items_with_latest_query(by_kind: bool, by_report: bool) -> Select[Item, Update]:
+    built = _WITH_LATEST.get((by_kind, by_report))
+    if built is None:
         query = (
             select(Item, Update)
             .join(Report, Item.report_id == Report.id)
@@ -152,8 +152,8 @@ def _items_with_latest_query(by_kind: bool, by_report: bool) -> Select[tuple[Ite
             query = query.where(Item.kind == bindparam("kind"))
         if by_report:
             query = query.where(func.upper(Report.code) == bindparam("report_code"))
-        query = _WITH_LATEST.setdefault((by_kind, by_report), query.order_by(Item.report_id, Item.kind))
-    return query
+        built = _WITH_LATEST.setdefault((by_kind, by_report), query.order_by(Item.report_id, Item.kind))
+    return built
 
 
 async def find_items_with_latest(
@@ -293,7 +293,7 @@ async def remember_conversation(
     }
     # INSERT … ON CONFLICT DO NOTHING tells "new" from "known" atomically, even when two first
     # messages of one conversation arrive at once.
-    insert = postgresql_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
+    insert = postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     inserted = await session.scalar(
         insert(ConversationRef).values(**values).on_conflict_do_nothing().returning(ConversationRef.conversation_id)
     )

@@ -23,7 +23,6 @@ from botframework.connector.auth.jwt_token_validation import JwtTokenValidation
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.connector import ConnectorPool, PooledConnectorFactory, RetryPolicy
-from tests.e2e.conftest import seeded_database, start_bot, stub  # noqa: F401 - fixtures used here
 from tests.stub_connector import StubConnector, start_stub_connector
 from tests.teams import BotClient, message
 
@@ -108,7 +107,7 @@ def channel_tokens_accepted(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_a_hundred_turns_fetch_one_token(
-    start_bot: Callable[..., Any], stub: StubConnector, entra: StubEntra, channel_tokens_accepted: None  # noqa: F811
+    start_bot: Callable[..., Any], stub: StubConnector, entra: StubEntra, channel_tokens_accepted: None
 ) -> None:
     bot: BotClient = await start_bot(app_id=APP_ID, app_password="secret")
     bot.headers["Authorization"] = "Bearer channel-token"
@@ -123,7 +122,7 @@ async def test_a_hundred_turns_fetch_one_token(
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 async def test_throttled_then_failing_connector_delivers_the_reply_once(
-    start_bot: Callable[..., Any], stub: StubConnector  # noqa: F811
+    start_bot: Callable[..., Any], stub: StubConnector
 ) -> None:
     bot: BotClient = await start_bot()
     stub.fail_next.extend([(429, {"Retry-After": "1"}), (500, {})])

@@ -11,7 +11,6 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.conftest import seeded_database, start_bot, stub  # noqa: F401 - fixtures used here
 from tests.stub_connector import StubConnector
 from tests.teams import BotClient, message
 
@@ -36,7 +35,7 @@ async def send_all(bot: BotClient, bodies: list[dict[str, Any]]) -> list[int]:
 
 
 @pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
-async def test_a_burst_is_answered_in_full(start_bot: Callable[..., Any], stub: StubConnector) -> None:  # noqa: F811
+async def test_a_burst_is_answered_in_full(start_bot: Callable[..., Any], stub: StubConnector) -> None:
     bot: BotClient = await start_bot()
     bodies = burst(stub)
     statuses = await send_all(bot, bodies)
@@ -49,7 +48,7 @@ async def test_a_burst_is_answered_in_full(start_bot: Callable[..., Any], stub: 
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_memory_is_back_where_it_was_after_a_burst(start_bot: Callable[..., Any], stub: StubConnector) -> None:  # noqa: F811
+async def test_memory_is_back_where_it_was_after_a_burst(start_bot: Callable[..., Any], stub: StubConnector) -> None:
     """Python objects alive after a burst (caches warmed first) stay within a small margin."""
     bot: BotClient = await start_bot()
     await send_all(bot, burst(stub, 200))  # warms the per-process caches for the 50 conversations

@@ -22,7 +22,6 @@ from sqlalchemy import select
 
 from storage.database import create_engine, create_sessionmaker
 from storage.models import Item, Report, Update
-from tests.e2e.conftest import seeded_database, stub  # noqa: F401 - fixtures used here
 from tests.faults.server_process import ServerProcess
 from tests.stub_connector import StubConnector
 from tests.teams import JANE, message
@@ -55,13 +54,13 @@ class Chat:
 
 
 @pytest.fixture
-async def chat(stub: StubConnector) -> AsyncIterator[Chat]:  # noqa: F811
+async def chat(stub: StubConnector) -> AsyncIterator[Chat]:
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30)) as session:
         yield Chat(stub, session)
 
 
 @pytest.fixture
-async def servers(seeded_database: str, tmp_path: Path) -> AsyncIterator[list[ServerProcess]]:  # noqa: F811
+async def servers(seeded_database: str, tmp_path: Path) -> AsyncIterator[list[ServerProcess]]:
     """Server processes started by a test: whatever is still running is stopped afterwards."""
     started: list[ServerProcess] = []
     yield started
@@ -107,7 +106,7 @@ def assert_whole(updates: list[Update], item: Item, *, initial: list[Update], be
 
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 async def test_sigkill_after_the_narrative_then_the_dialog_continues(
-    chat: Chat, servers: list[ServerProcess], seeded_database: str, tmp_path: Path  # noqa: F811
+    chat: Chat, servers: list[ServerProcess], seeded_database: str, tmp_path: Path
 ) -> None:
     initial, before = await item_8_state(seeded_database)
     chat.server = await start(servers, seeded_database, tmp_path)
@@ -141,7 +140,7 @@ async def test_sigkill_after_the_narrative_then_the_dialog_continues(
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)
 @pytest.mark.parametrize("delay", [0.0, 0.03])
 async def test_sigkill_during_the_confirm_then_teams_redelivers(
-    chat: Chat, servers: list[ServerProcess], seeded_database: str, tmp_path: Path, delay: float  # noqa: F811
+    chat: Chat, servers: list[ServerProcess], seeded_database: str, tmp_path: Path, delay: float
 ) -> None:
     """Killed while saving: the row is whole or absent; Teams' redelivery of the same activity saves it once."""
     initial, before = await item_8_state(seeded_database)

@@ -27,7 +27,6 @@ from bot.proactive import Deliverer
 from storage import tracker
 from storage.database import create_sessionmaker
 from storage.models import Delivery, Item, Update
-from tests.e2e.conftest import seeded_database, stub  # noqa: F401 - fixtures used here
 from tests.e2e.test_digests import london, next_day
 from tests.stub_connector import StubConnector
 from tests.teams import CHANNEL, JANE, SAM, BotClient, channel_message, message
@@ -40,7 +39,7 @@ RECBOT = str(Path(sys.executable).with_name("recbot"))
 
 
 @pytest.fixture
-async def instances(seeded_database: str) -> AsyncIterator[list[tuple[BotClient, object]]]:  # noqa: F811
+async def instances(seeded_database: str) -> AsyncIterator[list[tuple[BotClient, object]]]:
     settings = Settings(database_url=seeded_database, admins=(JANE.email,), run_scheduler=False)
     servers, pairs = [], []
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
@@ -65,7 +64,7 @@ async def say(bot: BotClient, connector: StubConnector, body: dict[str, object])
 
 
 async def test_a_dialog_alternates_between_instances(
-    instances: list[tuple[BotClient, object]], stub: StubConnector  # noqa: F811
+    instances: list[tuple[BotClient, object]], stub: StubConnector
 ) -> None:
     _, app = instances[0]
     sessionmaker = create_sessionmaker(app[ENGINE])  # type: ignore[index]
@@ -94,7 +93,7 @@ async def test_a_dialog_alternates_between_instances(
 
 
 async def test_a_digest_run_on_both_instances_goes_out_once(
-    instances: list[tuple[BotClient, object]], stub: StubConnector, seeded_database: str, tmp_path: Path  # noqa: F811
+    instances: list[tuple[BotClient, object]], stub: StubConnector, seeded_database: str, tmp_path: Path
 ) -> None:
     (first, first_app), (_, second_app) = instances
     assert "Done" in await say(first, stub, channel_message("subscribe this channel to the weekly digest", stub.url))
