@@ -507,7 +507,7 @@ def _dry_run(plans: list[_DigestPlan], nudges: list[_NudgePlan], out: TextIO | N
             where = "(no stored reference: would be skipped)"
         outcomes.append(Outcome(plan.key, "digest", plan.audience, "dry run", detail=where))
         if out is not None:
-            print(f"[{plan.key}] digest to {plan.audience} in {where}:\n  {_summary(reply)}", file=out)
+            out.write(f"[{plan.key}] digest to {plan.audience} in {where}:\n  {_summary(reply)}\n")
     for nudge in nudges:
         if not nudge.items:
             continue
@@ -515,9 +515,9 @@ def _dry_run(plans: list[_DigestPlan], nudges: list[_NudgePlan], out: TextIO | N
         where = f"1:1 chat with {nudge.recipient.teams_user_id}"
         outcomes.append(Outcome(nudge.key, "nudge", nudge.recipient.name or "owner", "dry run", detail=where))
         if out is not None:
-            print(f"[{nudge.key}] nudge to {nudge.recipient.name} in {where}:\n  {_summary(reply)}", file=out)
+            out.write(f"[{nudge.key}] nudge to {nudge.recipient.name} in {where}:\n  {_summary(reply)}\n")
     if out is not None and not outcomes:
-        print("nothing is due", file=out)
+        out.write("nothing is due\n")
     return outcomes
 
 
@@ -561,8 +561,8 @@ async def run_due(
         for outcome in report.outcomes:
             where = f" in {outcome.conversation_id}" if outcome.conversation_id else ""
             detail = f" ({outcome.detail})" if outcome.detail else ""
-            print(f"[{outcome.key}] {outcome.kind} to {outcome.audience}{where}: {outcome.outcome}{detail}", file=out)
-        print(report.summary(), file=out)
+            out.write(f"[{outcome.key}] {outcome.kind} to {outcome.audience}{where}: {outcome.outcome}{detail}\n")
+        out.write(report.summary() + "\n")
     return report
 
 

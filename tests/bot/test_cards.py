@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from datetime import date, datetime, timezone
 from typing import Any
 
@@ -26,6 +25,7 @@ from bot.cards import (
 )
 from bot.dates import describe_overdue
 from storage.models import Assessment, Item, Kind, Person, Report, Status, Update
+from tests.card_nodes import elements, walk
 
 TODAY = date(2026, 11, 28)
 R8_TEXT = (
@@ -66,29 +66,6 @@ def make_update(**fields: Any) -> Update:
         "narrative": "Hydra training is being co-ordinated regionally; 62% of relevant staff have completed it.",
     }
     return Update(**(values | fields))
-
-
-def walk(node: Any) -> Iterator[dict[str, Any]]:
-    """Every object in a card, depth first."""
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from walk(value)
-
-
-def elements(node: Any) -> Iterator[dict[str, Any]]:
-    """Every element of a card body, not descending into actions."""
-    if isinstance(node, dict):
-        yield node
-        for key, value in node.items():
-            if key not in ("selectAction", "actions"):
-                yield from elements(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from elements(value)
 
 
 def shown_texts(root: dict[str, Any]) -> list[str]:

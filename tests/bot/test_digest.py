@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -27,6 +27,7 @@ from bot.digest import (
     compose_nudge,
     describe_schedule,
 )
+from tests.card_nodes import elements, walk
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=LONDON)
@@ -101,28 +102,6 @@ def quiet_report(code: str = "VET-2026") -> ReportDigest:
 
 def digest_data(*reports: ReportDigest, since: datetime | None = LAST_WEEK) -> DigestData:
     return DigestData(audience="Governance board", generated_at=NOW, since=since, stale_days=45, reports=reports)
-
-
-def walk(node: Any) -> Iterator[dict[str, Any]]:
-    if isinstance(node, dict):
-        yield node
-        for value in node.values():
-            yield from walk(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from walk(value)
-
-
-def elements(node: Any) -> Iterator[dict[str, Any]]:
-    """Every element of a card body, not descending into actions."""
-    if isinstance(node, dict):
-        yield node
-        for key, value in node.items():
-            if key not in ("selectAction", "actions"):
-                yield from elements(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from elements(value)
 
 
 def text_blocks(card: dict[str, Any]) -> list[str]:

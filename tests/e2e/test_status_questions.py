@@ -11,26 +11,19 @@ from storage import tracker
 from storage.database import create_engine, create_sessionmaker
 from storage.models import ConversationRef, Kind
 from storage.records import ItemRecord, ReportRecord
+from tests.card_nodes import walk
 from tests.stub_connector import StubConnector
 from tests.teams import CHANNEL, GROUP_CHAT, JANE, PERSONAL, TENANT, BotClient, activity, channel_message, message
 
 
 def facts(card: dict[str, object]) -> dict[str, str]:
     """Every FactSet fact in a card, title → value."""
-    found: dict[str, str] = {}
-
-    def walk(node: object) -> None:
-        if isinstance(node, dict):
-            if node.get("type") == "FactSet":
-                found.update({fact["title"].rstrip(":"): fact["value"] for fact in node["facts"]})
-            for value in node.values():
-                walk(value)
-        elif isinstance(node, list):
-            for value in node:
-                walk(value)
-
-    walk(card)
-    return found
+    return {
+        fact["title"].rstrip(":"): fact["value"]
+        for node in walk(card)
+        if node.get("type") == "FactSet"
+        for fact in node["facts"]
+    }
 
 
 async def ask(bot: BotClient, stub: StubConnector, text: str, **fields: object) -> str:
@@ -173,17 +166,8 @@ async def test_a_number_in_two_reports_asks_which_unless_one_is_open(bot: BotCli
     await engine.dispose()
 
 
-def _actions(node: object) -> list[dict]:
-    found = []
-    if isinstance(node, dict):
-        if node.get("type") == "Action.Submit":
-            found.append(node)
-        for value in node.values():
-            found += _actions(value)
-    elif isinstance(node, list):
-        for value in node:
-            found += _actions(value)
-    return found
+def _actions(card: object) -> list[dict]:  # type: ignore[type-arg]
+    return [node for node in walk(card) if node.get("type") == "Action.Submit"]
 
 
 async def test_install_greets_once_and_stores_the_reference(bot: BotClient, stub: StubConnector, seeded_database: str) -> None:
