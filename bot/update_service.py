@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.answers import Answers
 from bot.intents import ItemRef, parse_intent
-from dialogs.ports import Actor, ItemBrief, Recorded, UpdateDraft
+from dialogs.ports import Actor, ItemBrief, Recorded, Refused, UpdateDraft
 from storage import ownership, progress, tracker
 from storage.models import Item, Person, Status
 
@@ -40,7 +40,7 @@ def _lower_first(text: str) -> str:
     return text[:1].lower() + text[1:]
 
 
-class UpdateRefused(Exception):
+class UpdateRefused(Refused):
     """The actor may not update the item (any more): the message is the sentence to show."""
 
 
@@ -104,23 +104,28 @@ class TrackerUpdateService:
             item = await tracker.get_item(session, draft.item_id)
             author = await session.get(Person, actor.person_id)
             if item is None or author is None:
-                raise UpdateRefused("I can't find that item any more: nothing was saved.")
+                raise UpdateRefused("I can't find that item any more.")
             refusal = await self._refusal(session, item, actor)
             if refusal is not None:
                 raise UpdateRefused(refusal)
-            row, duplicate = await progress.record_update(
-                session,
-                item_id=draft.item_id,
-                status=draft.status,
-                assessment=draft.assessment,
-                narrative=draft.narrative,
-                author=author,
-                activity_id=activity_id,
-                evidence_url=draft.evidence_url,
-                revised_due_on=draft.revised_due_on,
-                revised_due_reason=draft.revised_due_reason,
-                supersedes_id=draft.corrects_update_id,
-            )
+            try:
+                row, duplicate = await progress.record_update(
+                    session,
+                    item_id=draft.item_id,
+                    status=draft.status,
+                    assessment=draft.assessment,
+                    narrative=draft.narrative,
+                    author=author,
+                    activity_id=activity_id,
+                    evidence_url=draft.evidence_url,
+                    revised_due_on=draft.revised_due_on,
+                    revised_due_reason=draft.revised_due_reason,
+                    supersedes_id=draft.corrects_update_id,
+                )
+            except progress.ProgressError as error:
+                # Closed meanwhile, too late to correct, …: retrying will not help, so say why.
+                reason = str(error)
+                raise UpdateRefused(f"{reason[:1].upper()}{reason[1:].rstrip('.')}.") from error
             return Recorded(row.id, duplicate=duplicate)
 
     async def correctable(self, item_id: int, actor: Actor, now: datetime) -> int | None:

@@ -45,6 +45,13 @@ class UpdateDraft:
     corrects_update_id: int | None = None  # set when this corrects the lead's own latest update
 
 
+class Refused(Exception):
+    """The update may not be recorded (no longer allowed, item closed, too late to correct).
+
+    Unlike a failure to reach the database, trying again will not help: the message says why.
+    """
+
+
 @dataclass(frozen=True)
 class Recorded:
     update_id: int
@@ -64,7 +71,7 @@ class UpdatePort(Protocol):
         """None when `actor` may update the item, else the sentence explaining who can."""
 
     async def record(self, draft: UpdateDraft, actor: Actor, activity_id: str | None) -> Recorded:
-        """Write the update in one transaction (idempotent per activity id)."""
+        """Write the update in one transaction (idempotent per activity id); `Refused` when not allowed."""
 
     def today(self) -> date:
         """Today in RECBOT_TIMEZONE."""

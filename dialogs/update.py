@@ -31,7 +31,7 @@ from dialogs.base import (
     normalise_answer,
     utc_now,
 )
-from dialogs.ports import Actor, ItemBrief, UpdateDraft, UpdatePort
+from dialogs.ports import Actor, ItemBrief, Refused, UpdateDraft, UpdatePort
 
 log = logging.getLogger(__name__)
 
@@ -574,6 +574,8 @@ class UpdateDialog(FlowDialog):
             flow.data["attempt"] = attempt
         try:
             recorded = await self._port.record(draft, self._actor(flow), attempt["activity_id"])
+        except Refused as refusal:
+            return Finish({"refused": str(refusal)}, f"{refusal} Nothing was saved.")
         except Exception:  # noqa: BLE001 - whatever failed, the person must hear it was not saved
             log.exception("recording an update of item %s failed", draft.item_id)
             return Retry(NOT_SAVED, reask=False, understood=True)

@@ -184,10 +184,11 @@ async def _decide(
     detail: str,
     required: Status | None,
 ) -> bool:
-    # A redelivered decision finds the item already moved on: that is success, not a wrong state.
+    # Lock first: a redelivered decision handled by another instance is then seen as done (its
+    # event committed before our lock was granted), which is success, not a wrong state.
+    locked = await lock_item(session, item.id)
     if await activity_seen(session, activity_id):
         return False
-    locked = await lock_item(session, item.id)
     if required is not None and locked.status != required.value:
         raise NotAwaitingSignOff(f"{locked.label} is {locked.status}, not {required.value}")
     if not Status(locked.status).is_open:

@@ -19,7 +19,6 @@ from bot.update_service import TrackerUpdateService, UpdateRefused
 from dialogs.ports import Actor, UpdateDraft
 from storage import tracker
 from storage.models import EventKind, Item, ItemEvent, Kind, Person, Report, Status, Update
-from storage.progress import InvalidUpdate
 from storage.records import ItemRecord, ReportRecord
 
 Sessionmaker = async_sessionmaker[AsyncSession]
@@ -433,7 +432,8 @@ async def test_the_service_writes_nothing_when_refused_or_failing(world: World) 
         await world.service.record(
             UpdateDraft(world.item_id, "In progress", "on track", "hi"), Actor(world.stranger.person_id, "Sam"), "x1"
         )
-    with pytest.raises(InvalidUpdate):
+    # Domain errors become refusals the dialog can explain: retrying would not help.
+    with pytest.raises(UpdateRefused, match="'Closed' is not a status a lead can choose"):
         await world.service.record(
             UpdateDraft(world.item_id, "Closed", "on track", "hi"), Actor(world.lead.person_id, "Jane"), "x2"
         )

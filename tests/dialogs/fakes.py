@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from dialogs.ports import Actor, ItemBrief, Recorded, UpdateDraft
+from dialogs.ports import Actor, ItemBrief, Recorded, Refused, UpdateDraft
 
 
 @dataclass
@@ -20,7 +20,8 @@ class FakeUpdatePort:
     """An UpdatePort over a dict of items and a permission table; `record` keeps what it was given.
 
     `fail_record` makes the next N `record` calls raise before writing anything;
-    `fail_after_commit` makes the next N calls write and then raise (a lost reply).
+    `fail_after_commit` makes the next N calls write and then raise (a lost reply);
+    `refuse_record` makes every call raise `Refused` with that sentence.
     Like the real service, `record` is idempotent per activity id.
     """
 
@@ -30,6 +31,8 @@ class FakeUpdatePort:
     today_is: date = date(2026, 3, 10)
     fail_record: int = 0
     fail_after_commit: int = 0
+    # A sentence to refuse every `record` with (the item was closed meanwhile, say).
+    refuse_record: str | None = None
     calls: list[RecordCall] = field(default_factory=list)
     recorded: list[RecordCall] = field(default_factory=list)
     resolved: list[tuple[str, str | None]] = field(default_factory=list)
@@ -60,6 +63,8 @@ class FakeUpdatePort:
         if self.fail_record:
             self.fail_record -= 1
             raise ConnectionError("the tracker database is unreachable")
+        if self.refuse_record is not None:
+            raise Refused(self.refuse_record)
         for number, earlier in enumerate(self.recorded, start=1):
             if activity_id is not None and earlier.activity_id == activity_id:
                 return Recorded(update_id=number, duplicate=True)

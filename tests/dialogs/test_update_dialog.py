@@ -564,6 +564,15 @@ async def test_a_retry_after_a_lost_reply_does_not_record_twice() -> None:
     assert chat.result["duplicate"] is True
 
 
+async def test_a_refusal_at_confirm_ends_the_flow_with_the_reason() -> None:
+    chat = chat_about([8], fake=port(refuse_record="Recommendation 8 (OIC-2025 R8) is closed, so it takes no more updates."))
+    await answer_up_to_confirm(chat, date_text="skip")
+    answer = await chat.say("confirm")
+    assert answer == "Recommendation 8 (OIC-2025 R8) is closed, so it takes no more updates. Nothing was saved."
+    assert chat.result == {"refused": "Recommendation 8 (OIC-2025 R8) is closed, so it takes no more updates."}
+    assert chat.port.recorded == []
+
+
 async def test_a_failed_save_can_still_be_cancelled() -> None:
     chat = chat_about([8], fake=port(fail_record=5))
     await answer_up_to_confirm(chat)
