@@ -9,13 +9,26 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import Select, bindparam, func, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload
 
-from storage.models import ConversationRef, Item, Kind, Person, Report, Status, Update, utcnow
+from storage.models import (
+    ConversationRef,
+    Delegate,
+    Delivery,
+    DigestSubscription,
+    Item,
+    ItemEvent,
+    Kind,
+    Person,
+    Report,
+    Status,
+    Update,
+    utcnow,
+)
 from storage.records import ReportRecord
 
 INITIAL_RESPONSE_AUTHOR = "PCC response"
@@ -254,21 +267,66 @@ async def remember_person(
     name: str | None,
     teams_user_id: str | None,
 ) -> Person:
-    """Find or create the person, filling in whichever identifiers were missing."""
-    person = await find_person(session, aad_object_id=aad_object_id, email=email)
+    """Find or create the person, filling in whichever identifiers were missing.
+
+    One person may have been stored twice — by e-mail (an import, an assignment) and by Entra
+    object id (an @mention) — before anyone knew both: the two rows are merged into one here.
+    """
+    email = email.lower() if email else None
+    by_aad = await session.scalar(select(Person).where(Person.aad_object_id == aad_object_id)) if aad_object_id else None
+    by_email = await session.scalar(select(Person).where(Person.email == email)) if email else None
+    if by_aad is not None and by_email is not None and by_aad.id != by_email.id:
+        await _merge_people(session, keep=by_aad, drop=by_email)
+    person = by_aad or by_email
     if person is None:
-        person = Person(aad_object_id=aad_object_id, email=email.lower() if email else None)
+        person = Person(aad_object_id=aad_object_id, email=email)
         session.add(person)
     if aad_object_id and not person.aad_object_id:
         person.aad_object_id = aad_object_id
     if email and not person.email:
-        person.email = email.lower()
+        person.email = email
     if name and person.name != name:
         person.name = name
     if teams_user_id and person.teams_user_id != teams_user_id:
         person.teams_user_id = teams_user_id
     await session.flush()
     return person
+
+
+async def _merge_people(session: AsyncSession, *, keep: Person, drop: Person) -> None:
+    """Move everything that points at `drop` to `keep`, take over its details, and delete it."""
+    moves = (
+        (Item.owner_id, Item),
+        (Update.author_id, Update),
+        (ItemEvent.actor_id, ItemEvent),
+        (ItemEvent.subject_id, ItemEvent),
+        (DigestSubscription.created_by_id, DigestSubscription),
+        (Delivery.person_id, Delivery),
+    )
+    for column, model in moves:
+        await session.execute(update(model).where(column == drop.id).values({column.key: keep.id}))
+    # Delegations and personal digests are unique per person: keep's own win over drop's.
+    kept_items = select(Delegate.item_id).where(Delegate.person_id == keep.id).scalar_subquery()
+    await session.execute(delete(Delegate).where(Delegate.person_id == drop.id, Delegate.item_id.in_(kept_items)))
+    await session.execute(update(Delegate).where(Delegate.person_id == drop.id).values(person_id=keep.id))
+    kept_reports = select(func.coalesce(DigestSubscription.report_id, 0)).where(DigestSubscription.person_id == keep.id)
+    await session.execute(
+        delete(DigestSubscription).where(
+            DigestSubscription.person_id == drop.id,
+            func.coalesce(DigestSubscription.report_id, 0).in_(kept_reports.scalar_subquery()),
+        )
+    )
+    await session.execute(update(DigestSubscription).where(DigestSubscription.person_id == drop.id).values(person_id=keep.id))
+    details = {
+        "email": drop.email,
+        "name": keep.name or drop.name,
+        "teams_user_id": keep.teams_user_id or drop.teams_user_id,
+        "is_admin": keep.is_admin or drop.is_admin,
+    }
+    await session.delete(drop)
+    await session.flush()  # frees drop's unique e-mail before keep takes it
+    for field, value in details.items():
+        setattr(keep, field, value)
 
 
 async def remember_conversation(
