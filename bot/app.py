@@ -58,6 +58,8 @@ def parse_activity(body: bytes) -> Activity | str:
         return "the activity does not match the Bot Framework schema"
     if activity.conversation is None or not activity.conversation.id:
         return "the activity has no conversation"
+    if activity.type == "message" and (activity.from_property is None or not activity.from_property.id):
+        return "the message has no sender"
     return activity
 
 
@@ -80,7 +82,8 @@ async def messages(request: web.Request) -> web.Response:
         log.info("refused an activity that failed authentication: %s", type(error).__name__)
         return _problem(401, "authentication failed")
 
-    if settings.allowed_tenants and tenant_of(activity) not in settings.allowed_tenants:
+    # Only Teams vouches for channelData.tenant: another channel could claim any tenant.
+    if settings.allowed_tenants and (activity.channel_id != "msteams" or tenant_of(activity) not in settings.allowed_tenants):
         log.warning("refused an activity from tenant %r, not in RECBOT_ALLOWED_TENANTS", tenant_of(activity))
         return _problem(403, "this tenant is not allowed to use this bot")
 

@@ -97,7 +97,12 @@ class Settings:
             )
 
     def warn_if_open(self) -> None:
-        """Log loudly when the bot runs without authentication."""
+        """Log loudly when the bot runs without authentication or without a tenant allow-list."""
+        if self.authentication_enabled and not self.allowed_tenants:
+            log.warning(
+                "RECBOT_ALLOWED_TENANTS is empty: any Entra tenant that installs the app can read the tracker. "
+                "Set it to your tenant id."
+            )
         if not self.authentication_enabled:
             log.warning(
                 "MicrosoftAppId is empty: LOCAL MODE, requests are NOT authenticated. "

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timezone
 
-from botbuilder.core import ActivityHandler, ConversationState, TurnContext
+from botbuilder.core import ActivityHandler, PrivateConversationState, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -57,7 +57,7 @@ from bot.people import PeopleDirectory
 from bot.update_form import parse_update_form, update_form_card
 from bot.update_service import TrackerUpdateService
 from dialogs.base import answer_text
-from dialogs.ports import Actor
+from dialogs.ports import Actor, Refused
 from dialogs.update import UpdateDialog
 from storage import tracker
 from storage.database import is_unreachable
@@ -65,11 +65,18 @@ from storage.state import SqlStorage
 
 log = logging.getLogger(__name__)
 
+# Turn-state key of the notices (bot.leads.Notice) to deliver once the reply has been sent.
+PENDING_NOTICES = "recbot.pending_notices"
+
 # Delivers a Notice to a person's 1:1 chat (bot.proactive.Deliverer.notify in the app).
 NoticeSender = Callable[[Notice], Awaitable[object]]
 
 UNREACHABLE_REPLY = "I can't reach the tracker right now. Please try again in a few minutes."
 FAILURE_REPLY = "Sorry, something went wrong on my side and I couldn't answer that. It has been logged."
+DIALOG_FAILED_REPLY = (
+    "Sorry, something went wrong on my side, so I've stopped this update and nothing was saved. "
+    "It has been logged; please start again with `update …`."
+)
 
 
 def tenant_of(activity: Activity) -> str | None:
@@ -123,8 +130,9 @@ class RecBot(ActivityHandler):
         self.leads = LeadCommands(sessionmaker, self.today, bootstrap_admins=settings.admins)
         self.updates = TrackerUpdateService(sessionmaker, self.today)
         self.digests = DigestCommands(sessionmaker, timezone=settings.timezone)
-        # Dialog state lives in the database, so a restart or another instance carries on.
-        self.conversation_state = ConversationState(SqlStorage(sessionmaker))
+        # Dialog state lives in the database, so a restart or another instance carries on; it is
+        # kept per person in a conversation, so two members of a channel never share an update.
+        self.conversation_state = PrivateConversationState(SqlStorage(sessionmaker))
         self.dialogs = DialogSet(self.conversation_state.create_property("dialogs"))
         self.dialogs.add(UpdateDialog(self.updates, is_command, parse_date=parse_user_date))
         # Conversations whose stored reference is already current: no write per message.
@@ -135,7 +143,12 @@ class RecBot(ActivityHandler):
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
-        if activity.type in (ActivityTypes.message, ActivityTypes.conversation_update, ActivityTypes.installation_update):
+        removed = activity.type == ActivityTypes.installation_update and str(activity.action or "").startswith("remove")
+        if not removed and activity.type in (
+            ActivityTypes.message,
+            ActivityTypes.conversation_update,
+            ActivityTypes.installation_update,
+        ):
             turn_context.turn_state["recbot.new_conversation"] = await self._remember_conversation(activity)
         await super().on_turn(turn_context)
 
@@ -177,7 +190,18 @@ class RecBot(ActivityHandler):
             await dialog_context.cancel_all_dialogs()
             await self._send(turn_context, await self._submit_form(value, turn_context))
         elif dialog_context.active_dialog is not None:
-            result = await dialog_context.continue_dialog()
+            try:
+                result = await dialog_context.continue_dialog()
+            except Exception as error:
+                if is_unreachable(error):
+                    raise  # the dialog is kept: the person can answer again when the database is back
+                # A step that fails for any other reason would fail again on every message:
+                # end the dialog so that the conversation can go on.
+                log.exception("the update dialog failed; ending it", exc_info=error)
+                await dialog_context.cancel_all_dialogs()
+                await self.conversation_state.save_changes(turn_context)
+                await self._send(turn_context, cards.message(DIALOG_FAILED_REPLY))
+                return
             if result.status == DialogTurnStatus.Complete:
                 await self._after_dialog(result.result, turn_context, dialog_context)
         else:
@@ -206,6 +230,7 @@ class RecBot(ActivityHandler):
                 await self._start_update(turn_context, dialog_context, ref=ref, correcting=True)
             case _:
                 await self._send(turn_context, await self.answer(intent, turn_context))
+                await self._deliver_notices(turn_context)
 
     async def _start_update(
         self, turn_context: TurnContext, dialog_context: DialogContext, *, ref: ItemRef | None, correcting: bool = False
@@ -257,11 +282,10 @@ class RecBot(ActivityHandler):
         actor = await self._actor(turn_context)
         if actor is None:
             return cards.message("I couldn't tell who you are, so your update was not saved.")
-        refusal = await self.updates.refusal(draft.item_id, actor)
-        if refusal is not None:
-            return cards.message(refusal)
         try:
             recorded = await self.updates.record(draft, actor, turn_context.activity.id)
+        except Refused as refusal:
+            return cards.message(f"{refusal} Your update was not saved.")
         except Exception as error:
             if is_unreachable(error):
                 log.warning("database unreachable while saving a form update: %r", error)
@@ -306,20 +330,20 @@ class RecBot(ActivityHandler):
                 decision = await self.leads.approve_closure(
                     intent, await self.people.identify(turn_context), activity.id, conversation_id
                 )
-                return await self._decided(decision)
+                return self._decided(decision, turn_context)
             case RejectClosure():
                 decision = await self.leads.reject_closure(
                     intent, await self.people.identify(turn_context), activity.id, conversation_id
                 )
-                return await self._decided(decision)
+                return self._decided(decision, turn_context)
             case GrantAdmin():
                 decision = await self.leads.grant_admin(intent, await self.people.identify(turn_context), mentions_of_people(activity))
                 self.people.forget_all()
-                return await self._decided(decision)
+                return self._decided(decision, turn_context)
             case RevokeAdmin():
                 decision = await self.leads.revoke_admin(intent, await self.people.identify(turn_context), mentions_of_people(activity))
                 self.people.forget_all()
-                return await self._decided(decision)
+                return self._decided(decision, turn_context)
             case Help():
                 return cards.help_card()
             case Greeting():
@@ -363,11 +387,15 @@ class RecBot(ActivityHandler):
                 return await self.digests.resume_reminders(identity=identity)
         raise AssertionError(f"not a digest command: {intent!r}")
 
-    async def _decided(self, decision: Decision) -> Reply:
-        """Tell the people a decision concerns (proactively), then answer the person who made it."""
-        for notice in decision.notices:
-            await self._deliver(notice)
+    @staticmethod
+    def _decided(decision: Decision, turn_context: TurnContext) -> Reply:
+        """The reply to the person who decided; the people it concerns are told after it is sent."""
+        turn_context.turn_state.setdefault(PENDING_NOTICES, []).extend(decision.notices)
         return decision.reply
+
+    async def _deliver_notices(self, turn_context: TurnContext) -> None:
+        for notice in turn_context.turn_state.pop(PENDING_NOTICES, []):
+            await self._deliver(notice)
 
     async def _deliver(self, notice: Notice) -> None:
         if self._notify is None:

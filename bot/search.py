@@ -35,7 +35,7 @@ def _meaningful(query: str) -> str:
 
 def _score(query: str, text: str, **_: object) -> float:
     # token_set_ratio rewards a query whose words all appear in a long text; partial_ratio
-    # forgives typos inside one phrase ("hydra trainng"). The weaker of the two errs on "unsure".
+    # forgives typos inside one phrase ("hydra trainng"), discounted so exact words rank first.
     return max(fuzz.token_set_ratio(query, text), 0.9 * fuzz.partial_ratio(query, text))
 
 

@@ -11,6 +11,7 @@ from datetime import date, datetime
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.answers import Answers
+from bot.cards import safe_text
 from bot.intents import ItemRef, parse_intent
 from dialogs.ports import Actor, ItemBrief, Recorded, Refused, UpdateDraft
 from storage import ownership, progress, tracker
@@ -92,7 +93,8 @@ class TrackerUpdateService:
                 f"Only the owner, a delegate or an admin can update {name} — it has no owner yet; "
                 "ask an admin to assign one."
             )
-        return f"Only the owner, a delegate or an admin can update {name} — the owner is {item.owner.display_name}."
+        owner = safe_text(item.owner.display_name, 120)
+        return f"Only the owner, a delegate or an admin can update {name} — the owner is {owner}."
 
     async def record(self, draft: UpdateDraft, actor: Actor, activity_id: str | None) -> Recorded:
         """Write the update in one transaction (idempotent per activity id); any failure writes nothing."""

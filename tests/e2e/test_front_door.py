@@ -111,3 +111,19 @@ async def test_the_error_body_says_what_was_wrong(bot: BotClient) -> None:
     ) as response:
         assert response.status == 400
         assert json.loads(await response.text()) == {"error": "the request body is not valid JSON"}
+
+
+async def test_a_message_without_a_sender_is_refused(bot: BotClient, stub: StubConnector) -> None:
+    body = message("status of recommendation 8", stub.url)
+    del body["from"]
+    response = await bot.post(body)
+    assert response.status == 400
+    assert stub.sent == []
+
+
+async def test_tenant_restriction_trusts_only_teams_channel_data(start_bot: Callable[..., object], stub: StubConnector) -> None:
+    tenant = "11111111-2222-3333-4444-555555555555"
+    bot: BotClient = await start_bot(allowed_tenants=(tenant,))  # type: ignore[misc]
+    forged = message("status of recommendation 8", stub.url, tenant=tenant, channelId="directline")
+    assert (await bot.post(forged)).status == 403
+    assert stub.sent == []

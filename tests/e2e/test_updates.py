@@ -198,3 +198,12 @@ async def test_admins_set_due_dates_with_a_reason(start_bot: Callable[..., objec
     assert "30 June 2027" in status
     assert "the audit moved" in await say(bot, stub, "history of rec 2")
     assert CHANNEL  # the channel conversation was used for admin commands
+
+
+async def test_two_members_of_a_channel_never_share_an_update(start_bot: Callable[..., object], stub: StubConnector) -> None:
+    bot: BotClient = await start_bot(admins=(JANE.email, SAM.email))  # type: ignore[misc]
+    assert "status" in (await in_channel(bot, stub, "update rec 2", user=JANE)).lower()
+    # Sam's message in the same thread is his own: it does not answer Jane's question.
+    sams = await in_channel(bot, stub, "list blocked", user=SAM)
+    assert "blocked" in sams.lower() and "assessment" not in sams.lower()
+    assert "on track" in (await in_channel(bot, stub, "Blocked", user=JANE)).lower()
