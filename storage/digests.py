@@ -31,6 +31,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
@@ -79,35 +80,36 @@ async def subscribe(
         raise ValueError("give a conversation_id for a channel digest or a person_id for a personal one")
     if not 0 <= weekday <= 6:
         raise ValueError(f"weekday must be 0 (Monday) to 6 (Sunday), not {weekday}")
-    existing = await session.scalar(
-        select(DigestSubscription)
-        .where(
-            _same(DigestSubscription.conversation_id, conversation_id),
-            _same(DigestSubscription.person_id, person_id),
-            _same(DigestSubscription.report_id, report_id),
-        )
-        .order_by(DigestSubscription.id)
-        .limit(1)
+    target = (
+        _same(DigestSubscription.conversation_id, conversation_id),
+        _same(DigestSubscription.person_id, person_id),
+        _same(DigestSubscription.report_id, report_id),
     )
-    if existing is not None:
-        existing.weekday = weekday
-        existing.at_time = at_time
-        existing.active = True
-        existing.deactivated_reason = None
-        await session.flush()
-        return existing, False
-    subscription = DigestSubscription(
-        conversation_id=conversation_id,
-        person_id=person_id,
-        report_id=report_id,
-        weekday=weekday,
-        at_time=at_time,
-        created_by_id=created_by_id,
-        created_at=utcnow(),
-    )
-    session.add(subscription)
+    existing = await session.scalar(select(DigestSubscription).where(*target))
+    created = existing is None
+    if existing is None:
+        try:
+            # The unique index on the target settles two "subscribe" messages handled at once.
+            async with session.begin_nested():
+                session.add(
+                    DigestSubscription(
+                        conversation_id=conversation_id,
+                        person_id=person_id,
+                        report_id=report_id,
+                        created_by_id=created_by_id,
+                        created_at=utcnow(),
+                    )
+                )
+        except IntegrityError:
+            created = False
+        existing = await session.scalar(select(DigestSubscription).where(*target))
+        assert existing is not None
+    existing.weekday = weekday
+    existing.at_time = at_time
+    existing.active = True
+    existing.deactivated_reason = None
     await session.flush()
-    return subscription, True
+    return existing, created
 
 
 _ALL_REPORTS: Any = object()

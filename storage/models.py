@@ -17,6 +17,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    func,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
@@ -93,7 +95,8 @@ class Base(DeclarativeBase):
 
 class Report(Base):
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("title", "published_on"),)
+    # Codes are matched without regard to case ("oic-2025" is OIC-2025), so they are unique so too.
+    __table_args__ = (UniqueConstraint("title", "published_on"), Index("uq_reports_code_upper", func.upper(text("code")), unique=True))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -258,7 +261,16 @@ class DigestSubscription(Base):
     """A weekly digest to a channel (conversation) or to one person's 1:1 chat."""
 
     __tablename__ = "digest_subscriptions"
-    __table_args__ = (UniqueConstraint("conversation_id", "person_id", "report_id"),)
+    # One subscription per target: NULLs never clash in a plain unique constraint, so coalesce.
+    __table_args__ = (
+        Index(
+            "uq_digest_subscriptions_target",
+            func.coalesce(text("conversation_id"), ""),
+            func.coalesce(text("person_id"), 0),
+            func.coalesce(text("report_id"), 0),
+            unique=True,
+        ),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The channel or chat it goes to; for a personal digest, None until the 1:1 chat is known.

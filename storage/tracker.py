@@ -47,11 +47,15 @@ def _items_query() -> Select[Item]:
 
 
 async def _unique_code(session: AsyncSession, wanted: str) -> str:
-    taken = set((await session.scalars(select(Report.code).where(Report.code.startswith(wanted)))).all())
-    if wanted not in taken:
+    """`wanted`, or `wanted-2`, `wanted-3`…: codes are unique without regard to case."""
+    rows = await session.scalars(
+        select(func.upper(Report.code)).where(func.upper(Report.code).startswith(wanted.upper(), autoescape=True))
+    )
+    taken = set(rows.all())
+    if wanted.upper() not in taken:
         return wanted
     suffix = 2
-    while f"{wanted}-{suffix}" in taken:
+    while f"{wanted}-{suffix}".upper() in taken:
         suffix += 1
     return f"{wanted}-{suffix}"
 

@@ -80,7 +80,12 @@ async def _seed(sessionmaker: async_sessionmaker[AsyncSession], *, items: int, s
                     created_at=AT - timedelta(days=30),
                 )
             else:
-                subscription = DigestSubscription(person_id=owners[n % 10], created_at=AT - timedelta(days=30))
+                # One personal digest per person and report (up to 40 subscriptions: 10 people × 2).
+                subscription = DigestSubscription(
+                    person_id=owners[(n // 2) % 10],
+                    report_id=None if n < 20 else reports[0].id,
+                    created_at=AT - timedelta(days=30),
+                )
             session.add(subscription)
 
 

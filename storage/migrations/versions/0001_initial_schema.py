@@ -80,8 +80,7 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['created_by_id'], ['people.id'], name=op.f('fk_digest_subscriptions_created_by_id_people')),
     sa.ForeignKeyConstraint(['person_id'], ['people.id'], name=op.f('fk_digest_subscriptions_person_id_people'), ondelete='CASCADE'),
     sa.ForeignKeyConstraint(['report_id'], ['reports.id'], name=op.f('fk_digest_subscriptions_report_id_reports'), ondelete='CASCADE'),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_digest_subscriptions')),
-    sa.UniqueConstraint('conversation_id', 'person_id', 'report_id', name=op.f('uq_digest_subscriptions_conversation_id_person_id_report_id'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_digest_subscriptions'))
     )
     op.create_table('items',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -178,10 +177,20 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('updates', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_updates_item_id'), ['item_id'], unique=False)
-
+    # Expression indexes (autogenerate does not write these): codes unique without regard to
+    # case, and one digest subscription per target even where some of its columns are NULL.
+    op.create_index('uq_reports_code_upper', 'reports', [sa.text('upper(code)')], unique=True)
+    op.create_index(
+        'uq_digest_subscriptions_target',
+        'digest_subscriptions',
+        [sa.text("coalesce(conversation_id, '')"), sa.text('coalesce(person_id, 0)'), sa.text('coalesce(report_id, 0)')],
+        unique=True,
+    )
 
 
 def downgrade() -> None:
+    op.drop_index('uq_digest_subscriptions_target', table_name='digest_subscriptions')
+    op.drop_index('uq_reports_code_upper', table_name='reports')
     with op.batch_alter_table('updates', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_updates_item_id'))
 
