@@ -336,11 +336,30 @@ async def plan_run(
 
     digest_plans: list[_DigestPlan] = []
     if due:
+        refs = await deliveries.references(session, [s.conversation_id for s, _, _ in due if s.person_id is None])
+        people = await deliveries.people_by_id(session, {s.person_id for s, _, _ in due if s.person_id is not None})
+        # Nowhere to send yet: say so, and spend no queries building what cannot go out.
+        deliverable = []
+        for entry in due:
+            subscription, _, key = entry
+            if subscription.person_id is not None:
+                person = people.get(subscription.person_id)
+                if person is None or not person.teams_user_id:
+                    audience = person.name if person else "you"
+                    skipped.append(Outcome(key, "digest", audience, "skipped", detail="no Teams chat with this person yet"))
+                    continue
+            elif subscription.conversation_id not in refs:
+                skipped.append(
+                    Outcome(key, "digest", "this channel", "skipped", detail="no stored reference for this conversation")
+                )
+                continue
+            deliverable.append(entry)
+        due = deliverable
+
+    if due:
         subscriptions = [subscription for subscription, _, _ in due]
         last_sent = await deliveries.last_sent_at(session, [s.id for s in subscriptions])
-        refs = await deliveries.references(session, [s.conversation_id for s in subscriptions if s.person_id is None])
         personal_ids = {s.person_id for s in subscriptions if s.person_id is not None}
-        people = await deliveries.people_by_id(session, personal_ids)
         channel = [s for s in subscriptions if s.person_id is None]
         report_ids = None if any(s.report_id is None for s in channel) else {s.report_id for s in channel}
         window_starts = {s.id: last_sent.get(s.id, at - FIRST_DIGEST_LOOKBACK) for s in subscriptions}
@@ -428,10 +447,6 @@ async def _deliver_digest(
 ) -> Outcome:
     # Composed before the claim: a composing bug must not leave a claim that is never finished.
     reply = compose_digest(plan.data)
-    if plan.recipient is not None and not plan.recipient.teams_user_id:
-        return Outcome(plan.key, "digest", plan.audience, "skipped", detail="no Teams chat with this person yet")
-    if plan.reference is None and plan.recipient is None:
-        return Outcome(plan.key, "digest", plan.audience, "skipped", detail="no stored reference for this conversation")
     async with sessionmaker.begin() as session:
         won = await deliveries.claim(
             session, key=plan.key, kind="digest", period=plan.period, subscription_id=plan.subscription_id
@@ -448,9 +463,10 @@ async def _deliver_digest(
             sent = await deliverer.send_to_person(plan.recipient, reply)
     except Gone as error:
         log.warning("digest subscription %s deactivated: %s", plan.subscription_id, error)
+        # One transaction: a subscription is never left deactivated with its claim unfinished.
         async with sessionmaker.begin() as session:
             await digests.deactivate(session, plan.subscription_id, f"conversation gone: {error}")
-        await _record(sessionmaker, plan.key, deliveries.GONE, str(error))
+            await deliveries.finish(session, key=plan.key, outcome=deliveries.GONE, attempts=1, error=str(error))
         return Outcome(plan.key, "digest", plan.audience, deliveries.GONE, detail=str(error))
     except Exception as error:  # noqa: BLE001 - one failing conversation never blocks the rest
         if not isinstance(error, DeliveryError):
@@ -501,10 +517,9 @@ def _dry_run(plans: list[_DigestPlan], nudges: list[_NudgePlan], out: TextIO | N
         reply = compose_digest(plan.data)
         if plan.reference is not None:
             where = f"conversation {top_level(plan.reference.reference)['conversation']['id']}"
-        elif plan.recipient is not None:
-            where = f"1:1 chat with {plan.recipient.teams_user_id or '(no Teams id yet: would be skipped)'}"
         else:
-            where = "(no stored reference: would be skipped)"
+            assert plan.recipient is not None  # plan_run keeps only digests that have somewhere to go
+            where = f"1:1 chat with {plan.recipient.teams_user_id}"
         outcomes.append(Outcome(plan.key, "digest", plan.audience, "dry run", detail=where))
         if out is not None:
             out.write(f"[{plan.key}] digest to {plan.audience} in {where}:\n  {_summary(reply)}\n")
