@@ -18,7 +18,7 @@ from bot.intents import ItemRef, ListFilter, describe_ref
 from bot.people import Identity
 from bot.search import rank_items
 from storage import tracker
-from storage.models import Item, Kind, Status
+from storage.models import OPEN_STATUSES, Item, Kind, Status
 
 LIST_LIMIT = 15
 
@@ -132,7 +132,7 @@ class Answers:
 
     @staticmethod
     def _list_filters(list_filter: ListFilter, today: date) -> tuple[str, str, dict[str, Any]]:
-        open_statuses = list(tracker.OPEN_STATUSES)
+        open_statuses = list(OPEN_STATUSES)
         choices: dict[ListFilter, tuple[str, str, dict[str, Any]]] = {
             ListFilter.ALL: ("All items", "No items yet: import a report with `recbot import`.", {}),
             ListFilter.OPEN: ("Open items", "Nothing is open.", {"statuses": open_statuses}),
@@ -173,7 +173,11 @@ class Answers:
             report = await tracker.report_by_code(session, report_code)
             if report is None:
                 return cards.message(f"I don't know a report called {report_code}. Try `list recommendations`.")
-            await tracker.set_conversation_default_report(session, conversation_id, report.id)
+            if not await tracker.set_conversation_default_report(session, conversation_id, report.id):
+                return cards.message(
+                    "I can only remember a default report for a Teams chat or channel. "
+                    f"Name the report instead, e.g. `status of {report.code} R8`."
+                )
             return cards.message(
                 f"From now on in this conversation, numbers like `R8` mean {report.code}: {report.title}."
             )

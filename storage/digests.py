@@ -35,6 +35,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.models import (
+    OPEN_STATUSES,
     Delegate,
     DigestSubscription,
     Item,
@@ -46,7 +47,6 @@ from storage.models import (
     utcnow,
 )
 
-OPEN_STATUSES = tuple(status.value for status in Status if status.is_open)
 # Enough of an item's text for a one-line summary; the rest never leaves the database.
 SHORT_TEXT_CHARS = 200
 

@@ -52,6 +52,10 @@ class Status(StrEnum):
         return self not in (Status.CLOSED, Status.SUPERSEDED)
 
 
+# The statuses of items still being worked on (not Closed or Superseded), as stored.
+OPEN_STATUSES = tuple(status.value for status in Status if status.is_open)
+
+
 class Assessment(StrEnum):
     """The lead's own view of progress; one input to the computed RAG."""
 

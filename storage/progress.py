@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from storage.models import Assessment, EventKind, Item, ItemEvent, Person, Status, Update, utcnow
 from storage.ownership import activity_seen, actor_name, lock_item, write_once
-from storage.tracker import INITIAL_RESPONSE_AUTHOR
+from storage.tracker import INITIAL_RESPONSE_AUTHOR, latest_update
 
 CORRECTION_WINDOW = timedelta(hours=24)
 # What a lead may choose in an update; Closed and Superseded are admin decisions.
@@ -67,19 +67,13 @@ async def update_for_activity(session: AsyncSession, activity_id: str | None) ->
     return await session.scalar(select(Update).where(Update.source_activity_id == activity_id))
 
 
-async def _latest(session: AsyncSession, item_id: int) -> Update | None:
-    return await session.scalar(
-        select(Update).where(Update.item_id == item_id).order_by(Update.created_at.desc(), Update.id.desc()).limit(1)
-    )
-
-
 def _correctable(latest: Update | None, person_id: int, now: datetime) -> bool:
     return latest is not None and latest.author_id == person_id and now - latest.created_at <= CORRECTION_WINDOW
 
 
 async def correctable_update(session: AsyncSession, item_id: int, person_id: int, now: datetime) -> Update | None:
     """The person's own update that they may still correct: the item's latest, if theirs and under 24 hours old."""
-    latest = await _latest(session, item_id)
+    latest = await latest_update(session, item_id)
     return latest if latest is not None and _correctable(latest, person_id, now) else None
 
 
@@ -114,7 +108,7 @@ async def record_update(
     if not Status(item.status).is_open:
         raise ItemNotOpen(f"{item.label} is {item.status}")
     now = now or utcnow()
-    latest = await _latest(session, item_id)
+    latest = await latest_update(session, item_id)
     if supersedes_id is not None and (
         latest is None or latest.id != supersedes_id or not _correctable(latest, author.id, now)
     ):

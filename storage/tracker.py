@@ -25,14 +25,12 @@ from storage.models import (
     Kind,
     Person,
     Report,
-    Status,
     Update,
     utcnow,
 )
 from storage.records import ReportRecord
 
 INITIAL_RESPONSE_AUTHOR = "PCC response"
-OPEN_STATUSES = tuple(status.value for status in Status if status.is_open)
 
 
 @dataclass(frozen=True)
@@ -388,7 +386,10 @@ async def conversation_default_report(session: AsyncSession, conversation_id: st
     )
 
 
-async def set_conversation_default_report(session: AsyncSession, conversation_id: str, report_id: int | None) -> None:
+async def set_conversation_default_report(session: AsyncSession, conversation_id: str, report_id: int | None) -> bool:
+    """Remember the conversation's default report; False when the conversation is not stored."""
     row = await session.get(ConversationRef, conversation_id)
-    if row is not None:
-        row.default_report_id = report_id
+    if row is None:
+        return False
+    row.default_report_id = report_id
+    return True
