@@ -58,6 +58,8 @@ def parse_activity(body: bytes) -> Activity | str:
         return "the activity does not match the Bot Framework schema"
     if activity.conversation is None or not activity.conversation.id:
         return "the activity has no conversation"
+    if not activity.service_url:
+        return "the activity has no serviceUrl to reply to"
     if activity.type == "message" and (activity.from_property is None or not activity.from_property.id):
         return "the message has no sender"
     return activity

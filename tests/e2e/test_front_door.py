@@ -24,6 +24,7 @@ APP_ID = "00000000-0000-0000-0000-00000000b0d1"
         (b'{"text": "status of recommendation 8"}', "application/json", 400),  # no type
         (b'{"type": "message", "text": "hi"}', "application/json", 400),  # no conversation
         (b'{"type": "message", "conversation": {"id": 5}, "from": "me"}', "application/json", 400),
+        (b'{"type": "message", "text": "rec 8", "conversation": {"id": "a:1"}, "from": {"id": "29:1"}}', "application/json", 400),
         (b'{"type": "message"}', "text/plain", 415),
         (b'{"type": "message"}', "", 415),
     ],
