@@ -40,37 +40,37 @@ def _month_end(day: date) -> date:
     return next_month - timedelta(days=1)
 
 
+async def resolve(session: AsyncSession, ref: ItemRef, conversation_id: str | None) -> Resolved:
+    """Find the item a reference means, using the conversation's default report when it helps."""
+    items = await tracker.find_items(session, number=ref.number, kind=ref.kind, report_code=ref.report_code)
+    return await choose(session, items, ref, conversation_id)
+
+
+async def choose(session: AsyncSession, items: Sequence[Item], ref: ItemRef, conversation_id: str | None) -> Resolved:
+    """The item (or the candidates) among those with the reference's number that it means."""
+    if ref.kind is None and len({item.kind for item in items}) > 1:
+        # "8" alone means recommendation 8 when there is one; AFI 8 must be asked for by name.
+        recommendations = [item for item in items if item.kind == Kind.RECOMMENDATION.value]
+        items = recommendations or items
+    if len(items) <= 1:
+        return Resolved(item=items[0] if items else None)
+    if conversation_id is not None:
+        default_report_id = await tracker.conversation_default_report(session, conversation_id)
+        in_default = [item for item in items if item.report_id == default_report_id]
+        if len(in_default) == 1:
+            return Resolved(item=in_default[0])
+    open_items = [item for item in items if Status(item.status).is_open]
+    if len(open_items) == 1:
+        return Resolved(item=open_items[0])
+    return Resolved(candidates=items)
+
+
 class Answers:
     """Turns intents into replies, reading the tracker through `storage.tracker`."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], today: Callable[[], date]) -> None:
         self._sessionmaker = sessionmaker
         self._today = today
-
-    async def resolve(self, session: AsyncSession, ref: ItemRef, conversation_id: str | None) -> Resolved:
-        """Find the item a reference means, using the conversation's default report when it helps."""
-        items = await tracker.find_items(session, number=ref.number, kind=ref.kind, report_code=ref.report_code)
-        return await self._choose(session, items, ref, conversation_id)
-
-    async def _choose(
-        self, session: AsyncSession, items: Sequence[Item], ref: ItemRef, conversation_id: str | None
-    ) -> Resolved:
-        """The item (or the candidates) among those with the reference's number that it means."""
-        if ref.kind is None and len({item.kind for item in items}) > 1:
-            # "8" alone means recommendation 8 when there is one; AFI 8 must be asked for by name.
-            recommendations = [item for item in items if item.kind == Kind.RECOMMENDATION.value]
-            items = recommendations or items
-        if len(items) <= 1:
-            return Resolved(item=items[0] if items else None)
-        if conversation_id is not None:
-            default_report_id = await tracker.conversation_default_report(session, conversation_id)
-            in_default = [item for item in items if item.report_id == default_report_id]
-            if len(in_default) == 1:
-                return Resolved(item=in_default[0])
-        open_items = [item for item in items if Status(item.status).is_open]
-        if len(open_items) == 1:
-            return Resolved(item=open_items[0])
-        return Resolved(candidates=items)
 
     async def status(self, ref: ItemRef, conversation_id: str | None) -> Reply:
         """The status card of one item, or the question of which report is meant."""
@@ -79,7 +79,7 @@ class Answers:
             rows = await tracker.find_items_with_latest(
                 session, number=ref.number, kind=ref.kind, report_code=ref.report_code
             )
-            resolved = await self._choose(session, [item for item, _ in rows], ref, conversation_id)
+            resolved = await choose(session, [item for item, _ in rows], ref, conversation_id)
             if resolved.item is None and not resolved.candidates:
                 return await self._not_found(session, ref)
             if resolved.item is None:

@@ -81,14 +81,11 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
     from aiohttp import web
 
     from bot.app import create_app
-    from storage.database import create_engine, schema_is_current
+    from storage.database import open_engine, schema_is_current
 
     async def check() -> bool:
-        engine = create_engine(settings.database_url)
-        try:
+        async with open_engine(settings.database_url) as engine:
             return await schema_is_current(engine)
-        finally:
-            await engine.dispose()
 
     if not asyncio.run(check()):
         print("recbot: the database schema is not up to date: run `recbot db upgrade` first", file=sys.stderr)
@@ -99,14 +96,11 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
 
 
 def _db(settings: Settings, _arguments: argparse.Namespace) -> int:
-    from storage.database import create_engine, upgrade
+    from storage.database import open_engine, upgrade
 
     async def run() -> None:
-        engine = create_engine(settings.database_url)
-        try:
+        async with open_engine(settings.database_url) as engine:
             await upgrade(engine)
-        finally:
-            await engine.dispose()
 
     asyncio.run(run())
     print("database schema is up to date")
@@ -116,14 +110,11 @@ def _db(settings: Settings, _arguments: argparse.Namespace) -> int:
 def _import(settings: Settings, arguments: argparse.Namespace) -> int:
     from bot.importers import DocumentError
     from bot.importing import import_file
-    from storage.database import create_engine, create_sessionmaker
+    from storage.database import create_sessionmaker, open_engine
 
     async def run() -> list[str]:
-        engine = create_engine(settings.database_url)
-        try:
+        async with open_engine(settings.database_url) as engine:
             return await import_file(create_sessionmaker(engine), arguments.path, code=arguments.code)
-        finally:
-            await engine.dispose()
 
     try:
         lines = asyncio.run(run())
@@ -136,14 +127,13 @@ def _import(settings: Settings, arguments: argparse.Namespace) -> int:
 
 def _export(settings: Settings, arguments: argparse.Namespace) -> int:
     from bot.export import ExportError, run_export
-    from storage.database import create_engine, create_sessionmaker
+    from storage.database import create_sessionmaker, open_engine
 
     # "Today" for RAG and the default file name is the day where the force works.
     today = datetime.now(settings.tz).date()
 
     async def run() -> str:
-        engine = create_engine(settings.database_url)
-        try:
+        async with open_engine(settings.database_url) as engine:
             return await run_export(
                 create_sessionmaker(engine),
                 format=arguments.format,
@@ -151,8 +141,6 @@ def _export(settings: Settings, arguments: argparse.Namespace) -> int:
                 today=today,
                 tz=settings.tz,
             )
-        finally:
-            await engine.dispose()
 
     try:
         message = asyncio.run(run())
@@ -167,14 +155,11 @@ def _export(settings: Settings, arguments: argparse.Namespace) -> int:
 def _chat(settings: Settings, arguments: argparse.Namespace) -> int:
     from bot.handler import RecBot
     from bot.terminal import chat
-    from storage.database import create_engine, create_sessionmaker
+    from storage.database import create_sessionmaker, open_engine
 
     async def run() -> None:
-        engine = create_engine(settings.database_url)
-        try:
+        async with open_engine(settings.database_url) as engine:
             await chat(RecBot(settings, create_sessionmaker(engine)), arguments.email.strip().lower())
-        finally:
-            await engine.dispose()
 
     logging.getLogger().setLevel(logging.WARNING)
     asyncio.run(run())
@@ -192,29 +177,28 @@ def _digest(settings: Settings, arguments: argparse.Namespace) -> int:
     from bot.adapter import create_adapter, create_authentication
     from bot.digest_runner import RunSettings, run_due
     from bot.proactive import Deliverer
-    from storage.database import create_engine, create_sessionmaker
+    from storage.database import create_sessionmaker, open_engine
 
     at = arguments.at
     if at is not None and at.tzinfo is None:
         at = at.replace(tzinfo=settings.tz)
 
     async def run() -> int:
-        engine = create_engine(settings.database_url)
         authentication = create_authentication(settings)
         try:
-            sessionmaker = create_sessionmaker(engine)
-            deliverer = Deliverer(create_adapter(authentication), sessionmaker, app_id=settings.app_id)
-            report = await run_due(
-                sessionmaker=sessionmaker,
-                deliverer=deliverer,
-                settings=RunSettings.from_settings(settings),
-                at=at,
-                dry_run=arguments.dry_run,
-                out=sys.stdout,
-            )
+            async with open_engine(settings.database_url) as engine:
+                sessionmaker = create_sessionmaker(engine)
+                deliverer = Deliverer(create_adapter(authentication), sessionmaker, app_id=settings.app_id)
+                report = await run_due(
+                    sessionmaker=sessionmaker,
+                    deliverer=deliverer,
+                    settings=RunSettings.from_settings(settings),
+                    at=at,
+                    dry_run=arguments.dry_run,
+                    out=sys.stdout,
+                )
         finally:
             await authentication.close()
-            await engine.dispose()
         return 1 if report.failed else 0
 
     return asyncio.run(run())

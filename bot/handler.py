@@ -13,7 +13,7 @@ from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import cards
-from bot.answers import Answers
+from bot.answers import Answers, resolve
 from bot.cards import Reply, to_activity
 from bot.config import Settings
 from bot.dates import parse_user_date
@@ -242,7 +242,7 @@ class RecBot(ActivityHandler):
         item_ids: list[int] = []
         if ref is not None:
             async with self._sessionmaker() as session:
-                resolved = await self.answers.resolve(session, ref, turn_context.activity.conversation.id)
+                resolved = await resolve(session, ref, turn_context.activity.conversation.id)
             if resolved.item is None and not resolved.candidates:
                 await self._send(turn_context, await self.answers.status(ref, turn_context.activity.conversation.id))
                 return

@@ -14,7 +14,7 @@ from typing import NamedTuple
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import cards
-from bot.answers import Answers
+from bot.answers import resolve
 from bot.cards import Reply
 from bot.dates import format_uk_date, parse_user_date
 from bot.intents import (
@@ -90,7 +90,6 @@ class LeadCommands:
         self._today = today
         # RECBOT_ADMINS (e-mails or object ids): only used to name the admins in refusals.
         self._bootstrap_admins = tuple(value.lower() for value in bootstrap_admins)
-        self._answers = Answers(sessionmaker, today)
 
     # --- shared steps --------------------------------------------------------------------------
 
@@ -98,7 +97,7 @@ class LeadCommands:
         self, session: AsyncSession, ref: ItemRef, conversation_id: str | None, command: Callable[[str], str]
     ) -> Item | Reply:
         """The item a reference means, or the reply that asks which one (or says there is none)."""
-        resolved = await self._answers.resolve(session, ref, conversation_id)
+        resolved = await resolve(session, ref, conversation_id)
         if resolved.item is not None:
             return resolved.item
         if resolved.candidates:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.answers import Answers
+from bot.answers import resolve
 from bot.cards import safe_text
 from bot.intents import ItemRef, parse_intent
 from dialogs.ports import Actor, ItemBrief, Recorded, Refused, UpdateDraft
@@ -51,7 +51,6 @@ class TrackerUpdateService:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], today: Callable[[], date]) -> None:
         self._sessionmaker = sessionmaker
         self._today = today
-        self._answers = Answers(sessionmaker, today)
 
     def today(self) -> date:
         """Today in RECBOT_TIMEZONE."""
@@ -63,7 +62,7 @@ class TrackerUpdateService:
         if ref is None:
             return []
         async with self._sessionmaker() as session:
-            resolved = await self._answers.resolve(session, ref, conversation_id)
+            resolved = await resolve(session, ref, conversation_id)
         items = [resolved.item] if resolved.item is not None else list(resolved.candidates)
         return [brief_of(item) for item in items]
 
