@@ -1,0 +1,82 @@
+"""PostgreSQL connections are pinged before use only after sitting idle (storage.database._ping_when_idle)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+import storage.database
+from storage.database import create_engine
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.fixture
+async def pg_engine(postgres_server_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(postgres_server_url)
+    yield engine
+    await engine.dispose()
+
+
+async def _backend_pid(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(text("SELECT pg_backend_pid()"))).scalar_one())
+
+
+async def _kill(engine: AsyncEngine, pid: int) -> None:
+    # From another engine's connection, as an administrator or a server restart would.
+    other = create_engine(engine.url.render_as_string(hide_password=False))
+    try:
+        async with other.connect() as connection:
+            await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
+    finally:
+        await other.dispose()
+
+
+def _count_pings(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    pings: list[object] = []
+    original = engine.dialect.do_ping
+
+    def counted(dbapi_connection: object) -> bool:
+        pings.append(dbapi_connection)
+        return original(dbapi_connection)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine.dialect, "do_ping", counted)
+    return pings
+
+
+async def test_an_idle_connection_killed_by_the_server_is_replaced_unseen(
+    pg_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    pid = await _backend_pid(pg_engine)
+    await _kill(pg_engine, pid)
+    monkeypatch.setattr(storage.database, "PING_AFTER_IDLE_SECONDS", 0.0)  # every checkout counts as idle
+    pings = _count_pings(pg_engine, monkeypatch)
+
+    new_pid = await _backend_pid(pg_engine)  # no error: the dead connection failed its ping and was replaced
+
+    assert new_pid != pid
+    assert len(pings) >= 1
+
+
+async def test_a_connection_in_steady_use_is_not_pinged(pg_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+    await _backend_pid(pg_engine)
+    pings = _count_pings(pg_engine, monkeypatch)
+
+    for _ in range(20):
+        await _backend_pid(pg_engine)
+
+    assert pings == []
+
+
+async def test_a_dead_connection_in_steady_use_fails_once_then_the_pool_recovers(pg_engine: AsyncEngine) -> None:
+    pid = await _backend_pid(pg_engine)
+    await _kill(pg_engine, pid)
+
+    with pytest.raises(Exception) as raised:
+        await _backend_pid(pg_engine)
+    assert storage.database.is_unreachable(raised.value)
+    assert await _backend_pid(pg_engine) != pid
