@@ -16,6 +16,7 @@ import asyncio
 import json
 import os
 import platform
+import statistics
 import sys
 import tempfile
 import time
@@ -27,17 +28,22 @@ import aiohttp
 from aiohttp import web
 
 from bench import data, hooks, procs
+from bench.load import percentile
 from bench.procs import PYTHON, free_port, start_server, stop
 from bench.report import write_report
 from bench.stub import CountingConnector
 
 LEVELS = (1, 16, 64)
+# The open loop offers questions at these shares of the baseline's closed-loop throughput at c=16.
+OPEN_LOOP_OF = 16
+OPEN_LOOP_SHARES = (0.1, 0.25, 0.4)
 BENCHMARKS = ("status", "imports", "startup", "updates", "digests")
 
 
 @dataclass
 class Results:
     status: list[dict[str, Any]] = field(default_factory=list)
+    open_loop: list[dict[str, Any]] = field(default_factory=list)
     imports: list[dict[str, Any]] = field(default_factory=list)
     startup: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
@@ -53,36 +59,80 @@ async def run_load(target: str, service_url: str, concurrency: int, seconds: flo
     )
 
 
+async def run_open_load(target: str, service_url: str, rate: float, seconds: float, warmup: float, questions: list[str]) -> dict[str, Any]:
+    return await procs.run_load(
+        "--rate", f"{target}/api/messages", service_url, f"{rate:.1f}", str(seconds), str(warmup), json.dumps(questions),
+        timeout=seconds + warmup + 60,
+    )
+
+
 def questions() -> list[str]:
     seed = [f"status of {data.SEED_CODE} R{number}" for number in data.SEED_NUMBERS]
     tracker = [f"status of BENCH-2000 R{number}" for number in (17, 123, 250, 301, 499, 64, 7, 388)]
     return seed + tracker
 
 
+def pooled(backend: str, kind: str, concurrency: int, rounds: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> dict[str, Any]:
+    """One server's rounds at one level as one row; its ratio to the baseline is taken round by round."""
+    latencies = sorted(latency for result in rounds for latency in result["latencies"])
+    seconds = sum(result["requests"] / result["throughput"] for result in rounds if result["throughput"])
+    ratios = sorted(mine["throughput"] / base["throughput"] for mine, base in zip(rounds, baseline, strict=True) if base["throughput"])
+    return {
+        "backend": backend, "kind": kind, "concurrency": concurrency, "rounds": len(rounds),
+        "throughput": len(latencies) / seconds if seconds else 0.0,
+        "ratio": statistics.median(ratios) if ratios else float("nan"),
+        "ratio_low": ratios[0] if ratios else float("nan"), "ratio_high": ratios[-1] if ratios else float("nan"),
+        "p50": percentile(latencies, 0.50), "p95": percentile(latencies, 0.95), "p99": percentile(latencies, 0.99),
+        "errors": sum(result["errors"] for result in rounds), "replies": sum(result["replies"] for result in rounds),
+    }
+
+
 async def bench_status(backend: str, workdir: Path, stub: CountingConnector, stub_url: str, args: argparse.Namespace, results: Results) -> None:
+    """Closed loop at each level, servers taking turns round by round; then the open loop."""
     url = await data.new_database(backend, workdir)
     csv_path = workdir / "status-500.csv"
     data.write_csv(csv_path, reports=1, items_per_report=500)
     await data.import_into(url, data.SEED, csv_path)
     kinds = ["baseline", "recbot"] + ([] if args.skip_sdk or backend != "sqlite" else ["recbot-sdk"])
+    servers: dict[str, tuple[Any, str]] = {}
     try:
         for kind in kinds:
-            process, target = await start_server(kind, url)
-            try:
-                for concurrency in LEVELS:
+            servers[kind] = await start_server(kind, url)
+        capacity = 0.0
+        for concurrency in LEVELS:
+            rounds: dict[str, list[dict[str, Any]]] = {kind: [] for kind in kinds}
+            for round_index in range(args.rounds):
+                # Taking turns (and reversing the order every other round) spreads the machine's
+                # slow and fast moments over every server alike.
+                for kind in kinds if round_index % 2 == 0 else kinds[::-1]:
                     before = stub.replies
-                    result = await run_load(target, stub_url, concurrency, args.seconds, args.warmup, questions())
-                    result.update(backend=backend, kind=kind, replies=stub.replies - before)
-                    results.status.append(result)
-                    print(
-                        f"  {backend:10} {kind:11} c={concurrency:<3} {result['throughput']:7.1f}/s "
-                        f"p50 {result['p50']:6.1f} p95 {result['p95']:6.1f} p99 {result['p99']:6.1f} ms "
-                        f"errors {result['errors']}",
-                        flush=True,
-                    )
-            finally:
-                await stop(process)
+                    result = await run_load(servers[kind][1], stub_url, concurrency, args.seconds, args.warmup, questions())
+                    rounds[kind].append(result | {"replies": stub.replies - before})
+            for kind in kinds:
+                row = pooled(backend, kind, concurrency, rounds[kind], rounds["baseline"])
+                results.status.append(row)
+                if kind == "baseline" and concurrency == OPEN_LOOP_OF:
+                    capacity = row["throughput"]
+                print(
+                    f"  {backend:10} {kind:11} c={concurrency:<3} {row['throughput']:7.1f}/s × {row['ratio']:.2f} "
+                    f"({row['ratio_low']:.2f}–{row['ratio_high']:.2f}) p50 {row['p50']:6.1f} p95 {row['p95']:6.1f} "
+                    f"p99 {row['p99']:6.1f} ms errors {row['errors']}",
+                    flush=True,
+                )
+        for share in OPEN_LOOP_SHARES:
+            for kind in ("baseline", "recbot"):
+                rate = share * capacity
+                result = await run_open_load(servers[kind][1], stub_url, rate, args.seconds * args.rounds, args.warmup, questions())
+                del result["latencies"]
+                results.open_loop.append(result | {"backend": backend, "kind": kind, "share": share})
+                print(
+                    f"  {backend:10} {kind:11} open loop {rate:6.1f}/s ({share:.0%} of the baseline's c={OPEN_LOOP_OF}): "
+                    f"p50 {result['p50']:6.1f} p95 {result['p95']:6.1f} p99 {result['p99']:6.1f} ms errors {result['errors']}",
+                    flush=True,
+                )
     finally:
+        for process, _ in servers.values():
+            await stop(process)
         await data.drop_database(url)
 
 
@@ -184,7 +234,7 @@ async def main(args: argparse.Namespace) -> int:
                 for backend in backends:
                     await bench_startup(backend, Path(workdir), stub_url, results)
             for backend in backends:
-                context = hooks.Context(backend, Path(workdir), stub_url, args.seconds, args.warmup, args.quick)
+                context = hooks.Context(backend, Path(workdir), stub_url, args.seconds * args.rounds, args.warmup, args.quick)
                 for name, hook in hooks.HOOKS.items():
                     if name not in args.only:
                         continue
@@ -197,14 +247,15 @@ async def main(args: argparse.Namespace) -> int:
     finally:
         await runner.cleanup()
     machine = f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, {platform.platform()}"
-    write_report(results, Path(args.output), machine=machine, seconds=args.seconds, elapsed=time.perf_counter() - started)
+    write_report(results, Path(args.output), machine=machine, seconds=args.seconds, rounds=args.rounds, elapsed=time.perf_counter() - started)
     print(f"wrote {args.output} and its plot in {time.perf_counter() - started:.0f} s")
     return 0
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--seconds", type=float, default=8.0, help="measured seconds per concurrency level")
+    parser.add_argument("--seconds", type=float, default=4.0, help="measured seconds per server, level and round")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds per level, the servers taking turns")
     parser.add_argument("--warmup", type=float, default=1.5, help="unmeasured seconds before each level")
     parser.add_argument("--quick", action="store_true", help="2 s levels (a smoke run, noisier numbers)")
     parser.add_argument("--skip-postgres", action="store_true")
@@ -218,7 +269,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     if unknown := args.only - set(BENCHMARKS):
         parser.error(f"unknown benchmark(s): {', '.join(sorted(unknown))}")
     if args.quick:
-        args.seconds, args.warmup = 2.0, 0.5
+        args.seconds, args.warmup, args.rounds = 2.0, 0.5, 1
     return args
 
 

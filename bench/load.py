@@ -1,7 +1,11 @@
 """The load generator, in its own process: closed-loop clients posting Teams-shaped status questions.
 
 `python -m bench.load TARGET_URL SERVICE_URL CONCURRENCY SECONDS WARMUP QUESTIONS_JSON` prints
-one JSON object: requests, errors, throughput (per second) and latency percentiles (ms).
+one JSON object: requests, errors, throughput (per second), latency percentiles and every latency (ms).
+
+`python -m bench.load --rate TARGET_URL SERVICE_URL RATE SECONDS WARMUP QUESTIONS_JSON` is the open
+loop instead: questions arrive at RATE per second on average (Poisson), whether or not earlier ones
+have been answered, as people's questions do (see `run_open`).
 
 `python -m bench.load --dialogs TARGET_URL SERVICE_URL CONCURRENCY SECONDS WARMUP REFERENCES_JSON`
 drives whole update dialogs instead (see `run_dialogs`).
@@ -11,8 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 import sys
 import time
+from dataclasses import dataclass, field
 
 import aiohttp
 
@@ -48,55 +54,87 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
     return sorted_values[min(len(sorted_values) - 1, int(fraction * len(sorted_values)))]
 
 
-async def run(target: str, service_url: str, concurrency: int, seconds: float, warmup: float, questions: list[str]) -> dict[str, float]:
+JSON = {"Content-Type": "application/json"}
+
+
+@dataclass
+class Tally:
+    """The latencies (ms) of answered questions, and the failures by HTTP status (0: no answer)."""
+
+    latencies: list[float] = field(default_factory=list)
+    failures: dict[int, int] = field(default_factory=dict)
+
+    async def ask(self, session: aiohttp.ClientSession, target: str, body: bytes, *, measured: bool) -> None:
+        sent = time.perf_counter()
+        try:
+            async with session.post(target, data=body, headers=JSON) as response:
+                await response.read()
+                status = response.status
+        except (TimeoutError, aiohttp.ClientError):
+            status = 0
+        if not measured:
+            return
+        if status == 200:
+            self.latencies.append((time.perf_counter() - sent) * 1000)
+        else:
+            self.failures[status] = self.failures.get(status, 0) + 1
+
+    def summary(self, seconds: float) -> dict[str, object]:
+        latencies = sorted(self.latencies)
+        return {
+            "requests": len(latencies),
+            "errors": sum(self.failures.values()),
+            "error_statuses": self.failures,
+            "throughput": len(latencies) / seconds,
+            "p50": percentile(latencies, 0.50),
+            "p95": percentile(latencies, 0.95),
+            "p99": percentile(latencies, 0.99),
+            "latencies": [round(latency, 3) for latency in latencies],
+        }
+
+
+async def run(target: str, service_url: str, concurrency: int, seconds: float, warmup: float, questions: list[str]) -> dict[str, object]:
+    """Closed loop: `concurrency` clients, each asking again as soon as it has its answer."""
     payloads = bodies(service_url, questions)
-    latencies: list[float] = []
-    errors = 0
-    statuses: dict[int, int] = {}
-    counter = 0
-    headers = {"Content-Type": "application/json"}
+    tally = Tally()
+    asked = 0
     connector = aiohttp.TCPConnector(limit=concurrency)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
-        start = time.perf_counter()
-        measure_from = start + warmup
+        measure_from = time.perf_counter() + warmup
         stop_at = measure_from + seconds
 
         async def client() -> None:
-            nonlocal counter, errors
-            while True:
-                body = payloads[counter % len(payloads)]
-                counter += 1
-                sent = time.perf_counter()
-                if sent >= stop_at:
-                    return
-                try:
-                    async with session.post(target, data=body, headers=headers) as response:
-                        await response.read()
-                        status = response.status
-                except (TimeoutError, aiohttp.ClientError):
-                    status = 0
-                done = time.perf_counter()
-                if sent >= measure_from:
-                    if status == 200:
-                        latencies.append((done - sent) * 1000)
-                    else:
-                        errors += 1
-                        statuses[status] = statuses.get(status, 0) + 1
+            nonlocal asked
+            while (now := time.perf_counter()) < stop_at:
+                asked += 1
+                await tally.ask(session, target, payloads[asked % len(payloads)], measured=now >= measure_from)
 
         await asyncio.gather(*(client() for _ in range(concurrency)))
-    latencies.sort()
-    return {
-        "concurrency": concurrency,
-        "requests": len(latencies),
-        "errors": errors,
-        "error_statuses": statuses,
-        "throughput": len(latencies) / seconds,
-        "p50": percentile(latencies, 0.50),
-        "p95": percentile(latencies, 0.95),
-        "p99": percentile(latencies, 0.99),
-    }
+    return tally.summary(seconds) | {"concurrency": concurrency}
 
 
+async def run_open(target: str, service_url: str, rate: float, seconds: float, warmup: float, questions: list[str]) -> dict[str, object]:
+    """Open loop: questions arrive at `rate` per second on average (exponential gaps, fixed seed).
+
+    Unlike the closed loop, a slow answer does not hold back the next question, so the latencies are
+    what people would see at that rate, queueing included.
+    """
+    payloads = bodies(service_url, questions)
+    gaps = random.Random(20261128)
+    tally = Tally()
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
+        measure_from = time.perf_counter() + warmup
+        stop_at = measure_from + seconds
+        asked: list[asyncio.Task[None]] = []
+        due = time.perf_counter()
+        while due < stop_at:
+            await asyncio.sleep(max(0.0, due - time.perf_counter()))
+            body = payloads[len(asked) % len(payloads)]
+            asked.append(asyncio.create_task(tally.ask(session, target, body, measured=due >= measure_from)))
+            due += gaps.expovariate(rate)
+        await asyncio.gather(*asked)
+    return tally.summary(seconds) | {"rate": rate}
 
 
 # --- whole update dialogs ----------------------------------------------------------------------
@@ -125,7 +163,6 @@ async def run_dialogs(
     to its end, so every dialog started is complete and should have stored exactly one row: the
     confirm activity ids are returned for the runner to check against the `updates` table.
     """
-    headers = {"Content-Type": "application/json"}
     durations: list[float] = []
     turn_latencies: list[float] = []
     confirms: list[str] = []
@@ -144,7 +181,7 @@ async def run_dialogs(
             )
             sent = time.perf_counter()
             try:
-                async with session.post(target, data=json.dumps(body).encode(), headers=headers) as response:
+                async with session.post(target, data=json.dumps(body).encode(), headers=JSON) as response:
                     await response.read()
                     status = response.status
             except (TimeoutError, aiohttp.ClientError):
@@ -201,10 +238,13 @@ async def run_dialogs(
 
 
 if __name__ == "__main__":
-    arguments = sys.argv[1:]
-    runner = run
-    if arguments and arguments[0] == "--dialogs":
-        arguments, runner = arguments[1:], run_dialogs  # type: ignore[assignment]
-    target, service_url, concurrency, seconds, warmup, extra = arguments[:6]
-    result = asyncio.run(runner(target, service_url, int(concurrency), float(seconds), float(warmup), json.loads(extra)))
+    mode = sys.argv[1] if sys.argv[1].startswith("--") else ""
+    target, service_url, level, seconds, warmup, extra = sys.argv[2 if mode else 1:][:6]
+    common = (float(seconds), float(warmup), json.loads(extra))
+    if mode == "--dialogs":
+        result = asyncio.run(run_dialogs(target, service_url, int(level), *common))
+    elif mode == "--rate":
+        result = asyncio.run(run_open(target, service_url, float(level), *common))
+    else:
+        result = asyncio.run(run(target, service_url, int(level), *common))
     print(json.dumps(result), flush=True)
