@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
@@ -141,15 +141,16 @@ def compose_digest(data: DigestData) -> Reply:
     if not any(_has_news(report) for report in data.reports):
         return Reply(text=NOTHING_TO_REPORT, card=_card(NOTHING_TO_REPORT, [_text_block(NOTHING_TO_REPORT)]))
     reports = list(data.reports)
+    lists = _Lists({id(report): _parts(report, data, SECTION_LIMITS[0]) for report in reports})
     for limit in SECTION_LIMITS:
-        reply = _digest_reply(data, reports, limit, hidden_reports=0)
+        reply = _digest_reply(data, reports, lists, limit, hidden_reports=0)
         if activity_size(reply) <= SIZE_BUDGET:
             return reply
     # Summaries only, and still too big: keep as many whole reports as fit.
     shown = len(reports)
     while shown > 1:
         shown = max(1, shown * 3 // 4)
-        reply = _digest_reply(data, reports[:shown], 0, hidden_reports=len(reports) - shown)
+        reply = _digest_reply(data, reports[:shown], lists, 0, hidden_reports=len(reports) - shown)
         if activity_size(reply) <= SIZE_BUDGET:
             return reply
     return reply
@@ -189,6 +190,28 @@ class _Part:
     summary: str  # the list in a few words, for a one-line report summary: "3 overdue"
     rows: tuple[_Line, ...]
     total: int
+
+
+@dataclass
+class _Lists:
+    """Each report's lists, worked out once at the most detail: each level of detail tried shows a
+    prefix of them, so the words and cards of a row are made once, not once per level."""
+
+    parts_of: dict[int, list[_Part]]  # by id() of the ReportDigest
+    rows: dict[_Line, tuple[list[str], Card]] = field(default_factory=dict)
+
+    def parts(self, report: ReportDigest, limit: int) -> list[_Part]:
+        return [replace(part, rows=part.rows[:limit]) for part in self.parts_of[id(report)]]
+
+    def row(self, line: _Line) -> tuple[list[str], Card]:
+        """The row's lines of text and its card."""
+        made = self.rows.get(line)
+        if made is None:
+            text = [f"- {one_line(line.reference, REFERENCE_LIMIT)} · {line.detail}"]
+            if line.short_text:
+                text.append(f"  {line.short_text}")
+            made = self.rows[line] = (text, _row(line))
+        return made
 
 
 def _has_news(report: ReportDigest) -> bool:
@@ -316,7 +339,9 @@ def _row(line: _Line) -> Card:
     }
 
 
-def _digest_reply(data: DigestData, reports: Sequence[ReportDigest], limit: int, *, hidden_reports: int) -> Reply:
+def _digest_reply(
+    data: DigestData, reports: Sequence[ReportDigest], lists: _Lists, limit: int, *, hidden_reports: int
+) -> Reply:
     audience = one_line(data.audience, PERSON_LIMIT)
     heading = f"Weekly digest for {audience}"
     dated = f"{format_uk_date(_today(data))} · " + (
@@ -328,7 +353,7 @@ def _digest_reply(data: DigestData, reports: Sequence[ReportDigest], limit: int,
         _text_block(dated, isSubtle=True, spacing="None"),
     ]
     for report in reports:
-        report_lines, block = _report_block(report, data, limit)
+        report_lines, block = _report_block(report, lists, limit)
         lines += ["", *report_lines]
         body.append(block)
     if hidden_reports:
@@ -339,13 +364,13 @@ def _digest_reply(data: DigestData, reports: Sequence[ReportDigest], limit: int,
     return Reply(text=text, card=_card(text, body))
 
 
-def _report_block(report: ReportDigest, data: DigestData, limit: int) -> tuple[list[str], Card]:
+def _report_block(report: ReportDigest, lists: _Lists, limit: int) -> tuple[list[str], Card]:
     """One report's lines of text and its container; `limit` 0 = the smallest summary that says it all."""
     code = one_line(report.code, REFERENCE_LIMIT)
     title = f"{code} · {one_line(report.title, REPORT_TITLE_LIMIT if limit else SUMMARY_TITLE_LIMIT)}"
     rag_counts = _counts_line(report.counts_by_rag, [rag.value for rag in _RAG_ORDER]) or "no items"
     status_counts = _counts_line(report.counts_by_status, _STATUS_ORDER)
-    parts = _parts(report, data, limit)
+    parts = lists.parts(report, limit)
     lines = [title, f"RAG: {rag_counts}"]
     rag_block = _rag_block(report.counts_by_rag)
     body: list[Card] = [
@@ -379,10 +404,9 @@ def _report_block(report: ReportDigest, data: DigestData, limit: int) -> tuple[l
         lines.append(f"{part.title} ({part.total}):")
         body.append(_text_block(f"{part.title} ({part.total})", weight="Bolder", size="Small", spacing="Medium"))
         for row in part.rows:
-            lines.append(f"- {one_line(row.reference, REFERENCE_LIMIT)} · {row.detail}")
-            if row.short_text:
-                lines.append(f"  {row.short_text}")
-            body.append(_row(row))
+            row_lines, card = lists.row(row)
+            lines += row_lines
+            body.append(card)
         if part.total > len(part.rows):
             more = f"and {part.total - len(part.rows)} more"
             lines.append(f"  {more}")

@@ -29,6 +29,7 @@ from collections import defaultdict
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
+from functools import lru_cache
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
@@ -164,6 +165,9 @@ def _reference(row: ItemRow) -> str:
     return f"{row.report_code} {Kind(row.kind).prefix}{row.number}"
 
 
+# Every channel subscription of a run reads the same rows: what is worked out from one row (or one
+# count bucket) is kept, as both are frozen and these functions depend on nothing else.
+@lru_cache(maxsize=8192)
 def _digest_item(row: ItemRow, today: date) -> DigestItem:
     return DigestItem(
         item_id=row.item_id,
@@ -188,6 +192,7 @@ def _rag(status: str, assessment: str | None, due_on: date | None, last_update_o
     )
 
 
+@lru_cache(maxsize=4096)
 def _bucket_rag(count: CountRow, today: date) -> Rag:
     """The RAG of every item in a count bucket, from a representative date of each bucket."""
     due_on = {
