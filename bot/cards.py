@@ -64,11 +64,16 @@ _ENTITY = re.compile(r"&(?=#?\w+;)")
 # Syntax that only counts at the start of a line: headings, quotes, bullets, rules, tables.
 _BLOCK_START = re.compile(r"^([#>+\-=|])")
 _ORDERED_START = re.compile(r"^(\d+)([.)])")
+# Any of the four above: most text has none, and one search is cheaper than four substitutions.
+_NEEDS_ESCAPE = re.compile(r"[\\*_\[\]`~<]|&#?\w+;|^[#>+\-=|]|^\d+[.)]")
 _LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029\x0b\x0c\x85]")
 
 
 def _lines(value: str) -> list[str]:
     # Leading spaces would make a markdown code block; blank lines carry no meaning in a card.
+    if _LINE_BREAK.search(value) is None:
+        value = value.strip()
+        return [value] if value else []
     return [line.strip() for line in _LINE_BREAK.split(value) if line.strip()]
 
 
@@ -91,6 +96,8 @@ def one_line(value: str, limit: int) -> str:
 
 
 def _escape_line(line: str) -> str:
+    if _NEEDS_ESCAPE.search(line) is None:
+        return line
     line = _INLINE_SYNTAX.sub(r"\\\1", line)
     line = _ENTITY.sub(r"\\&", line)
     line = _BLOCK_START.sub(r"\\\1", line)

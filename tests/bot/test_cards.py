@@ -8,6 +8,8 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.cards import (
     Reply,
@@ -416,3 +418,24 @@ def test_clip_and_one_line() -> None:
     assert clip("a\n\n\nb  ", 100) == "a\nb"
     assert one_line("a\n  b\tc", 100) == "a b c"
     assert len(one_line(R8_TEXT, 90)) <= 90
+
+
+# Text made of what the escaping looks for, and of what it must leave alone.
+_markdownish = st.lists(
+    st.sampled_from(list("*_[]`~<&#;>+-=|.)\\ \n\r\t\u2028\x85") + ["&amp;", "&#42;", "1", "10.", "x", "é", "  "]),
+    max_size=24,
+).map("".join)
+
+
+@settings(max_examples=400, deadline=None, database=None)
+@given(_markdownish, st.integers(min_value=1, max_value=40))
+def test_safe_text_fast_paths_change_nothing(value: str, limit: int) -> None:
+    def every_substitution(line: str) -> str:
+        line = re.sub(r"([\\*_\[\]`~<])", r"\\\1", line)
+        line = re.sub(r"&(?=#?\w+;)", r"\\&", line)
+        line = re.sub(r"^([#>+\-=|])", r"\\\1", line)
+        return re.sub(r"^(\d+)([.)])", r"\1\\\2", line)
+
+    lines = [line.strip() for line in re.split(r"\r\n|[\r\n\u2028\u2029\x0b\x0c\x85]", value) if line.strip()]
+    assert clip(value, 10_000) == "\n".join(lines)
+    assert safe_text(value, limit) == "\n\n".join(every_substitution(line) for line in clip(value, limit).split("\n"))
