@@ -18,6 +18,7 @@ from bot.intents import ItemRef, ListFilter, describe_ref
 from bot.people import Identity
 from bot.search import rank_items
 from storage import tracker
+from storage.database import for_reading
 from storage.models import OPEN_STATUSES, Item, Kind, Status
 
 LIST_LIMIT = 15
@@ -70,11 +71,12 @@ class Answers:
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], today: Callable[[], date]) -> None:
         self._sessionmaker = sessionmaker
+        self._reads = for_reading(sessionmaker)
         self._today = today
 
     async def status(self, ref: ItemRef, conversation_id: str | None) -> Reply:
         """The status card of one item, or the question of which report is meant."""
-        async with self._sessionmaker() as session:
+        async with self._reads() as session:
             # One statement finds the items and their latest updates (rather than one for each).
             rows = await tracker.find_items_with_latest(
                 session, number=ref.number, kind=ref.kind, report_code=ref.report_code
@@ -102,7 +104,7 @@ class Answers:
 
     async def search(self, query: str) -> Reply:
         """The best match for free text, a short list when unsure, or a clear "nothing found"."""
-        async with self._sessionmaker() as session:
+        async with self._reads() as session:
             items = await tracker.all_items(session)
             ranked = rank_items(query, items)
             if ranked.best is not None:
@@ -122,7 +124,7 @@ class Answers:
         if kind is not None:
             filters["kind"] = kind
             title = f"{title} · {kind.label}s"
-        async with self._sessionmaker() as session:
+        async with self._reads() as session:
             if report_code and await tracker.report_by_code(session, report_code) is None:
                 return cards.message(f"I don't know a report called {report_code}. Try `list recommendations`.")
             items, total = await tracker.list_items(session, report_code=report_code, limit=LIST_LIMIT, **filters)
@@ -186,7 +188,7 @@ class Answers:
         """The items the asking person owns."""
         if person is None:
             return cards.message("I couldn't tell who you are, so I can't list your items.")
-        async with self._sessionmaker() as session:
+        async with self._reads() as session:
             items, total = await tracker.list_items(session, owner_id=person.person_id, limit=LIST_LIMIT)
         return cards.item_list_card(
             "Your items",

@@ -28,6 +28,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Insert
 
+from storage.database import for_reading
 from storage.models import BotState as BotStateRow
 from storage.models import utcnow
 
@@ -204,6 +205,7 @@ class SqlStorage(Storage):
     ) -> None:
         super().__init__()
         self._sessionmaker = sessionmaker
+        self._reads = for_reading(sessionmaker)
         self._clock = clock
 
     async def read(self, keys: Iterable[str]) -> dict[str, Any]:
@@ -218,13 +220,13 @@ class SqlStorage(Storage):
             query, parameters = _READ_ONE, {"key": wanted[0]}
         else:
             query, parameters = _READ_MANY, {"keys": wanted}  # type: ignore[dict-item]
-        bind = self._sessionmaker.kw.get("bind")
+        bind = self._reads.kw.get("bind")
         if isinstance(bind, AsyncEngine):
             # A Core connection: no ORM session to set up and tear down for a read of one row.
             async with bind.connect() as connection:
                 rows = (await connection.execute(query, parameters)).all()
         else:
-            async with self._sessionmaker() as session:
+            async with self._reads() as session:
                 rows = (await session.execute(query, parameters)).all()
         items: dict[str, Any] = {}
         for key, etag, document in rows:

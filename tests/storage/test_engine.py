@@ -1,4 +1,4 @@
-"""PostgreSQL connections are pinged before use only after sitting idle (storage.database._ping_when_idle)."""
+"""Engine settings: PostgreSQL connections pinged only after sitting idle, reads without a transaction."""
 
 from __future__ import annotations
 
@@ -6,12 +6,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import storage.database
-from storage.database import create_engine
-
-pytestmark = pytest.mark.postgres
+from storage.database import create_engine, create_sessionmaker, for_reading
 
 
 @pytest.fixture
@@ -48,6 +46,7 @@ def _count_pings(engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> list[o
     return pings
 
 
+@pytest.mark.postgres
 async def test_an_idle_connection_killed_by_the_server_is_replaced_unseen(
     pg_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -62,6 +61,7 @@ async def test_an_idle_connection_killed_by_the_server_is_replaced_unseen(
     assert len(pings) >= 1
 
 
+@pytest.mark.postgres
 async def test_a_connection_in_steady_use_is_not_pinged(pg_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
     await _backend_pid(pg_engine)
     pings = _count_pings(pg_engine, monkeypatch)
@@ -72,6 +72,7 @@ async def test_a_connection_in_steady_use_is_not_pinged(pg_engine: AsyncEngine, 
     assert pings == []
 
 
+@pytest.mark.postgres
 async def test_a_dead_connection_in_steady_use_fails_once_then_the_pool_recovers(pg_engine: AsyncEngine) -> None:
     pid = await _backend_pid(pg_engine)
     await _kill(pg_engine, pid)
@@ -80,3 +81,25 @@ async def test_a_dead_connection_in_steady_use_fails_once_then_the_pool_recovers
         await _backend_pid(pg_engine)
     assert storage.database.is_unreachable(raised.value)
     assert await _backend_pid(pg_engine) != pid
+
+
+async def _two_clocks(sessions: async_sessionmaker[AsyncSession]) -> tuple[object, object]:
+    async with sessions() as session:
+        first = (await session.execute(text("SELECT now()"))).scalar_one()
+        await session.execute(text("SELECT pg_sleep(0.01)"))
+        return first, (await session.execute(text("SELECT now()"))).scalar_one()
+
+
+@pytest.mark.postgres
+async def test_reading_sessions_run_each_statement_on_its_own_on_postgresql(pg_engine: AsyncEngine) -> None:
+    sessions = create_sessionmaker(pg_engine)
+    # now() is the start of the transaction: one BEGIN … ROLLBACK around the session, or none.
+    first, second = await _two_clocks(sessions)
+    assert first == second
+    first, second = await _two_clocks(for_reading(sessions))
+    assert first != second
+
+
+def test_reading_sessions_are_the_same_sessions_on_sqlite(tmp_path: object) -> None:
+    sessions = create_sessionmaker(create_engine(f"sqlite+aiosqlite:///{tmp_path}/x.db"))
+    assert for_reading(sessions) is sessions
