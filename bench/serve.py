@@ -29,17 +29,20 @@ def build(kind: str, database_url: str) -> web.Application:
     from bot.config import Settings
 
     if kind == "recbot-sdk":
-        bot.app.create_authentication = create_sdk_authentication  # type: ignore[assignment]
+
+        def sdk_authentication(settings: Settings) -> object:
+            authentication = create_sdk_authentication(settings)
+            # create_app closes its pooled connector on cleanup; the SDK's has nothing to close.
+            authentication.close = _nothing_to_close  # type: ignore[attr-defined]
+            return authentication
+
+        bot.app.create_authentication = sdk_authentication  # type: ignore[assignment]
     admins = Settings.from_env({"RECBOT_ADMINS": os.environ.get("RECBOT_ADMINS", "")}).admins
-    app = bot.app.create_app(Settings(database_url=database_url, admins=admins, run_scheduler=False))
+    return bot.app.create_app(Settings(database_url=database_url, admins=admins, run_scheduler=False))
 
-    async def close_connector(app: web.Application) -> None:
-        close = getattr(app[bot.app.AUTHENTICATION], "close", None)
-        if close is not None:
-            await close()
 
-    app.on_cleanup.append(close_connector)
-    return app
+async def _nothing_to_close() -> None:
+    return None
 
 
 async def main(kind: str, database_url: str, port: int) -> None:
