@@ -38,7 +38,9 @@ def build(kind: str, database_url: str) -> web.Application:
 
         bot.app.create_authentication = sdk_authentication  # type: ignore[assignment]
     admins = Settings.from_env({"RECBOT_ADMINS": os.environ.get("RECBOT_ADMINS", "")}).admins
-    return bot.app.create_app(Settings(database_url=database_url, admins=admins, run_scheduler=False))
+    app = bot.app.create_app(Settings(database_url=database_url, admins=admins, run_scheduler=False))
+    app.on_startup.append(bot.app.settle_memory)  # as `recbot serve` does
+    return app
 
 
 async def _nothing_to_close() -> None:

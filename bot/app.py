@@ -7,6 +7,7 @@ requests are checked here and only well-formed, authenticated activities reach t
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -109,6 +110,21 @@ async def readyz(request: web.Request) -> web.Response:
     if await is_ready(request.app[ENGINE]):
         return web.json_response({"status": "ready"})
     return web.json_response({"status": "database unreachable"}, status=503)
+
+
+async def settle_memory(_app: web.Application) -> None:
+    """Once the app is up (an on_startup hook of `recbot serve`): keep the garbage collector off
+    what start-up made, and run its young collections less often.
+
+    Under load with Python's defaults, a full collection walked the ~140,000 objects of the modules
+    and the app every few seconds, holding every answer for about 100 ms, and young collections ran
+    thirty times a second: 4 % of the process's time (gc.callbacks, status questions at c=16).
+    Frozen, the start-up objects are never walked again (full collections take about 10 ms); with a
+    first threshold of 10,000 collections take a third of the time they did.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
 
 
 def create_app(settings: Settings) -> web.Application:

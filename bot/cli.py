@@ -80,7 +80,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from bot.app import create_app
+    from bot.app import create_app, settle_memory
     from storage.database import open_engine, schema_is_current
 
     async def check() -> bool:
@@ -91,7 +91,9 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
         print("recbot: the database schema is not up to date: run `recbot db upgrade` first", file=sys.stderr)
         return 2
     settings.warn_if_open()
-    web.run_app(create_app(settings), host=arguments.host, port=arguments.port, print=None)
+    app = create_app(settings)
+    app.on_startup.append(settle_memory)
+    web.run_app(app, host=arguments.host, port=arguments.port, print=None)
     return 0
 
 
