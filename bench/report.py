@@ -50,23 +50,37 @@ def _plot(results: Any, path: Path) -> None:
         kinds = [kind for kind in KIND_LABELS if any(row["kind"] == kind for row in rows)]
         levels = sorted({row["concurrency"] for row in rows})
         width = 0.8 / max(1, len(kinds))
+        axis = axes[0][column]
         for index, kind in enumerate(kinds):
             by_level = {row["concurrency"]: row for row in rows if row["kind"] == kind}
             positions = [level_index + index * width for level_index in range(len(levels))]
-            axes[0][column].bar(positions, [by_level[level]["throughput"] for level in levels], width, label=KIND_LABELS[kind])
-            axes[1][column].bar(positions, [by_level[level]["p99"] for level in levels], width, label=KIND_LABELS[kind])
-        for row_index, label in ((0, "answers per second"), (1, "p99 latency (ms)")):
-            axis = axes[row_index][column]
-            axis.set_xticks([level_index + width * (len(kinds) - 1) / 2 for level_index in range(len(levels))])
-            axis.set_xticklabels([f"c={level}" for level in levels])
-            axis.set_ylabel(label)
-            axis.set_title(f"status questions, {backend}")
-        axes[1][column].axhline(TARGET_P99, color="red", linestyle="--", linewidth=1, label="p99 target")
-        axes[1][column].set_yscale("log")
-        axes[0][column].legend(fontsize=8)
+            axis.bar(positions, [by_level[level]["throughput"] for level in levels], width, label=KIND_LABELS[kind])
+        axis.set_xticks([level_index + width * (len(kinds) - 1) / 2 for level_index in range(len(levels))])
+        axis.set_xticklabels([f"c={level}" for level in levels])
+        axis.set_ylabel("answers per second")
+        axis.set_title(f"status questions, closed loop, {backend}")
+        axis.legend(fontsize=8)
+        _plot_open_loop(axes[1][column], [row for row in results.open_loop if row["backend"] == backend], backend)
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def _plot_open_loop(axis: Any, rows: list[dict[str, Any]], backend: str) -> None:
+    shares = sorted({row["share"] for row in rows})
+    kinds = [kind for kind in KIND_LABELS if any(row["kind"] == kind for row in rows)]
+    width = 0.8 / max(1, len(kinds))
+    for index, kind in enumerate(kinds):
+        by_share = {row["share"]: row for row in rows if row["kind"] == kind}
+        positions = [share_index + index * width for share_index in range(len(shares))]
+        axis.bar(positions, [by_share[share]["p99"] for share in shares], width, label=KIND_LABELS[kind])
+    axis.set_xticks([share_index + width * (len(kinds) - 1) / 2 for share_index in range(len(shares))])
+    axis.set_xticklabels([f"{share:.0%} of baseline\n({rows[0]['rate'] / rows[0]['share'] * share:.0f}/s)" for share in shares] if rows else [])
+    axis.axhline(TARGET_P99, color="red", linestyle="--", linewidth=1, label=f"p99 target (at {TARGET_OPEN_SHARE:.0%})")
+    axis.set_yscale("log")
+    axis.set_ylabel("p99 latency (ms)")
+    axis.set_title(f"status questions at a given rate (open loop), {backend}")
+    axis.legend(fontsize=8)
 
 
 def _plot_updates(axis: Any, updates: list[dict[str, Any]]) -> None:
