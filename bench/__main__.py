@@ -1,6 +1,6 @@
 """Run every benchmark and write docs/benchmarks.md and docs/benchmarks.png.
 
-    /work/venv/bin/python -m bench            # full run, SQLite and PostgreSQL (~6 minutes)
+    /work/venv/bin/python -m bench            # full run, SQLite and PostgreSQL (~12 minutes)
     /work/venv/bin/python -m bench --quick    # shorter levels, for a smoke run
 
 Processes: this one runs the stub Bot Connector; each server under test (RecBot's create_app,
@@ -122,25 +122,32 @@ async def bench_status(backend: str, workdir: Path, stub: CountingConnector, stu
                     f"p99 {row['p99']:6.1f} ms errors {row['errors']}",
                     flush=True,
                 )
-        loads = [(f"{PEOPLE} people, a question a second each", f"{PEOPLE} people", PEOPLE * QUESTIONS_PER_PERSON_PER_SECOND, True)]
-        loads += [
-            (f"{share:.0%} of the baseline's c={OPEN_LOOP_OF} throughput", f"{share:.0%} of baseline", share * capacity, False)
-            for share in OPEN_LOOP_SHARES
-        ]
-        for load, short, rate, target in loads:
-            for kind in ("baseline", "recbot"):
-                result = await run_open_load(servers[kind][1], stub_url, rate, args.seconds * args.rounds, args.warmup, questions())
-                del result["latencies"]
-                results.open_loop.append(result | {"backend": backend, "kind": kind, "load": load, "short": short, "target": target})
-                print(
-                    f"  {backend:10} {kind:11} open loop {rate:6.1f}/s ({load}): "
-                    f"p50 {result['p50']:6.1f} p95 {result['p95']:6.1f} p99 {result['p99']:6.1f} ms errors {result['errors']}",
-                    flush=True,
-                )
+        await open_loop(backend, {kind: target for kind, (_, target) in servers.items()}, capacity, stub_url, args, results)
     finally:
         for process, _ in servers.values():
             await stop(process)
         await data.drop_database(url)
+
+
+async def open_loop(
+    backend: str, targets: dict[str, str], capacity: float, stub_url: str, args: argparse.Namespace, results: Results
+) -> None:
+    """Questions at fixed rates to the baseline and RecBot: 16 people, then shares of `capacity`."""
+    loads = [(f"{PEOPLE} people, a question a second each", f"{PEOPLE} people", PEOPLE * QUESTIONS_PER_PERSON_PER_SECOND, True)]
+    loads += [
+        (f"{share:.0%} of the baseline's c={OPEN_LOOP_OF} throughput", f"{share:.0%} of baseline", share * capacity, False)
+        for share in OPEN_LOOP_SHARES
+    ]
+    for load, short, rate, target in loads:
+        for kind in ("baseline", "recbot"):
+            result = await run_open_load(targets[kind], stub_url, rate, args.seconds * args.rounds, args.warmup, questions())
+            del result["latencies"]
+            results.open_loop.append(result | {"backend": backend, "kind": kind, "load": load, "short": short, "target": target})
+            print(
+                f"  {backend:10} {kind:11} open loop {rate:6.1f}/s ({load}): "
+                f"p50 {result['p50']:6.1f} p95 {result['p95']:6.1f} p99 {result['p99']:6.1f} ms errors {result['errors']}",
+                flush=True,
+            )
 
 
 async def bench_imports(backend: str, workdir: Path, results: Results) -> None:

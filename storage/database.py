@@ -53,8 +53,8 @@ def create_engine(url: str) -> AsyncEngine:
         return engine
     engine = create_async_engine(
         url,
-        # Enough kept open for a busy minute: connections beyond pool_size are closed when returned,
-        # and with 10 a burst of questions opened and closed some on every turn (a backend forked each).
+        # Connections beyond pool_size are closed when returned: with 10, a burst of questions at
+        # c=16 opened and closed some on every turn, forking a PostgreSQL backend each time.
         pool_size=20,
         max_overflow=10,
         pool_timeout=5,
