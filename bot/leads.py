@@ -284,6 +284,20 @@ class LeadCommands:
     def _is_bootstrap_admin(self, person: Person) -> bool:
         return bool({(person.email or "").lower(), (person.aad_object_id or "").lower()} & set(self._bootstrap_admins))
 
+    async def _admin_target(
+        self,
+        session: AsyncSession,
+        actor: Identity,
+        doing: str,
+        intent: GrantAdmin | RevokeAdmin,
+        mentioned: Sequence[Mention],
+        example: str,
+    ) -> Person | Reply:
+        """The person an admin-rights command is about, or the reply refusing it (the actor is no admin)."""
+        if not actor.is_admin:
+            return await self._admin_refusal(session, doing)
+        return await self._person(session, intent.email, intent.target_text, mentioned, example)
+
     async def grant_admin(
         self, intent: GrantAdmin, actor: Identity | None, mentioned: Sequence[Mention] = ()
     ) -> Decision:
@@ -291,10 +305,8 @@ class LeadCommands:
         if actor is None:
             return Decision(self._unknown_actor("make admins"))
         async with self._sessionmaker.begin() as session:
-            if not actor.is_admin:
-                return Decision(await self._admin_refusal(session, "make someone an admin"))
-            person = await self._person(
-                session, intent.email, intent.target_text, mentioned, "make jane.doe@force.police.uk an admin"
+            person = await self._admin_target(
+                session, actor, "make someone an admin", intent, mentioned, "make jane.doe@force.police.uk an admin"
             )
             if isinstance(person, Reply):
                 return Decision(person)
@@ -316,10 +328,8 @@ class LeadCommands:
         if actor is None:
             return Decision(self._unknown_actor("remove admins"))
         async with self._sessionmaker.begin() as session:
-            if not actor.is_admin:
-                return Decision(await self._admin_refusal(session, "remove an admin"))
-            person = await self._person(
-                session, intent.email, intent.target_text, mentioned, "remove admin from jane.doe@force.police.uk"
+            person = await self._admin_target(
+                session, actor, "remove an admin", intent, mentioned, "remove admin from jane.doe@force.police.uk"
             )
             if isinstance(person, Reply):
                 return Decision(person)

@@ -47,6 +47,18 @@ def actor_name(person: Person) -> str:
     return person.display_name
 
 
+def _event_about(person: Person, item: Item, actor: Person, kind: EventKind, activity_id: str | None) -> ItemEvent:
+    """The event of `actor` doing `kind` to `person` on `item` (assigning, adding or removing a delegate)."""
+    return ItemEvent(
+        item_id=item.id,
+        actor_id=actor.id,
+        actor_name=actor_name(actor),
+        kind=kind.value,
+        subject_id=person.id,
+        source_activity_id=activity_id,
+    )
+
+
 async def activity_seen(session: AsyncSession, activity_id: str | None) -> bool:
     """True when an item event was already written for this Teams activity."""
     if activity_id is None:
@@ -91,14 +103,7 @@ async def assign_owner(
     def apply() -> None:
         item.owner_id = person.id
 
-    event = ItemEvent(
-        item_id=item.id,
-        actor_id=actor.id,
-        actor_name=actor_name(actor),
-        kind=EventKind.ASSIGNED.value,
-        subject_id=person.id,
-        source_activity_id=activity_id,
-    )
+    event = _event_about(person, item, actor, EventKind.ASSIGNED, activity_id)
     changed = await write_once(session, event, apply, touched=[item])
     if changed:
         # Keep the loaded relationship in step, so a card built from `item` names the new owner.
@@ -117,14 +122,7 @@ async def add_delegate(
     """Let `person` post updates for `item`; False when they already could (or this activity did it)."""
     if await is_delegate(session, item.id, person.id):
         return False
-    event = ItemEvent(
-        item_id=item.id,
-        actor_id=actor.id,
-        actor_name=actor_name(actor),
-        kind=EventKind.DELEGATE_ADDED.value,
-        subject_id=person.id,
-        source_activity_id=activity_id,
-    )
+    event = _event_about(person, item, actor, EventKind.DELEGATE_ADDED, activity_id)
     return await write_once(session, event, lambda: session.add(Delegate(item_id=item.id, person_id=person.id)))
 
 
@@ -135,14 +133,7 @@ async def remove_delegate(
     delegate = await session.get(Delegate, (item.id, person.id))
     if delegate is None:
         return False
-    event = ItemEvent(
-        item_id=item.id,
-        actor_id=actor.id,
-        actor_name=actor_name(actor),
-        kind=EventKind.DELEGATE_REMOVED.value,
-        subject_id=person.id,
-        source_activity_id=activity_id,
-    )
+    event = _event_about(person, item, actor, EventKind.DELEGATE_REMOVED, activity_id)
     await lock_item(session, item.id)
     if await activity_seen(session, activity_id):
         return False
