@@ -10,6 +10,7 @@ from sqlalchemy.engine import make_url
 
 from bot.importing import import_file
 from storage.database import create_engine, create_sessionmaker, upgrade
+from tests.postgres import execute_on_server, url_of_database
 
 ROOT = Path(__file__).resolve().parent.parent
 SEED = ROOT / "samples" / "oic-2025-cheshire-pcc-response.txt"
@@ -47,18 +48,8 @@ def write_csv(path: Path, *, reports: int, items_per_report: int, first_year: in
     return codes
 
 
-def _asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def _postgres_admin(sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(_asyncpg_dsn(POSTGRES_ADMIN_URL), timeout=3)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
+    await execute_on_server(POSTGRES_ADMIN_URL, sql)
 
 
 async def new_database(backend: str, workdir: Path) -> str:
@@ -68,7 +59,7 @@ async def new_database(backend: str, workdir: Path) -> str:
     else:
         name = f"recbot_bench_{uuid.uuid4().hex[:10]}"
         await _postgres_admin(f'CREATE DATABASE "{name}"')
-        url = make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        url = url_of_database(POSTGRES_ADMIN_URL, name)
     engine = create_engine(url)
     try:
         await upgrade(engine)

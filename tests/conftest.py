@@ -18,7 +18,6 @@ from pathlib import Path
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import create_app
@@ -26,6 +25,7 @@ from bot.config import Settings
 from bot.importing import import_file
 from storage.database import create_engine, create_sessionmaker, upgrade
 from storage.models import Base
+from tests.postgres import execute_on_server, url_of_database
 from tests.stub_connector import StubConnector, start_stub_connector
 from tests.teams import JANE, SAM, BotClient
 
@@ -35,18 +35,8 @@ POSTGRES_ADMIN_URL = os.environ.get(
 SEED = Path(__file__).resolve().parent.parent / "samples" / "oic-2025-cheshire-pcc-response.txt"
 
 
-def _asyncpg_dsn(url: str) -> str:
-    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
 async def _postgres_admin(sql: str) -> None:
-    import asyncpg
-
-    connection = await asyncpg.connect(_asyncpg_dsn(POSTGRES_ADMIN_URL), timeout=3)
-    try:
-        await connection.execute(sql)
-    finally:
-        await connection.close()
+    await execute_on_server(POSTGRES_ADMIN_URL, sql)
 
 
 @pytest.fixture(scope="session")
@@ -59,7 +49,7 @@ def postgres_server_url() -> Iterator[str]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"PostgreSQL is required in CI but {POSTGRES_ADMIN_URL} failed: {error!r}")
         pytest.skip(f"no PostgreSQL reachable at {POSTGRES_ADMIN_URL} ({error!r}); set RECBOT_TEST_POSTGRES_URL")
-    yield make_url(POSTGRES_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    yield url_of_database(POSTGRES_ADMIN_URL, name)
     asyncio.run(_postgres_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
