@@ -24,6 +24,7 @@ from bot.config import Settings
 from bot.digest_runner import RunSettings, Scheduler
 from bot.handler import RecBot, on_turn_error, tenant_of
 from bot.proactive import Deliverer
+from domain.clock import SYSTEM_CLOCK, Clock
 from storage.database import create_engine, create_sessionmaker, is_ready
 
 log = logging.getLogger(__name__)
@@ -127,8 +128,8 @@ async def settle_memory(_app: web.Application) -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
-def create_app(settings: Settings) -> web.Application:
-    """Build the whole service: database engine, adapter, bot and routes."""
+def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> web.Application:
+    """Build the whole service: database engine, adapter, bot and routes, all reading `clock`."""
     app = web.Application(client_max_size=settings.max_request_bytes)
     app[SETTINGS] = settings
     authentication = create_authentication(settings)
@@ -147,8 +148,10 @@ def create_app(settings: Settings) -> web.Application:
         sessionmaker = create_sessionmaker(engine)
         deliverer = Deliverer(adapter, sessionmaker, app_id=settings.app_id)
         app[ENGINE] = engine
-        app[BOT] = RecBot(settings, sessionmaker, notify=deliverer.notify)
-        app[SCHEDULER] = Scheduler(sessionmaker=sessionmaker, deliverer=deliverer, settings=RunSettings.from_settings(settings))
+        app[BOT] = RecBot(settings, sessionmaker, clock=clock, notify=deliverer.notify)
+        app[SCHEDULER] = Scheduler(
+            sessionmaker=sessionmaker, deliverer=deliverer, settings=RunSettings.from_settings(settings), clock=clock.now
+        )
         if settings.run_scheduler:
             app[SCHEDULER].start()
         yield

@@ -11,6 +11,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import Settings, SettingsError
+from domain.clock import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger("recbot")
 
@@ -55,8 +56,8 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the `recbot` command."""
+def main(argv: Sequence[str] | None = None, *, clock: Clock = SYSTEM_CLOCK) -> int:
+    """Entry point of the `recbot` command; every command reads the time from `clock`."""
     arguments = _parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     logging.getLogger("alembic").setLevel(logging.WARNING)
@@ -74,10 +75,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "manifest": _manifest,
         "digest": _digest,
     }
-    return handlers[arguments.command](settings, arguments)
+    return handlers[arguments.command](settings, arguments, clock)
 
 
-def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
+def _serve(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> int:
     from aiohttp import web
 
     from bot.app import create_app, settle_memory
@@ -91,13 +92,13 @@ def _serve(settings: Settings, arguments: argparse.Namespace) -> int:
         print("recbot: the database schema is not up to date: run `recbot db upgrade` first", file=sys.stderr)
         return 2
     settings.warn_if_open()
-    app = create_app(settings)
+    app = create_app(settings, clock=clock)
     app.on_startup.append(settle_memory)
     web.run_app(app, host=arguments.host, port=arguments.port, print=None)
     return 0
 
 
-def _db(settings: Settings, _arguments: argparse.Namespace) -> int:
+def _db(settings: Settings, _arguments: argparse.Namespace, _clock: Clock) -> int:
     from storage.database import open_engine, upgrade
 
     async def run() -> None:
@@ -109,7 +110,7 @@ def _db(settings: Settings, _arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _import(settings: Settings, arguments: argparse.Namespace) -> int:
+def _import(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> int:
     from bot.importers import DocumentError
     from bot.importing import import_file
     from storage.database import create_sessionmaker, open_engine
@@ -127,12 +128,12 @@ def _import(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _export(settings: Settings, arguments: argparse.Namespace) -> int:
+def _export(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> int:
     from bot.export import ExportError, run_export
     from storage.database import create_sessionmaker, open_engine
 
     # "Today" for RAG and the default file name is the day where the force works.
-    today = datetime.now(settings.tz).date()
+    today = clock.today(settings.tz)
 
     async def run() -> str:
         async with open_engine(settings.database_url) as engine:
@@ -154,14 +155,14 @@ def _export(settings: Settings, arguments: argparse.Namespace) -> int:
     return 0
 
 
-def _chat(settings: Settings, arguments: argparse.Namespace) -> int:
+def _chat(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> int:
     from bot.handler import RecBot
     from bot.terminal import chat
     from storage.database import create_sessionmaker, open_engine
 
     async def run() -> None:
         async with open_engine(settings.database_url) as engine:
-            await chat(RecBot(settings, create_sessionmaker(engine)), arguments.email.strip().lower())
+            await chat(RecBot(settings, create_sessionmaker(engine), clock=clock), arguments.email.strip().lower())
 
     logging.getLogger().setLevel(logging.WARNING)
     asyncio.run(run())
@@ -175,14 +176,14 @@ def _moment(text: str) -> datetime:
         raise argparse.ArgumentTypeError(f"not an ISO-8601 moment: {text!r} (e.g. 2026-03-02T09:30)") from error
 
 
-def _digest(settings: Settings, arguments: argparse.Namespace) -> int:
+def _digest(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> int:
     from bot.adapter import create_adapter, create_authentication
     from bot.digest_runner import RunSettings, run_due
     from bot.proactive import Deliverer
     from storage.database import create_sessionmaker, open_engine
 
-    at = arguments.at
-    if at is not None and at.tzinfo is None:
+    at = arguments.at or clock.now()
+    if at.tzinfo is None:
         at = at.replace(tzinfo=settings.tz)
 
     async def run() -> int:
@@ -206,7 +207,7 @@ def _digest(settings: Settings, arguments: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
-def _manifest(settings: Settings, arguments: argparse.Namespace) -> int:
+def _manifest(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> int:
     from bot.manifest import DEFAULT_OUTPUT, build_package
 
     app_id = arguments.app_id or settings.app_id

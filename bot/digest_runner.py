@@ -47,6 +47,7 @@ from bot.schedule import (
     nudge_reasons,
     parse_time_text,
 )
+from domain.clock import SYSTEM_CLOCK
 from storage import deliveries, digests
 from storage.database import is_unreachable
 from storage.digests import AudienceRows, ChangeRow, CountRow, DigestRows, ItemRow, SectionRows
@@ -550,12 +551,11 @@ async def run_due(
     sessionmaker: async_sessionmaker[AsyncSession],
     deliverer: Deliverer | None,
     settings: RunSettings,
-    at: datetime | None = None,
+    at: datetime,
     dry_run: bool = False,
     out: TextIO | None = None,
 ) -> RunReport:
-    """Send every digest and nudge due at `at` (default now) and not yet sent; `dry_run` only prints."""
-    at = at or datetime.now(timezone.utc)
+    """Send every digest and nudge due at `at` and not yet sent; `dry_run` only prints."""
     if at.tzinfo is None:
         raise ValueError("at must be an aware datetime")
     report = RunReport(at=at, dry_run=dry_run)
@@ -596,7 +596,7 @@ class Scheduler:
         deliverer: Deliverer,
         settings: RunSettings,
         interval: float = 60.0,
-        clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+        clock: Callable[[], datetime] = SYSTEM_CLOCK.now,
         stop_grace: float = 20.0,
     ) -> None:
         self._sessionmaker = sessionmaker

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
-from datetime import date, datetime, timezone
+from datetime import date
 
 from botbuilder.core import ActivityHandler, PrivateConversationState, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
@@ -59,6 +59,7 @@ from bot.update_service import TrackerUpdateService
 from dialogs.base import answer_text
 from dialogs.ports import Actor, Refused
 from dialogs.update import UpdateDialog
+from domain.clock import SYSTEM_CLOCK, Clock
 from storage import tracker
 from storage.database import is_unreachable
 from storage.state import SqlStorage
@@ -120,10 +121,12 @@ class RecBot(ActivityHandler):
         settings: Settings,
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
+        clock: Clock = SYSTEM_CLOCK,
         notify: NoticeSender | None = None,
     ) -> None:
         self._settings = settings
         self._sessionmaker = sessionmaker
+        self._clock = clock
         self._notify = notify
         self.people = PeopleDirectory(sessionmaker, settings.admins)
         self.answers = Answers(sessionmaker, self.today)
@@ -134,12 +137,12 @@ class RecBot(ActivityHandler):
         # kept per person in a conversation, so two members of a channel never share an update.
         self.conversation_state = PrivateConversationState(SqlStorage(sessionmaker))
         self.dialogs = DialogSet(self.conversation_state.create_property("dialogs"))
-        self.dialogs.add(UpdateDialog(self.updates, is_command, parse_date=parse_user_date))
+        self.dialogs.add(UpdateDialog(self.updates, is_command, parse_date=parse_user_date, now=clock.now))
         # Conversations whose stored reference is already current: no write per message.
         self._remembered: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
 
     def today(self) -> date:
-        return datetime.now(self._settings.tz).date()
+        return self._clock.today(self._settings.tz)
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -255,7 +258,7 @@ class RecBot(ActivityHandler):
             if len(item_ids) != 1:
                 await self._send(turn_context, cards.message("Name the item whose update you want to correct, e.g. `correct my last update of OIC-2025 R8`."))
                 return
-            corrects = await self.updates.correctable(item_ids[0], actor, datetime.now(timezone.utc))
+            corrects = await self.updates.correctable(item_ids[0], actor, self._clock.now())
             if corrects is None:
                 await self._send(
                     turn_context,

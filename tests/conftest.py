@@ -13,6 +13,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
+from datetime import UTC, datetime
 from pathlib import Path
 
 import aiohttp
@@ -23,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.app import create_app
 from bot.config import Settings
 from bot.importing import import_file
+from domain.clock import FixedClock
 from storage.database import create_engine, create_sessionmaker, upgrade
 from storage.models import Base
 from tests.postgres import execute_on_server, url_of_database
@@ -33,6 +35,9 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "RECBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 )
 SEED = Path(__file__).resolve().parent.parent / "samples" / "oic-2025-cheshire-pcc-response.txt"
+# "Now" for the server under test: tests never depend on the day they run. The seed's items are
+# due by 30 April 2026, so on this day they are six months overdue.
+TEST_NOW = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
 
 
 async def _postgres_admin(sql: str) -> None:
@@ -106,15 +111,21 @@ async def seeded_database(database_url: str, engine: object) -> str:
 
 
 @pytest.fixture
-async def start_bot(seeded_database: str) -> AsyncIterator[Callable[..., object]]:
-    """Start RecBot with settings overrides; returns a client for its /api/messages."""
+def clock() -> FixedClock:
+    """The clock the server under test reads, at TEST_NOW; a test may move it."""
+    return FixedClock(TEST_NOW)
+
+
+@pytest.fixture
+async def start_bot(seeded_database: str, clock: FixedClock) -> AsyncIterator[Callable[..., object]]:
+    """Start RecBot with settings overrides, on `clock`; returns a client for its /api/messages."""
     servers: list[TestServer] = []
     sessions: list[aiohttp.ClientSession] = []
 
     async def start(**overrides: object) -> BotClient:
         settings = replace(Settings(database_url=seeded_database, run_scheduler=False), **overrides)
         settings.validate()
-        server = TestServer(create_app(settings), host="127.0.0.1")
+        server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
         await server.start_server()
         servers.append(server)
         session = aiohttp.ClientSession()

@@ -50,7 +50,7 @@ async def test_status_question_in_a_personal_chat_answers_with_the_full_card(bot
     text = card["fallbackText"]
     assert "OIC-2025 R8 · Recommendation 8" in text
     assert "Improving the response to organised immigration crime" in text
-    assert "RAG: Red · Overdue by 6 months" in text  # due 30 April 2026, today is after 28 October 2026
+    assert "RAG: Red · Overdue by 6 months" in text  # due 30 April 2026; the test clock says 2 November 2026
     assert "Latest update (PCC response, 16 May 2025" in text
     assert "delivery of the Hydra training being co-ordinated on a regional basis" in text
 

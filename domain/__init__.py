@@ -1,0 +1,1 @@
+"""RecBot's vocabulary and rules: pure Python that imports nothing else of the project's."""
