@@ -5,8 +5,9 @@
 
 Processes: this one runs the stub Bot Connector; each server under test (RecBot's create_app,
 RecBot with the SDK's own connector, the baseline) runs in its own process; the load comes from a
-third process. Every figure is compared with the baseline measured in the same run. The update-dialog
-and digest benchmarks are in bench/updates.py and bench/digest.py (run through bench/hooks.py).
+third process. Every figure is compared with the baseline measured in the same run. The update-dialog,
+digest and parser benchmarks are in bench/updates.py, bench/digest.py and bench/parsers.py (run
+through bench/hooks.py).
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ LEVELS = (1, 16, 64)
 PEOPLE, QUESTIONS_PER_PERSON_PER_SECOND = 16, 1.0
 OPEN_LOOP_OF = 16
 OPEN_LOOP_SHARES = (0.1, 0.25, 0.4)
-BENCHMARKS = ("status", "imports", "startup", "updates", "digests")
+BENCHMARKS = ("status", "imports", "startup", "updates", "digests", "parsers")
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Results:
     startup: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     digests: list[dict[str, Any]] = field(default_factory=list)
+    parsers: list[dict[str, Any]] = field(default_factory=list)
     pending: list[hooks.Pending] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
 
@@ -219,6 +221,14 @@ async def bench_startup(backend: str, workdir: Path, stub_url: str, results: Res
           f"{loaded_rss:.0f} MB after reading 10,000 items (peak {peak_rss:.0f}); import took {import_seconds:.1f} s", flush=True)
 
 
+def record(name: str, outcome: list[dict[str, Any]] | hooks.Pending, results: Results) -> None:
+    """A hook's rows into its list in `results`, or its reason into `pending`."""
+    if isinstance(outcome, hooks.Pending):
+        results.pending.append(outcome)
+    else:
+        getattr(results, name).extend(outcome)
+
+
 async def main(args: argparse.Namespace) -> int:
     stub = CountingConnector()
     runner = web.AppRunner(stub.app(), access_log=None)
@@ -253,11 +263,12 @@ async def main(args: argparse.Namespace) -> int:
                     if name not in args.only:
                         continue
                     print(f"{name} on {backend}", flush=True)
-                    outcome = await hook(context)
-                    if isinstance(outcome, hooks.Pending):
-                        results.pending.append(outcome)
-                    else:
-                        getattr(results, name).extend(outcome)
+                    record(name, await hook(context), results)
+            context = hooks.Context(backends[0], Path(workdir), stub_url, args.seconds * args.rounds, args.warmup, args.quick)
+            for name, hook in hooks.ONCE.items():
+                if name in args.only:
+                    print(name, flush=True)
+                    record(name, await hook(context), results)
     finally:
         await runner.cleanup()
     machine = f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, {platform.platform()}"

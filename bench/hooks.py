@@ -6,6 +6,9 @@
 - `digest` (bench/digest.py): plan and compose one run for 500/5,000 items × 20/200
   subscriptions; seconds and SQL statements (a `before_cursor_execute` listener); target < 10 s
   at 5,000 items / 200 subscriptions, statement count independent of items and subscriptions.
+- `parsers` (bench/parsers.py): every parser fed adversarial text of 300, 3,000 and 30,000
+  characters, one character class at a time; the worst time per class. It reads no database, so
+  it is in `ONCE`: the runner calls it once, not once per backend.
 
 A hook returns rows for the report, or a `Pending` saying why it measured nothing.
 """
@@ -64,4 +67,22 @@ async def digest(context: Context) -> list[dict[str, Any]] | Pending:
     return rows
 
 
+async def parsers(context: Context) -> list[dict[str, Any]] | Pending:
+    from bench.parsers import TARGET_SIZE, measure
+
+    rows = measure()
+    for name in dict.fromkeys(row["parser"] for row in rows):
+        worst = max(
+            (row for row in rows if row["parser"] == name and row["size"] == TARGET_SIZE),
+            key=lambda row: row["worst_ms"],
+        )
+        print(
+            f"  {name:26} worst at {TARGET_SIZE:,} characters: {worst['worst_ms']:7.2f} ms ({worst['input']})",
+            flush=True,
+        )
+    return rows
+
+
 HOOKS = {"updates": update_dialog, "digests": digest}
+# Hooks that measure no database: called once, with the first backend's context.
+ONCE = {"parsers": parsers}

@@ -14,6 +14,9 @@ KIND_LABELS = {
 TARGET_RATIO, TARGET_P99 = 0.5, 50.0
 TARGET_DIGEST_SECONDS = 10.0
 DIGEST_TARGET_SIZE = (5000, 200)
+TARGET_PARSE_MS, PARSE_TARGET_SIZE = 50.0, 30_000
+# With the caps lifted: ten times the text, at most this many times the time (quadratic is 100).
+TARGET_PARSE_GROWTH = 25.0
 
 
 def _plot(results: Any, path: Path) -> None:
@@ -218,6 +221,52 @@ def _digest_lines(digests: list[dict[str, Any]]) -> list[str]:
     return lines + [""]
 
 
+def _milliseconds(value: float) -> str:
+    return f"{value:.2f}" if value >= 0.005 else "<0.01"
+
+
+def _parser_lines(parsers: list[dict[str, Any]]) -> list[str]:
+    classes = list(dict.fromkeys(row["class"] for row in parsers))
+    sizes = sorted({row["size"] for row in parsers})
+    lines = [
+        "## Parsers on adversarial text",
+        "",
+        "Every parser that reads what a person typed or a document holds (`bench/parsers.py`), fed text made of one",
+        f"class of the characters its patterns read ({', '.join(classes)}): one unit of the class",
+        "repeated, alone, between two letters and, for `parse_intent`, after the opening words of commands. A",
+        f"figure is the slowest input in ms (the class columns at {PARSE_TARGET_SIZE:,} characters), each input timed as",
+        "the fastest of three runs. `parse_intent, caps lifted` reads the whole text instead of its first 500",
+        "characters, to show that the patterns themselves grow linearly.",
+        "",
+        f"Targets: under {TARGET_PARSE_MS:g} ms at {PARSE_TARGET_SIZE:,} characters (about Teams' message limit) for every",
+        f"parser; with the caps lifted, ten times the text at most {TARGET_PARSE_GROWTH:g} times the time (a quadratic",
+        "pattern takes about 100 times).",
+        "",
+        f"| parser | {' | '.join(classes)} | {' | '.join(f'worst at {size:,}' for size in sizes)} |",
+        "|---|" + "---:|" * (len(classes) + len(sizes)),
+    ]
+    slowest = []
+    for name in dict.fromkeys(row["parser"] for row in parsers):
+        mine = [row for row in parsers if row["parser"] == name]
+        at_target = {row["class"]: row for row in mine if row["size"] == PARSE_TARGET_SIZE}
+        worst = {size: max((row for row in mine if row["size"] == size), key=lambda row: row["worst_ms"]) for size in sizes}
+        cells = [_milliseconds(at_target[kind]["worst_ms"]) if kind in at_target else "" for kind in classes]
+        for size in sizes:
+            verdict = ""
+            if size == PARSE_TARGET_SIZE and mine[0]["target"] == "growth" and size // 10 in worst:
+                growth = worst[size]["worst_ms"] / max(worst[size // 10]["worst_ms"], 1e-9)
+                verdict = f" (×{growth:.0f}) {'✅' if growth <= TARGET_PARSE_GROWTH else '❌'}"
+            elif size == PARSE_TARGET_SIZE:
+                verdict = " ✅" if worst[size]["worst_ms"] < TARGET_PARSE_MS else " ❌"
+            cells.append(f"{_milliseconds(worst[size]['worst_ms'])}{verdict}")
+        lines.append(f"| `{name}` | {' | '.join(cells)} |")
+        if PARSE_TARGET_SIZE in worst:
+            slowest.append(f"- `{name}`: `` {worst[PARSE_TARGET_SIZE]['input']} ``")
+    if slowest:
+        lines += ["", f"The slowest input of each parser at {PARSE_TARGET_SIZE:,} characters:", "", *slowest]
+    return lines + [""]
+
+
 def write_report(results: Any, output: Path, *, machine: str, seconds: float, rounds: int, elapsed: float) -> None:
     """Write the markdown report and its PNG beside it."""
     output.parent.mkdir(parents=True, exist_ok=True)
@@ -289,6 +338,8 @@ def write_report(results: Any, output: Path, *, machine: str, seconds: float, ro
         lines += _update_lines(results.updates)
     if results.digests:
         lines += _digest_lines(results.digests)
+    if results.parsers:
+        lines += _parser_lines(results.parsers)
     if results.pending:
         lines += ["## Not measured", ""]
         lines += [f"- **{pending.name}**: {pending.reason}" for pending in results.pending]

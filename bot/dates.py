@@ -16,6 +16,12 @@ from dateutil.relativedelta import relativedelta
 
 # Longer than any date a person types; dateparser gets slow and surprising on long text.
 _MAX_USER_DATE_LENGTH = 60
+# Checked before anything reads the text: a date with spaces or markup around it is far shorter,
+# so longer text is not a date and is refused unread.
+_MAX_DATE_TEXT_LENGTH = 1_000
+# Recommendations run to a few thousand characters and say their deadline in them; only this much
+# of a text is searched for one, so an oversized cell or paragraph cannot stall an import.
+_MAX_DEADLINE_TEXT_LENGTH = 10_000
 
 _MONTHS: dict[str, int] = {}
 for _number in range(1, 13):
@@ -84,7 +90,7 @@ def format_uk_date(day: date) -> str:
 
 def parse_due_date(text: str, published_on: date | None) -> date | None:
     """The HMICFRS due date written in a recommendation's text, or None when none is written."""
-    found = _earliest_match(text)
+    found = _earliest_match(text[:_MAX_DEADLINE_TEXT_LENGTH])
     if found is None:
         return None
     if found.re is _IMMEDIATE:
@@ -99,6 +105,8 @@ def parse_due_date(text: str, published_on: date | None) -> date | None:
 
 def parse_user_date(text: str, today: date) -> date | None:
     """A date a person typed ("30/06/2026", "end of June", "next Friday"), read day-first; else None."""
+    if len(text) > _MAX_DATE_TEXT_LENGTH:
+        return None
     cleaned = _clean_user_text(text)
     if not cleaned or len(cleaned) > _MAX_USER_DATE_LENGTH:
         return None
@@ -139,6 +147,8 @@ def _parse_user_date(cleaned: str, today: date) -> date | None:
 
 def parse_published_date(text: str) -> date | None:
     """A publication date such as "16<sup>th</sup> May 2025" or "16 May 2025"; None if there is none."""
+    if len(text) > _MAX_DATE_TEXT_LENGTH:
+        return None
     cleaned = " ".join(html.unescape(_TAG.sub("", text)).split())
     if not cleaned or len(cleaned) > _MAX_USER_DATE_LENGTH:
         return None
@@ -152,6 +162,8 @@ def parse_published_date(text: str) -> date | None:
 
 def parse_written_date(text: str) -> date | None:
     """An exact date as written in a spreadsheet: "30/04/2026", "2026-04-30" or "30 April 2026"."""
+    if len(text) > _MAX_DATE_TEXT_LENGTH:
+        return None
     cleaned = " ".join(text.split())
     if not cleaned or len(cleaned) > _MAX_USER_DATE_LENGTH:
         return None

@@ -9,6 +9,13 @@ search and "history" inside a sentence is not the History command.
 Parsing runs on text with its case kept (so e-mail addresses, names, dates and reasons reach
 the handler as typed) and every pattern is case-insensitive; `normalise` gives the lower-case
 form used for search queries.
+
+Every pattern runs in time linear in the text it reads (a message is a few words, but anyone
+can send 28 KB of "!!!!" and the parser runs on the event loop), and it reads little: raw text
+is cut at `_MAX_MESSAGE_LENGTH` before the markup is removed, and only the first
+`_MAX_COMMAND_LENGTH` characters of what is left are parsed. So no quantifier may overlap
+another that can read the same characters, and no search may restart a scan to the end of
+the text from every position.
 """
 
 from __future__ import annotations
@@ -353,10 +360,21 @@ _TYPOGRAPHY = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201
 # Keep "#" (as in "#8") and "@" (as in "@Jane"): they mean something at the edges.
 _EDGE_PUNCTUATION = " \t\r\n.,;:!?¡¿'\"`()[]{}…*_~|"
 
+# Teams allows about 28 KB a message; the markup around a command (mentions, paragraphs,
+# spans) is far shorter than this, so raw text is cut here before any regex reads it.
+_MAX_MESSAGE_LENGTH = 10_000
+# Longer than any command or search phrase: only this much of a message is parsed, so a long
+# paste costs no more than a short one.
+_MAX_COMMAND_LENGTH = 500
+
 
 def _unmarked(text: str) -> str:
-    """Markup, entities and invisible characters removed, whitespace collapsed; case and punctuation kept."""
-    text = _LEADING_MENTIONS.sub("", text)
+    """Markup, entities and invisible characters removed, whitespace collapsed; case and punctuation kept.
+
+    The patterns below rely on what this returns: single spaces, no line breaks, at most
+    `_MAX_MESSAGE_LENGTH` characters.
+    """
+    text = _LEADING_MENTIONS.sub("", text[:_MAX_MESSAGE_LENGTH])
     text = _TAG.sub(" ", text)
     text = html.unescape(text)  # after tag removal, so a typed "&lt;b&gt;" stays text
     text = _INVISIBLE.sub("", text).translate(_TYPOGRAPHY)
@@ -434,7 +452,11 @@ _NOT_A_CODE = (
     r"blocked|closed|open|all|list|show|status|update|rec|recs|r|afi|afis|coc|cocs|item|items|"
     r"recommendations?|" + _MONTHS + "|" + "|".join(_WEEKDAY_NUMBERS) + r")\b)"
 )
-_CODE_HYPHEN = rf"\b{_NOT_A_CODE}[a-z]{{2,12}}(?:-[a-z]{{2,12}})*-(?:19|20)[0-9]{{2}}\b"
+# A report code is at most 40 characters (storage.models.Report.code), so at most 12 words
+# before its year. The bound keeps each attempt short: unbounded, a search of "ab-ab-ab-…" read
+# from every word to the end of the run (quadratic).
+_MAX_CODE_WORDS = 12
+_CODE_HYPHEN = rf"\b{_NOT_A_CODE}[a-z]{{2,12}}(?:-[a-z]{{2,12}}){{0,{_MAX_CODE_WORDS - 1}}}-(?:19|20)[0-9]{{2}}\b"
 # "oic 2025" without the hyphen is accepted only where it cannot be free text: just before an
 # explicit item reference, after "of/in/for" behind one, or as the argument of a list command.
 _CODE_SPACE = rf"\b{_NOT_A_CODE}[a-z]{{2,12}}\s+(?:19|20)[0-9]{{2}}\b"
@@ -443,7 +465,7 @@ _KIND_REC = r"rec+om+end?ations?|recs?"
 _KIND_AFI = r"areas?\s+for\s+improvements?|a\.?f\.?i\.?s?"
 _KIND_COC = r"causes?\s+of\s+concerns?|c\.?o\.?c\.?s?"
 _KIND_ITEM = r"items?"
-_KIND_START = rf"(?:{_KIND_REC}|{_KIND_AFI}|{_KIND_COC}|{_KIND_ITEM}|r\s*#?\s*[0-9])"
+_KIND_START = rf"(?:{_KIND_REC}|{_KIND_AFI}|{_KIND_COC}|{_KIND_ITEM}|r\s*(?:#\s*)?[0-9])"
 _NO = r"(?:no\.?|nr\.?|num(?:ber)?\.?|#)"
 
 
@@ -453,16 +475,18 @@ def _ref_pattern(*, named: bool, explicit_only: bool) -> str:
     def group(name: str, body: str) -> str:
         return f"(?P<{name}>{body})" if named else f"(?:{body})"
 
+    # Optional punctuation between spaces is `\s*(?:#\s*)?`, never `\s*#?\s*`: two quantifiers
+    # that can read the same spaces make every failed attempt try each way of sharing them.
     kind_number = (
         r"(?:\b(?:"
         + "|".join(
             [group("rec", _KIND_REC), group("afi", _KIND_AFI), group("coc", _KIND_COC), group("item", _KIND_ITEM)]
         )
-        + rf")\.?\s*{_NO}?\s*(?:"
+        + rf")\.?\s*(?:{_NO}\s*)?(?:"
         + group("digits", _NUM_AFTER_KIND)
         + "|"
         + group("word", _NUM_WORD)
-        + r")|\br\s*#?\s*"
+        + r")|\br\s*(?:#\s*)?"
         + group("rdigits", _NUM_AFTER_KIND)
         + ")"
     )
@@ -474,7 +498,7 @@ def _ref_pattern(*, named: bool, explicit_only: bool) -> str:
         + r")[\s/:,-]*"
     )
     trail = (
-        r"(?:\s*,?\s*\(?\s*(?:(?:of|in|from|for|on)\s+(?:the\s+)?)?"
+        r"(?:\s*(?:,\s*)?(?:\(\s*)?(?:(?:of|in|from|for|on)\s+(?:the\s+)?)?"
         + group("trail", _CODE_HYPHEN)
         + r"(?:\s+report)?\s*\)?|\s+(?:of|in|from|for)\s+(?:the\s+)?"
         + group("trail_space", _CODE_SPACE)
@@ -533,7 +557,10 @@ def describe_ref(ref: ItemRef) -> str:
 # Small readers shared by several commands
 # --------------------------------------------------------------------------------------------
 
-_EMAIL = _c(r"[a-z0-9._%+'-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
+# An address starts only where a run of address characters starts (the lookbehind): started
+# from inside the run as well, "aaaa…" with no "@" was read to its end from every character.
+_EMAIL_CHARACTER = r"[a-z0-9._%+'-]"
+_EMAIL = _c(rf"(?<!{_EMAIL_CHARACTER}){_EMAIL_CHARACTER}+@[a-z0-9-]+(?:\.[a-z0-9-]+)+")
 _WEEKDAY = _c(r"\b(?P<day>" + "|".join(sorted(_WEEKDAY_NUMBERS, key=len, reverse=True)) + r")s?\b")
 _TIME = _c(
     r"\bat\s+(?P<h>[0-9]{1,2})(?:[:.](?P<m>[0-9]{2}))?\s*(?P<ampm>[ap]\.?m\b\.?)?(?![\w:])"
@@ -615,9 +642,10 @@ def _days(duration: str) -> int | None:
     return count * _UNIT_DAYS[match["unit"][0].lower()]
 
 
+# `(?:\s*[,;.])?\s+` rather than `\s*[,;.]?\s+`, so that no two quantifiers share the spaces.
 _REASON_SEPARATOR = (
-    r"(?:\s*[,;.]?\s+(?:because(?:\s+of)?|since|due\s+to|owing\s+to|as)\s+"
-    r"|\s*[,;.]?\s+reason(?:\s+being|\s+is)?\s*[:=-]?\s*"
+    r"(?:(?:\s*[,;.])?\s+(?:because(?:\s+of)?|since|due\s+to|owing\s+to|as)\s+"
+    r"|(?:\s*[,;.])?\s+reason(?:\s+being|\s+is)?\s*(?:[:=-]\s*)?"
     r"|\s*[,;]\s*reason\s*[:=-]\s*"
     r"|\s+-\s+)"
 )
@@ -625,9 +653,11 @@ _DATE_AND_REASON = _c(
     r"^\s*(?:(?:(?:to|until|till|as|now|is\s+now|should\s+be)\b|=|:|->)\s*)?"
     rf"(?P<date>.*?)(?:{_REASON_SEPARATOR}(?P<reason>.+?))?\s*$"
 )
+# One character class, not a starred choice of `\s*[,;:.-]\s*` and `\s+`: nested
+# quantifiers over the same spaces can split them in exponentially many ways.
 _LEADING_REASON = _c(
-    r"^(?:\s*[,;:.-]\s*|\s+)*(?:(?:because(?:\s+of)?|since|as|due\s+to|owing\s+to)\s+"
-    r"|reason(?:\s+being|\s+is)?\s*[:=-]?\s*)?(?P<reason>.*)$"
+    r"^[\s,;:.-]*(?:(?:because(?:\s+of)?|since|as|due\s+to|owing\s+to)\s+"
+    r"|reason(?:\s+being|\s+is)?\s*(?:[:=-]\s*)?)?(?P<reason>.*)$"
 )
 
 
@@ -655,7 +685,9 @@ _POLITE_START = _c(
     r"would\s+you|will\s+you|can\s+i|could\s+i|may\s+i|i\s+want\s+to|i'd\s+like\s+to|i\s+would\s+like\s+to|"
     r"i\s+need\s+to|i\s+wanna|let\s+me|let's|lets|help\s+me(?:\s+to)?)[\s,:!.-]+(?=\S)"
 )
-_POLITE_END = _c(r"(?<=\S)[\s,!.]+(?:please|pls|plz|thanks|thank\s+you|thx|cheers|ta|for\s+me|@?recbot)$")
+# The run of spaces and punctuation before the word is read from its first character only
+# (the lookbehind): tried from every character of "R8!!!!…x", each attempt read to the end.
+_POLITE_END = _c(r"(?<=[^\s,!.])[\s,!.]+(?:please|pls|plz|thanks|thank\s+you|thx|cheers|ta|for\s+me|@?recbot)$")
 
 _HELP = _c(
     r"^(?:help(?:\s+me)?|help\s+(?:with|on)\s+.+|commands|command\s+list|(?:list|show)(?:\s+me)?\s+(?:the\s+)?"
@@ -730,40 +762,46 @@ _DIGEST_SETTINGS = _c(
 )
 
 _ADMIN = r"admin(?:istrator)?(?:\s+(?:rights|access|role|permissions?|status))?"
+# A word with an "@" in it and something after the "@". Up to its first "@" only: `\S*@\S+`
+# let the two runs trade characters, so "@@@…" followed by more words took quadratic time.
+_ADDRESS_WORD = r"[^\s@]*@\S+"
+# `(?:\s*:)?\s+` below, not `\s*:?\s+`: two quantifiers must not share the same spaces.
 _REVOKE_ADMIN = (
     _c(rf"^(?:revoke|remove|withdraw|take\s+away)\s+(?:the\s+)?{_ADMIN}\s+(?:from|for)\s+(?P<who>.+)$"),
     _c(rf"^(?:remove|revoke)\s+(?P<who>.+?)(?:'s)?\s+(?:as\s+(?:an?\s+)?)?{_ADMIN}$"),
-    _c(r"^(?:remove|delete)\s+(?:an?\s+)?admin(?:istrator)?\s*:?\s+(?P<who>.+)$"),
+    _c(r"^(?:remove|delete)\s+(?:an?\s+)?admin(?:istrator)?(?:\s*:)?\s+(?P<who>.+)$"),
     _c(r"^demote\s+(?P<who>.+?)\s+from\s+admin(?:istrator)?$"),
-    _c(r"^demote\s+(?P<who>\S*@\S+)$"),
+    _c(rf"^demote\s+(?P<who>{_ADDRESS_WORD})$"),
 )
 _GRANT_ADMIN = (
     _c(rf"^(?:grant|give)\s+(?:the\s+)?{_ADMIN}\s+to\s+(?P<who>.+)$"),
     _c(r"^(?:make|set)\s+(?P<who>.+?)\s+(?:as\s+)?(?:an?\s+)?admin(?:istrator)?$"),
     _c(r"^add\s+(?P<who>.+?)\s+as\s+(?:an?\s+)?admin(?:istrator)?$"),
-    _c(r"^add\s+(?:(?:an?|new)\s+)*admin(?:istrator)?\s*:?\s+(?P<who>.+)$"),
+    _c(r"^add\s+(?:(?:an?|new)\s+)*admin(?:istrator)?(?:\s*:)?\s+(?P<who>.+)$"),
     _c(rf"^(?:grant|give)\s+(?P<who>.+?)\s+{_ADMIN}$"),
     _c(r"^promote\s+(?P<who>.+?)\s+to\s+admin(?:istrator)?$"),
-    _c(r"^promote\s+(?P<who>\S*@\S+)$"),
+    _c(rf"^promote\s+(?P<who>{_ADDRESS_WORD})$"),
 )
 
 _THE_REF = rf"(?:the\s+)?(?P<ref>{_REF})"
 _DELEGATE = r"delegates?"
 _REMOVE = r"(?:remove|delete|drop)"
+# The person after the item, maybe behind ":", "," or "-" ("add delegate to R8: jane@x.uk").
+_WHO_AFTER = r"(?:\s*(?:[:,-]\s*)?(?P<who>\S.*))?"
 _REMOVE_DELEGATE = (
-    _c(rf"^{_REMOVE}\s+(?:an?\s+|the\s+)?{_DELEGATE}\s+(?:from|for|on|of)\s+{_THE_REF}(?:\s*[:,-]?\s*(?P<who>\S.*))?$"),
+    _c(rf"^{_REMOVE}\s+(?:an?\s+|the\s+)?{_DELEGATE}\s+(?:from|for|on|of)\s+{_THE_REF}{_WHO_AFTER}$"),
     _c(rf"^{_REMOVE}\s+(?P<who>.+?)\s+as\s+(?:an?\s+|the\s+)?{_DELEGATE}\s+(?:from|on|for|of|to)\s+{_THE_REF}$"),
     _c(rf"^{_REMOVE}\s+(?:the\s+)?{_DELEGATE}\s+(?P<who>.+?)\s+(?:from|for|on)\s+{_THE_REF}$"),
-    _c(rf"^{_REMOVE}\s+(?P<who>\S*@\S+)\s+from\s+{_THE_REF}$"),
+    _c(rf"^{_REMOVE}\s+(?P<who>{_ADDRESS_WORD})\s+from\s+{_THE_REF}$"),
 )
 _ADD_DELEGATE = (
-    _c(rf"^add\s+(?:an?\s+|the\s+)?(?:new\s+)?{_DELEGATE}\s+(?:to|for|on)\s+{_THE_REF}(?:\s*[:,-]?\s*(?P<who>\S.*))?$"),
+    _c(rf"^add\s+(?:an?\s+|the\s+)?(?:new\s+)?{_DELEGATE}\s+(?:to|for|on)\s+{_THE_REF}{_WHO_AFTER}$"),
     _c(rf"^add\s+(?P<who>.+?)\s+as\s+(?:an?\s+)?{_DELEGATE}\s+(?:on|for|to|of)\s+{_THE_REF}$"),
     _c(rf"^add\s+(?:the\s+)?{_DELEGATE}\s+(?P<who>.+?)\s+(?:to|for|on)\s+{_THE_REF}$"),
     _c(rf"^make\s+(?P<who>.+?)\s+(?:an?\s+)?delegate\s+(?:on|for|of|to)\s+{_THE_REF}$"),
     _c(rf"^delegate\s+{_THE_REF}\s+to\s+(?P<who>.+)$"),
     # Without the word "delegate", only an e-mail address makes "add X to R8" about a person.
-    _c(rf"^add\s+(?P<who>\S*@\S+)\s+to\s+{_THE_REF}$"),
+    _c(rf"^add\s+(?P<who>{_ADDRESS_WORD})\s+to\s+{_THE_REF}$"),
 )
 _ASSIGN = (
     # Person first, so "assign 2 people to R8" is not read as item 2.
@@ -818,9 +856,11 @@ _HISTORY = (
     _c(rf"^(?:history|timeline)\s+{_THE_REF}$"),
 )
 
+# After a verb, one run of filler words; without one, only "new", "progress" and "status". (Two
+# runs in a row that both take "new" let "post new new new … x" split them every way: quadratic.)
 _START_UPDATE = _c(
     r"^(?:(?:post|add|give|submit|write|make|send|provide|do|enter|log|record|create|start)"
-    r"(?:\s+(?:an?|my|the|new|progress|status|quick))*\s+)?(?:(?:new|progress|status)\s+)*"
+    r"\s+(?:(?:an?|my|the|new|progress|status|quick)\s+)*|(?:(?:new|progress|status)\s+)*)"
     r"update(?:\s+(?:the\s+)?(?:status|progress)\s+(?:of|for|on))?"
     rf"(?:\s+(?P<preposition>for|to|on|about|against|of|re))?(?:\s+{_THE_REF})?$"
 )
@@ -922,8 +962,9 @@ _SEARCH_PREFIX = _c(
     r"|details\s+(?:of|on|about)|what(?:'s|s|\s+is)|status|about|regarding)(?:\s+|$)"
 )
 _SEARCH_ARTICLE = _c(r"^(?:the|a|an|our|my|this|that)\s+")
+# Tried from the first space of a run only (the lookbehind), so no run is read once per space.
 _SEARCH_SUFFIX = _c(
-    r"\s+(?:going|doing|getting\s+on|coming\s+along|progressing|status|update|progress|looking|now|at)$"
+    r"(?<!\s)\s+(?:going|doing|getting\s+on|coming\s+along|progressing|status|update|progress|looking|now|at)$"
 )
 
 
@@ -1157,6 +1198,9 @@ def parse_intent(text: str) -> Intent:
     if not any(character.isalnum() for character in cleaned):
         # A lone "?" (or "??") is someone asking what the bot does.
         return Help() if unmarked and set(unmarked) <= {"?", " "} else Unknown(text)
+    # Only the start of a long message is parsed (no command is longer), which also caps the
+    # query of the Search that such a message usually becomes.
+    cleaned = cleaned[:_MAX_COMMAND_LENGTH].rstrip(_EDGE_PUNCTUATION)
     if _GREETING.match(cleaned):
         return Greeting()
     body = _strip_courtesy(cleaned)

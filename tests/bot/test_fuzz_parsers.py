@@ -1,4 +1,9 @@
-"""Property tests: parsers fed anything answer with a result or a DocumentError, never a crash."""
+"""Property tests: parsers fed anything answer with a result or a DocumentError, never a crash.
+
+Long text too: every parser that reads what a person typed or a document holds is also fed text of
+Teams' message size, made of the pieces its patterns read (tests/bot/test_parsers_linear.py times
+the same parsers on the worst of it).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +16,24 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from bot.cards import clip, safe_text
 from bot.dates import describe_overdue, parse_due_date, parse_published_date, parse_user_date, parse_written_date
 from bot.importers import DocumentError, parse_csv_tracker, parse_document, parse_pcc_document
 from bot.importers.csv_tracker import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from bot.intents import INTENT_TYPES, parse_intent
+from bot.update_form import parse_update_form
+from dialogs.base import choice_by_number, normalise_answer
+from dialogs.ports import UpdateDraft
+from dialogs.update import (
+    InvalidAnswer,
+    is_skip,
+    parse_assessment_choice,
+    parse_evidence_url,
+    parse_revised_date,
+    parse_status_choice,
+    validate_narrative,
+    validate_reason,
+)
 from storage.records import ReportRecord
 
 SEED = Path(__file__).resolve().parents[2] / "samples" / "oic-2025-cheshire-pcc-response.txt"
@@ -140,3 +160,86 @@ def test_parse_document_only_raises_document_errors(name: str, text: str) -> Non
     # Any other exception fails the test.
     with contextlib.suppress(DocumentError):
         parse_document(name, text)
+
+
+# --- long text -------------------------------------------------------------------------------
+
+# What the parsers' patterns read: single characters of every class, a word and its separator,
+# markup, and the pieces commands and dates are made of.
+pattern_pieces = st.sampled_from(
+    [" ", "\t", "\n", "\u00a0", "\u200b", "a", "x", "r", "1", "8", "!", ",", ".", ";", ":", "?", "-", "_", "@", "#",
+     "'", '"', "“", "’", "`", "/", "(", ")", "&", "*", "<", ">", "…", "a.", "a@", "ab-", "a-", "1/", "1.", "1:", " ,",
+     ", ", "<at>", "</at>", "<at>RecBot</at> ", "&amp;", "&#1;", "r8 ", "rec 8 ", "#8 ", "oic-2025 ", "oic 2025 ",
+     "the ", "new ", "please ", "thanks ", "by ", "to ", "at ", "because ", "reason: ", " - ", "status of ",
+     "assign R8 to ", "update ", "post ", "demote ", "subscribe ", "snooze ", "set due date of R8 to ", "list ",
+     "30 june 2026 ", "30/06/2026 ", "end of ", "within six months ", "immediately ", "https://", "skip ", "yes "]
+)  # fmt: skip
+# One piece repeated up to Teams' message size, or a few pieces repeated together.
+long_runs = st.builds(lambda piece, count: piece * count, pattern_pieces, st.integers(1, 30_000))
+long_mixes = st.builds(
+    lambda pieces, count: "".join(pieces) * count,
+    st.lists(pattern_pieces, min_size=1, max_size=8),
+    st.integers(1, 3_000),
+)
+long_text = st.one_of(
+    st.text(max_size=30_000), long_runs, long_mixes, st.lists(pattern_pieces, max_size=200).map("".join)
+)
+
+
+@FAST
+@given(text=long_text)
+def test_parse_intent_on_long_text(text: str) -> None:
+    assert isinstance(parse_intent(text), INTENT_TYPES)
+
+
+@FAST
+@given(text=long_text)
+def test_dialog_answers_on_long_text(text: str) -> None:
+    assert isinstance(normalise_answer(text), str)
+    assert choice_by_number(text, ["In progress", "Blocked", "Complete"]) in (
+        None,
+        "In progress",
+        "Blocked",
+        "Complete",
+    )
+    assert isinstance(is_skip(text), bool)
+    assert parse_status_choice(text) in (None, "In progress", "Blocked", "Awaiting sign-off")
+    assert parse_assessment_choice(text) in (None, "on track", "at risk", "off track")
+    # The validators answer or refuse with a sentence for the person; nothing else escapes.
+    for validate in (validate_narrative, validate_reason, parse_evidence_url):
+        with contextlib.suppress(InvalidAnswer):
+            validate(text)
+    with contextlib.suppress(InvalidAnswer):
+        parse_revised_date(text, date(2026, 3, 10), parse_user_date)
+
+
+@FAST
+@given(text=long_text, today=dates)
+def test_date_parsers_on_long_text(text: str, today: date) -> None:
+    for result in (
+        parse_due_date(text, today),
+        parse_user_date(text, today),
+        parse_published_date(text),
+        parse_written_date(text),
+    ):
+        assert result is None or isinstance(result, date)
+
+
+@FAST
+@given(text=long_text, limit=st.integers(1, 2_000))
+def test_safe_text_on_long_text(text: str, limit: int) -> None:
+    assert len(clip(text, limit)) <= limit
+    assert isinstance(safe_text(text, limit), str)
+
+
+@FAST
+@given(
+    field=st.sampled_from(
+        ["status", "assessment", "narrative", "evidence_url", "revised_due_on", "revised_due_reason"]
+    ),
+    text=long_text,
+)
+def test_update_form_on_long_text(field: str, text: str) -> None:
+    value = {"form": "update", "item_id": 8, "status": "In progress", "assessment": "On track", "narrative": "Done."}
+    result = parse_update_form(value | {field: text}, date(2026, 3, 10))
+    assert isinstance(result, UpdateDraft) or (result and all(isinstance(problem, str) for problem in result))
