@@ -26,6 +26,7 @@ from msrest.authentication import Authentication
 
 from bot.config import Settings
 from bot.connector import ConnectorPool, PooledConnectorFactory
+from bot.openid import OpenIdKeys, route_sdk_metadata_to_recbot
 
 
 class CachedCredentialsFactory(ServiceClientCredentialsFactory):
@@ -68,17 +69,21 @@ class PooledAuthentication(BotFrameworkAuthentication):
     """The SDK's authentication, with outbound calls through one pooled aiohttp session.
 
     Everything is delegated to the SDK except the connector factories, which it would otherwise
-    rebuild (with a new `ConnectorClient` and a `requests` sender) on every turn. `close()` it on
-    app cleanup.
+    rebuild (with a new `ConnectorClient` and a `requests` sender) on every turn, and the token
+    signing keys, which come from `keys` (`bot.openid`: fetched off the event loop, with a timeout,
+    cached, failures remembered) instead of the SDK's blocking fetch. `close()` it on app cleanup.
     """
 
-    def __init__(self, inner: BotFrameworkAuthentication, pool: ConnectorPool) -> None:
+    def __init__(self, inner: BotFrameworkAuthentication, pool: ConnectorPool, keys: OpenIdKeys | None = None) -> None:
         self._inner = inner
         self.pool = pool
+        self.keys = keys or OpenIdKeys(pool.session)
         self._user_token_clients: dict[str | None, UserTokenClient] = {}
+        route_sdk_metadata_to_recbot()
 
     async def authenticate_request(self, activity: Activity, auth_header: str) -> AuthenticateRequestResult:
-        result = await self._inner.authenticate_request(activity, auth_header)
+        with self.keys.bound():
+            result = await self._inner.authenticate_request(activity, auth_header)
         if result.connector_factory is not None:
             result.connector_factory = PooledConnectorFactory(
                 self.pool, result.connector_factory, _app_id(result.claims_identity)
@@ -86,7 +91,8 @@ class PooledAuthentication(BotFrameworkAuthentication):
         return result
 
     async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str) -> AuthenticateRequestResult:
-        return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
+        with self.keys.bound():
+            return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
 
     def create_connector_factory(self, claims_identity: ClaimsIdentity) -> ConnectorFactory:
         return PooledConnectorFactory(
@@ -110,15 +116,17 @@ class PooledAuthentication(BotFrameworkAuthentication):
         return self._inner.get_originating_audience()
 
     async def authenticate_channel_request(self, auth_header: str) -> ClaimsIdentity:
-        return await self._inner.authenticate_channel_request(auth_header)
+        with self.keys.bound():
+            return await self._inner.authenticate_channel_request(auth_header)
 
     async def close(self) -> None:
-        """Close the pooled connector session."""
+        """Stop key fetches in flight and close the pooled connector session they share."""
+        await self.keys.close()
         await self.pool.close()
 
 
 def create_authentication(settings: Settings, *, pool: ConnectorPool | None = None) -> PooledAuthentication:
-    """Bot Framework authentication from the settings, with cached credentials and pooled connectors."""
+    """Bot Framework authentication from the settings: cached credentials, pooled connectors, async signing keys."""
     return PooledAuthentication(create_sdk_authentication(settings), pool or ConnectorPool())
 
 
