@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
+from dialogs.ports import activity_key
 from tests.teams import TENANT, User, activity
 
 
@@ -214,7 +215,7 @@ async def run_dialogs(
                     errors += 1
                     await turn(user, conversation_id, "cancel")
                     continue
-                confirms.append(activity_id)
+                confirms.append(activity_key(conversation_id, activity_id) or "")
                 if measure_from <= finished <= stop_at:
                     durations.append((finished - began) * 1000)
 

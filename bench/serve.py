@@ -37,8 +37,12 @@ def build(kind: str, database_url: str) -> web.Application:
             return authentication
 
         bot.app.create_authentication = sdk_authentication  # type: ignore[assignment]
+    from tests.teams import TENANT
+
     admins = Settings.from_env({"RECBOT_ADMINS": os.environ.get("RECBOT_ADMINS", "")}).admins
-    app = bot.app.create_app(Settings(database_url=database_url, admins=admins, run_scheduler=False))
+    # The load's activities come from this tenant: the force's own, as in production.
+    settings = Settings(database_url=database_url, admins=admins, run_scheduler=False, app_tenant_id=TENANT)
+    app = bot.app.create_app(settings)
     app.on_startup.append(bot.app.settle_memory)  # as `recbot serve` does
     return app
 

@@ -31,7 +31,7 @@ TURNS = len(DIALOG_ANSWERS) + 1
 
 
 async def _stored(url: str, confirm_ids: list[str]) -> tuple[int, dict[str, int]]:
-    """(all update rows, rows per confirm activity id)."""
+    """(all update rows, rows per confirm activity key)."""
     engine = create_engine(url)
     try:
         async with create_sessionmaker(engine)() as session:
@@ -40,9 +40,9 @@ async def _stored(url: str, confirm_ids: list[str]) -> tuple[int, dict[str, int]
             for start in range(0, len(confirm_ids), 500):
                 chunk = confirm_ids[start : start + 500]
                 rows = await session.execute(
-                    select(Update.source_activity_id, func.count(Update.id))
-                    .where(Update.source_activity_id.in_(chunk))
-                    .group_by(Update.source_activity_id)
+                    select(Update.source_activity_key, func.count(Update.id))
+                    .where(Update.source_activity_key.in_(chunk))
+                    .group_by(Update.source_activity_key)
                 )
                 per_id.update({activity_id: count for activity_id, count in rows})
     finally:

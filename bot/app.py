@@ -40,6 +40,28 @@ def _problem(status: int, detail: str) -> web.Response:
     return web.json_response({"error": detail}, status=status)
 
 
+# Teams activities nest a few levels (a card's submitted value a few more); the SDK, msrest and the
+# bot walk them recursively, so a body nested deeper than this is refused before any of them runs.
+MAX_JSON_DEPTH = 32
+TOO_DEEP = f"the activity is nested more than {MAX_JSON_DEPTH} levels deep"
+
+
+def _depth(value: object) -> int:
+    """How deeply JSON containers nest in `value` (a scalar is 0), counted without recursion."""
+    deepest = 0
+    pending: list[tuple[object, int]] = [(value, 0)]
+    while pending:
+        current, depth = pending.pop()
+        children = current.values() if isinstance(current, dict) else current if isinstance(current, list) else None
+        if children is None:
+            continue
+        deepest = max(deepest, depth + 1)
+        if deepest > MAX_JSON_DEPTH:
+            return deepest
+        pending.extend((child, depth + 1) for child in children)
+    return deepest
+
+
 def parse_activity(body: bytes) -> Activity | str:
     """The activity in a request body, or a sentence saying why the body is not one."""
     if not body.strip():
@@ -50,6 +72,10 @@ def parse_activity(body: bytes) -> Activity | str:
         return "the request body is not valid UTF-8"
     except ValueError:
         return "the request body is not valid JSON"
+    except RecursionError:
+        return TOO_DEEP
+    if _depth(payload) > MAX_JSON_DEPTH:
+        return TOO_DEEP
     if not isinstance(payload, dict):
         return "the request body must be a JSON object (an activity)"
     if not isinstance(payload.get("type"), str) or not payload["type"]:
@@ -87,7 +113,7 @@ async def messages(request: web.Request) -> web.Response:
         return _problem(401, "authentication failed")
 
     # Only Teams vouches for channelData.tenant: another channel could claim any tenant.
-    if settings.allowed_tenants and (activity.channel_id != "msteams" or tenant_of(activity) not in settings.allowed_tenants):
+    if not settings.any_tenant and (activity.channel_id != "msteams" or not settings.tenant_allowed(tenant_of(activity))):
         log.warning("refused an activity from tenant %r, not in RECBOT_ALLOWED_TENANTS", tenant_of(activity))
         return _problem(403, "this tenant is not allowed to use this bot")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import ipaddress
 import logging
 import sys
 from collections.abc import Sequence
@@ -23,6 +24,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the bot's HTTP endpoint")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=3978)
+    serve.add_argument(
+        "--allow-unauthenticated",
+        action="store_true",
+        help="serve beyond this machine in local mode (no MicrosoftAppId): anyone who reaches it is believed",
+    )
 
     db = commands.add_parser("db", help="database schema")
     db.add_argument("action", choices=["upgrade"], help="upgrade: bring the schema to the latest migration")
@@ -88,6 +94,13 @@ def _serve(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> i
         async with open_engine(settings.database_url) as engine:
             return await schema_is_current(engine)
 
+    if not settings.authentication_enabled and not _is_loopback(arguments.host) and not arguments.allow_unauthenticated:
+        print(
+            f"recbot: refusing to serve on {arguments.host} in local mode: MicrosoftAppId is empty, so requests are not "
+            "authenticated. Set the Bot Framework credentials, serve on 127.0.0.1, or pass --allow-unauthenticated.",
+            file=sys.stderr,
+        )
+        return 2
     if not asyncio.run(check()):
         print("recbot: the database schema is not up to date: run `recbot db upgrade` first", file=sys.stderr)
         return 2
@@ -96,6 +109,16 @@ def _serve(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> i
     app.on_startup.append(settle_memory)
     web.run_app(app, host=arguments.host, port=arguments.port, print=None)
     return 0
+
+
+def _is_loopback(host: str) -> bool:
+    """True when `host` only listens on this machine."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
 
 
 def _db(settings: Settings, _arguments: argparse.Namespace, _clock: Clock) -> int:

@@ -6,9 +6,12 @@ import logging
 import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./recbot.db"
+# RECBOT_ALLOWED_TENANTS=* : any Entra tenant may talk to the bot, said on purpose.
+ANY_TENANT = "*"
 APP_TYPES = {"multitenant": "MultiTenant", "singletenant": "SingleTenant", "userassignedmsi": "UserAssignedMSI"}
 
 log = logging.getLogger(__name__)
@@ -31,6 +34,8 @@ class Settings:
     app_password: str = field(default="", repr=False)
     app_type: str = "MultiTenant"
     app_tenant_id: str = ""
+    # Empty: the bot's own tenant (MicrosoftAppTenantId) when set, else any tenant in local mode;
+    # ("*",): any tenant, on purpose. Read it through `tenant_allowed`.
     allowed_tenants: tuple[str, ...] = ()
     admins: tuple[str, ...] = ()
     timezone: str = "Europe/London"
@@ -46,7 +51,9 @@ class Settings:
             if dotenv:
                 from dotenv import load_dotenv
 
-                load_dotenv(override=False)
+                # The working directory's .env, as the README says (load_dotenv() alone searches
+                # upwards from this module's folder and would miss secrets placed beside the app).
+                load_dotenv(Path.cwd() / ".env", override=False)
             environ = dict(os.environ)
         settings = cls(
             database_url=environ.get("DATABASE_URL", "").strip() or DEFAULT_DATABASE_URL,
@@ -65,6 +72,29 @@ class Settings:
     @property
     def authentication_enabled(self) -> bool:
         return bool(self.app_id)
+
+    @property
+    def home_tenant(self) -> str | None:
+        """The force's own Entra tenant: MicrosoftAppTenantId, else the one allowed tenant, else unknown.
+
+        Only there may an e-mail address link a placeholder person to whoever is talking.
+        """
+        if self.app_tenant_id:
+            return self.app_tenant_id
+        named = [tenant for tenant in self.allowed_tenants if tenant != ANY_TENANT]
+        return named[0] if len(named) == 1 else None
+
+    @property
+    def any_tenant(self) -> bool:
+        """True when activities from every tenant may reach the bot (RECBOT_ALLOWED_TENANTS=*, or local mode
+        with no tenant named: validate() refuses an authenticated bot that is open by omission)."""
+        return ANY_TENANT in self.allowed_tenants or not (self.allowed_tenants or self.app_tenant_id)
+
+    def tenant_allowed(self, tenant_id: str | None) -> bool:
+        """True when an activity from `tenant_id` may reach the bot."""
+        if self.any_tenant:
+            return True
+        return tenant_id in (self.allowed_tenants or (self.app_tenant_id,))
 
     @property
     def tz(self) -> ZoneInfo:
@@ -91,17 +121,24 @@ class Settings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise SettingsError(f"RECBOT_TIMEZONE {self.timezone!r} is not a known time zone") from error
+        if ANY_TENANT in self.allowed_tenants and len(self.allowed_tenants) > 1:
+            raise SettingsError("RECBOT_ALLOWED_TENANTS is either * (any tenant) or a list of tenant ids, not both")
+        if self.authentication_enabled and not self.allowed_tenants and not self.app_tenant_id:
+            raise SettingsError(
+                "Set RECBOT_ALLOWED_TENANTS to your Entra tenant id (or MicrosoftAppTenantId): otherwise any tenant "
+                "that installs the app could use the bot. Set RECBOT_ALLOWED_TENANTS=* if that is really meant."
+            )
         if not self.database_url.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
             raise SettingsError(
                 "DATABASE_URL must be an async SQLAlchemy URL: sqlite+aiosqlite:///… or postgresql+asyncpg://…"
             )
 
     def warn_if_open(self) -> None:
-        """Log loudly when the bot runs without authentication or without a tenant allow-list."""
-        if self.authentication_enabled and not self.allowed_tenants:
+        """Log loudly when the bot runs without authentication or open to every tenant."""
+        if ANY_TENANT in self.allowed_tenants:
             log.warning(
-                "RECBOT_ALLOWED_TENANTS is empty: any Entra tenant that installs the app can read the tracker. "
-                "Set it to your tenant id."
+                "RECBOT_ALLOWED_TENANTS=*: any Entra tenant that installs the app can read the tracker, and "
+                "e-mail addresses link nobody (no home tenant) unless MicrosoftAppTenantId is set."
             )
         if not self.authentication_enabled:
             log.warning(

@@ -48,6 +48,7 @@ from bot.schedule import (
     parse_time_text,
 )
 from domain.clock import SYSTEM_CLOCK
+from domain.failures import describe_failure
 from storage import deliveries, digests
 from storage.database import is_unreachable
 from storage.digests import AudienceRows, ChangeRow, CountRow, DigestRows, ItemRow, SectionRows
@@ -444,8 +445,8 @@ async def _record(sessionmaker: async_sessionmaker[AsyncSession], key: str, outc
     try:
         async with sessionmaker.begin() as session:
             await deliveries.finish(session, key=key, outcome=outcome, attempts=1, error=error)
-    except Exception:  # noqa: BLE001 - the claim stays 'claimed': never sent twice, and logged
-        log.exception("could not record the outcome %r of delivery %s", outcome, key)
+    except Exception as failure:  # noqa: BLE001 - the claim stays 'claimed': never sent twice, and logged
+        log.error("could not record the outcome %r of delivery %s: %s", outcome, key, describe_failure(failure))
 
 
 async def _deliver_digest(
@@ -476,7 +477,7 @@ async def _deliver_digest(
         return Outcome(plan.key, "digest", plan.audience, deliveries.GONE, detail=str(error))
     except Exception as error:  # noqa: BLE001 - one failing conversation never blocks the rest
         if not isinstance(error, DeliveryError):
-            log.exception("digest %s failed", plan.key)
+            log.error("digest %s failed: %s", plan.key, describe_failure(error))
         else:
             log.warning("digest %s failed: %s", plan.key, error)
         await _record(sessionmaker, plan.key, deliveries.FAILED, f"{type(error).__name__}: {error}")
@@ -508,7 +509,7 @@ async def _deliver_nudge(
         return Outcome(plan.key, "nudge", audience, deliveries.GONE, detail=str(error))
     except Exception as error:  # noqa: BLE001 - one failing person never blocks the rest
         if not isinstance(error, DeliveryError):
-            log.exception("nudge %s failed", plan.key)
+            log.error("nudge %s failed: %s", plan.key, describe_failure(error))
         else:
             log.warning("nudge %s failed: %s", plan.key, error)
         await _record(sessionmaker, plan.key, deliveries.FAILED, f"{type(error).__name__}: {error}")
@@ -573,7 +574,7 @@ async def run_due(
     # The Deliverer's pacer bounds how many sends run at once; each job catches its own failures.
     for result in await asyncio.gather(*jobs, return_exceptions=True):
         if isinstance(result, BaseException):
-            log.error("a delivery failed outside its own error handling", exc_info=result)
+            log.error("a delivery failed outside its own error handling: %s", describe_failure(result))
             report.outcomes.append(Outcome("?", "?", "?", deliveries.FAILED, detail=repr(result)))
         else:
             report.outcomes.append(result)
@@ -637,9 +638,9 @@ class Scheduler:
             )
         except Exception as error:  # noqa: BLE001 - the scheduler must outlive any one run
             if is_unreachable(error):
-                log.warning("digest run skipped: database unreachable (%r)", error)
+                log.warning("digest run skipped: database unreachable (%s)", describe_failure(error, with_traceback=False))
             else:
-                log.exception("digest run failed")
+                log.error("digest run failed: %s", describe_failure(error))
             return None
         finally:
             self.runs += 1

@@ -7,7 +7,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from datetime import date
 
-from botbuilder.core import ActivityHandler, PrivateConversationState, TurnContext
+from botbuilder.core import ActivityHandler, InvokeResponse, PrivateConversationState, TurnContext
 from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -53,13 +53,14 @@ from bot.intents import (
     parse_intent,
 )
 from bot.leads import Decision, LeadCommands, Mention, Notice
-from bot.people import PeopleDirectory
+from bot.people import PeopleDirectory, tenant_of
 from bot.update_form import parse_update_form, update_form_card
 from bot.update_service import TrackerUpdateService
 from dialogs.base import answer_text
-from dialogs.ports import Actor, Refused
+from dialogs.ports import Actor, Refused, activity_key
 from dialogs.update import UpdateDialog
 from domain.clock import SYSTEM_CLOCK, Clock
+from domain.failures import describe_failure
 from storage import tracker
 from storage.database import is_unreachable
 from storage.state import SqlStorage
@@ -80,13 +81,9 @@ DIALOG_FAILED_REPLY = (
 )
 
 
-def tenant_of(activity: Activity) -> str | None:
-    """The Entra tenant of a Teams activity (channelData.tenant.id; conversation.tenant_id is unset)."""
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = channel_data.get("tenant")
-    if isinstance(tenant, dict) and isinstance(tenant.get("id"), str):
-        return tenant["id"]
-    return activity.conversation.tenant_id if activity.conversation else None
+def key_of(activity: Activity) -> str | None:
+    """The activity's redelivery key: conversation and activity id together."""
+    return activity_key(activity.conversation.id if activity.conversation else None, activity.id)
 
 
 def command_text(activity: Activity) -> str:
@@ -94,18 +91,56 @@ def command_text(activity: Activity) -> str:
     return " ".join(answer_text(activity).split())
 
 
+def _text(value: object) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def mentions_of_people(activity: Activity) -> list[Mention]:
-    """The people @mentioned in a message, leaving out the bot itself."""
+    """The people @mentioned in a message, leaving out the bot itself (and malformed mention entities)."""
     found = []
+    tenant_id = tenant_of(activity)
     for entity in activity.entities or []:
         properties = entity.additional_properties or {}
-        mentioned = properties.get("mentioned") or {}
-        if entity.type != "mention" or not mentioned.get("id"):
+        mentioned = properties.get("mentioned")
+        if entity.type != "mention" or not isinstance(mentioned, dict) or not _text(mentioned.get("id")):
             continue
         if activity.recipient is not None and mentioned["id"] == activity.recipient.id:
             continue
-        found.append(Mention(mentioned["id"], mentioned.get("aadObjectId"), mentioned.get("name") or ""))
+        found.append(
+            Mention(tenant_id, mentioned["id"], _text(mentioned.get("aadObjectId")), _text(mentioned.get("name")) or "")
+        )
     return found
+
+
+# C0 controls and DEL, except tab, line feed and carriage return: PostgreSQL refuses NUL in text,
+# and a hidden byte in an e-mail address would change who a command is about.
+_CONTROL_CHARACTERS = frozenset(chr(code) for code in (*range(0x00, 0x09), 0x0B, 0x0C, *range(0x0E, 0x20), 0x7F))
+CONTROL_CHARACTERS_REPLY = (
+    "I can't take that message: it contains control characters (such as a NUL byte) that can't be stored. "
+    "Nothing was saved or changed; please send it again without them."
+)
+
+
+def has_control_characters(value: object) -> bool:
+    """True when any text in `value` (a string, or the strings in a card's submitted value) holds a control character."""
+    pending = [value]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, str):
+            if not _CONTROL_CHARACTERS.isdisjoint(current):
+                return True
+        elif isinstance(current, dict):
+            pending.extend(current.keys())
+            pending.extend(current.values())
+        elif isinstance(current, list):
+            pending.extend(current)
+    return False
+
+
+def invoke_error(status: int, code: str, message: str) -> InvokeResponse:
+    """An `adaptiveCard/action` answer that tells the card (and the person) what went wrong."""
+    body = {"statusCode": status, "type": "application/vnd.microsoft.error", "value": {"code": code, "message": message}}
+    return InvokeResponse(status=status, body=body)
 
 
 def is_command(text: str) -> bool:
@@ -128,9 +163,11 @@ class RecBot(ActivityHandler):
         self._sessionmaker = sessionmaker
         self._clock = clock
         self._notify = notify
-        self.people = PeopleDirectory(sessionmaker, settings.admins)
+        self.people = PeopleDirectory(sessionmaker, settings.admins, home_tenant=settings.home_tenant)
         self.answers = Answers(sessionmaker, self.today)
-        self.leads = LeadCommands(sessionmaker, self.today, bootstrap_admins=settings.admins)
+        self.leads = LeadCommands(
+            sessionmaker, self.today, bootstrap_admins=settings.admins, is_bootstrap_admin=self.people.is_bootstrap_admin
+        )
         self.updates = TrackerUpdateService(sessionmaker, self.today)
         self.digests = DigestCommands(sessionmaker, timezone=settings.timezone)
         # Dialog state lives in the database, so a restart or another instance carries on; it is
@@ -186,6 +223,11 @@ class RecBot(ActivityHandler):
         return activity.from_property.id
 
     async def on_message_activity(self, turn_context: TurnContext) -> None:
+        activity = turn_context.activity
+        if has_control_characters(activity.text) or has_control_characters(activity.value):
+            # Answered before any parser or dialog sees it: an update under way keeps its draft.
+            await self._send(turn_context, cards.message(CONTROL_CHARACTERS_REPLY))
+            return
         dialog_context = await self.dialogs.create_context(turn_context)
         value = turn_context.activity.value
         if isinstance(value, dict) and value.get("form") == "update":
@@ -200,7 +242,7 @@ class RecBot(ActivityHandler):
                     raise  # the dialog is kept: the person can answer again when the database is back
                 # A step that fails for any other reason would fail again on every message:
                 # end the dialog so that the conversation can go on.
-                log.exception("the update dialog failed; ending it", exc_info=error)
+                log.error("the update dialog failed; ending it: %s", describe_failure(error))
                 await dialog_context.cancel_all_dialogs()
                 await self.conversation_state.save_changes(turn_context)
                 await self._send(turn_context, cards.message(DIALOG_FAILED_REPLY))
@@ -286,12 +328,14 @@ class RecBot(ActivityHandler):
         if actor is None:
             return cards.message("I couldn't tell who you are, so your update was not saved.")
         try:
-            recorded = await self.updates.record(draft, actor, turn_context.activity.id)
+            recorded = await self.updates.record(draft, actor, key_of(turn_context.activity))
         except Refused as refusal:
             return cards.message(f"{refusal} Your update was not saved.")
         except Exception as error:
             if is_unreachable(error):
-                log.warning("database unreachable while saving a form update: %r", error)
+                log.warning(
+                    "database unreachable while saving a form update: %s", describe_failure(error, with_traceback=False)
+                )
                 return cards.message("Sorry — your update was NOT saved: I can't reach the tracker. Please send the form again in a minute.")
             raise
         brief = await self.updates.brief(draft.item_id)
@@ -317,26 +361,26 @@ class RecBot(ActivityHandler):
                 return await self.leads.history(ref, conversation_id)
             case Assign():
                 return await self.leads.assign(
-                    intent, await self.people.identify(turn_context), mentions_of_people(activity), activity.id, conversation_id
+                    intent, await self.people.identify(turn_context), mentions_of_people(activity), key_of(activity), conversation_id
                 )
             case AddDelegate():
                 return await self.leads.add_delegate(
-                    intent, await self.people.identify(turn_context), mentions_of_people(activity), activity.id, conversation_id
+                    intent, await self.people.identify(turn_context), mentions_of_people(activity), key_of(activity), conversation_id
                 )
             case RemoveDelegate():
                 return await self.leads.remove_delegate(
-                    intent, await self.people.identify(turn_context), mentions_of_people(activity), activity.id, conversation_id
+                    intent, await self.people.identify(turn_context), mentions_of_people(activity), key_of(activity), conversation_id
                 )
             case SetDueDate():
-                return await self.leads.set_due_date(intent, await self.people.identify(turn_context), activity.id, conversation_id)
+                return await self.leads.set_due_date(intent, await self.people.identify(turn_context), key_of(activity), conversation_id)
             case ApproveClosure():
                 decision = await self.leads.approve_closure(
-                    intent, await self.people.identify(turn_context), activity.id, conversation_id
+                    intent, await self.people.identify(turn_context), key_of(activity), conversation_id
                 )
                 return self._decided(decision, turn_context)
             case RejectClosure():
                 decision = await self.leads.reject_closure(
-                    intent, await self.people.identify(turn_context), activity.id, conversation_id
+                    intent, await self.people.identify(turn_context), key_of(activity), conversation_id
                 )
                 return self._decided(decision, turn_context)
             case GrantAdmin():
@@ -405,8 +449,8 @@ class RecBot(ActivityHandler):
             return
         try:
             await self._notify(notice)
-        except Exception:  # noqa: BLE001 - a failed notice must not undo the decision already saved
-            log.exception("could not notify person %s", notice.person_id)
+        except Exception as error:  # noqa: BLE001 - a failed notice must not undo the decision already saved
+            log.error("could not notify person %s: %s", notice.person_id, describe_failure(error))
 
     @staticmethod
     def _in_channel(turn_context: TurnContext) -> bool:
@@ -415,6 +459,16 @@ class RecBot(ActivityHandler):
     @staticmethod
     async def _send(turn_context: TurnContext, reply: Reply) -> None:
         await turn_context.send_activity(to_activity(reply))
+
+    async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        if turn_context.activity.name == "adaptiveCard/action":
+            # The SDK's own checks answer malformed values with a body it cannot serialise (500).
+            value = turn_context.activity.value
+            action = value.get("action") if isinstance(value, dict) else None
+            if not isinstance(action, dict) or action.get("type") != "Action.Execute":
+                return invoke_error(400, "BadRequest", "This card action is malformed: it is not an Action.Execute.")
+            return invoke_error(501, "NotSupported", "This card action is not supported.")
+        return await super().on_invoke_activity(turn_context)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:
         # Teams sends both conversationUpdate and installationUpdate on install: greet only the
@@ -439,12 +493,12 @@ class RecBot(ActivityHandler):
 async def on_turn_error(context: TurnContext, error: Exception) -> None:
     """Answer the person in plain words; the details go to the log, never into the chat."""
     if is_unreachable(error):
-        log.warning("database unreachable during a turn: %r", error)
+        log.warning("database unreachable during a turn: %s", describe_failure(error, with_traceback=False))
         reply = UNREACHABLE_REPLY
     else:
-        log.exception("turn failed", exc_info=error)
+        log.error("turn failed: %s", describe_failure(error))
         reply = FAILURE_REPLY
     try:
         await context.send_activity(reply)
-    except Exception:  # noqa: BLE001 - the connector may be what failed
-        log.exception("could not tell the user about the failure")
+    except Exception as failure:  # noqa: BLE001 - the connector may be what failed
+        log.error("could not tell the user about the failure: %s", describe_failure(failure))

@@ -39,6 +39,7 @@ ADMINS_NAMED = 5
 class Mention(NamedTuple):
     """A person @mentioned in the command (not the bot), from the activity's mention entities."""
 
+    tenant_id: str | None  # the tenant of the activity that mentions them
     teams_user_id: str | None
     aad_object_id: str | None
     name: str
@@ -85,11 +86,14 @@ class LeadCommands:
         sessionmaker: async_sessionmaker[AsyncSession],
         today: Callable[[], date],
         bootstrap_admins: Sequence[str] = (),
+        is_bootstrap_admin: Callable[[Person], bool] = lambda person: False,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._today = today
         # RECBOT_ADMINS (e-mails or object ids): only used to name the admins in refusals.
         self._bootstrap_admins = tuple(value.lower() for value in bootstrap_admins)
+        # Whether RECBOT_ADMINS names a stored person (bot.people.PeopleDirectory.is_bootstrap_admin).
+        self._is_bootstrap_admin = is_bootstrap_admin
 
     # --- shared steps --------------------------------------------------------------------------
 
@@ -140,7 +144,11 @@ class LeadCommands:
         mention = self._pick_mention(typed, mentioned)
         if isinstance(mention, Mention):
             return await ownership.person_for_mention(
-                session, teams_user_id=mention.teams_user_id, aad_object_id=mention.aad_object_id, name=mention.name
+                session,
+                tenant_id=mention.tenant_id,
+                teams_user_id=mention.teams_user_id,
+                aad_object_id=mention.aad_object_id,
+                name=mention.name,
             )
         if mention == "several":
             return cards.message(f"Please @mention just one person, e.g. `{example}`.")
@@ -169,7 +177,7 @@ class LeadCommands:
         intent: Assign,
         actor: Identity | None,
         mentioned: Sequence[Mention] = (),
-        activity_id: str | None = None,
+        activity_key: str | None = None,
         conversation_id: str | None = None,
     ) -> Reply:
         """Make someone the owner of an item (admins only)."""
@@ -188,11 +196,11 @@ class LeadCommands:
                 return person
             me = await session.get(Person, actor.person_id)
             assert me is not None
-            if found.owner_id == person.id and not await ownership.activity_seen(session, activity_id):
+            if found.owner_id == person.id and not await ownership.activity_seen(session, activity_key):
                 return cards.notice_card(
                     f"{_sentence(_named(found))} is already owned by {{name}}.", name=person.display_name
                 )
-            await ownership.assign_owner(session, found, person, me, activity_id)
+            await ownership.assign_owner(session, found, person, me, activity_key)
             return cards.notice_card(
                 f"{_sentence(_named(found))} is now owned by {{name}}.",
                 [("Status", f"status of {found.reference}"), ("History", f"history of {found.reference}")],
@@ -204,7 +212,7 @@ class LeadCommands:
         intent: AddDelegate | RemoveDelegate,
         actor: Identity | None,
         mentioned: Sequence[Mention],
-        activity_id: str | None,
+        activity_key: str | None,
         conversation_id: str | None,
     ) -> Reply:
         adding = isinstance(intent, AddDelegate)
@@ -237,21 +245,21 @@ class LeadCommands:
                 return person
             me = await session.get(Person, actor.person_id)
             assert me is not None
-            seen = await ownership.activity_seen(session, activity_id)
+            seen = await ownership.activity_seen(session, activity_key)
             actions = [("History", f"history of {found.reference}")]
             if adding:
                 if found.owner_id == person.id:
                     return cards.notice_card(
                         f"{{name}} owns {_named(found)}, so they can post updates already.", name=person.display_name
                     )
-                if not await ownership.add_delegate(session, found, person, me, activity_id) and not seen:
+                if not await ownership.add_delegate(session, found, person, me, activity_key) and not seen:
                     return cards.notice_card(
                         f"{{name}} is already a delegate on {_named(found)}.", name=person.display_name
                     )
                 return cards.notice_card(
                     f"{{name}} can now post updates for {_named(found)}.", actions, name=person.display_name
                 )
-            if not await ownership.remove_delegate(session, found, person, me, activity_id) and not seen:
+            if not await ownership.remove_delegate(session, found, person, me, activity_key) and not seen:
                 return cards.notice_card(f"{{name}} isn't a delegate on {_named(found)}.", name=person.display_name)
             return cards.notice_card(
                 f"{{name}} can no longer post updates for {_named(found)}.", actions, name=person.display_name
@@ -262,27 +270,24 @@ class LeadCommands:
         intent: AddDelegate,
         actor: Identity | None,
         mentioned: Sequence[Mention] = (),
-        activity_id: str | None = None,
+        activity_key: str | None = None,
         conversation_id: str | None = None,
     ) -> Reply:
         """Let someone post updates for an item (its owner or an admin)."""
-        return await self._delegate_change(intent, actor, mentioned, activity_id, conversation_id)
+        return await self._delegate_change(intent, actor, mentioned, activity_key, conversation_id)
 
     async def remove_delegate(
         self,
         intent: RemoveDelegate,
         actor: Identity | None,
         mentioned: Sequence[Mention] = (),
-        activity_id: str | None = None,
+        activity_key: str | None = None,
         conversation_id: str | None = None,
     ) -> Reply:
         """Stop someone posting updates for an item (its owner or an admin)."""
-        return await self._delegate_change(intent, actor, mentioned, activity_id, conversation_id)
+        return await self._delegate_change(intent, actor, mentioned, activity_key, conversation_id)
 
     # --- admins --------------------------------------------------------------------------------
-
-    def _is_bootstrap_admin(self, person: Person) -> bool:
-        return bool({(person.email or "").lower(), (person.aad_object_id or "").lower()} & set(self._bootstrap_admins))
 
     async def _admin_target(
         self,
@@ -293,8 +298,14 @@ class LeadCommands:
         mentioned: Sequence[Mention],
         example: str,
     ) -> Person | Reply:
-        """The person an admin-rights command is about, or the reply refusing it (the actor is no admin)."""
-        if not actor.is_admin:
+        """The person an admin-rights command is about, or the reply refusing it (the actor is no admin).
+
+        The admin set is locked first and the actor's rights read again under the lock: two admins
+        revoking each other at once then queue, and the second finds it is no longer an admin.
+        """
+        await ownership.lock_admins(session)
+        me = await ownership.reload_person(session, actor.person_id)
+        if me is None or not (me.is_admin or self._is_bootstrap_admin(me)):
             return await self._admin_refusal(session, doing)
         return await self._person(session, intent.email, intent.target_text, mentioned, example)
 
@@ -371,7 +382,7 @@ class LeadCommands:
         self,
         intent: SetDueDate,
         actor: Identity | None,
-        activity_id: str | None = None,
+        activity_key: str | None = None,
         conversation_id: str | None = None,
     ) -> Reply:
         """Set an item's revised due date with a reason (admins only); every change is kept."""
@@ -407,7 +418,7 @@ class LeadCommands:
                 return found
             me = await session.get(Person, actor.person_id)
             assert me is not None
-            await progress.set_due_date(session, found, me, due_on, reason, activity_id)
+            await progress.set_due_date(session, found, me, due_on, reason, activity_key)
             hmicfrs = format_uk_date(found.due_on) if found.due_on else "none written"
             return cards.notice_card(
                 f"The revised due date of {_named(found)} is now {format_uk_date(due_on)} "
@@ -422,28 +433,28 @@ class LeadCommands:
         self,
         intent: ApproveClosure,
         actor: Identity | None,
-        activity_id: str | None = None,
+        activity_key: str | None = None,
         conversation_id: str | None = None,
     ) -> Decision:
         """Close an item awaiting sign-off (admins only); its lead is told."""
-        return await self._closure(intent.ref, None, actor, activity_id, conversation_id, approve=True)
+        return await self._closure(intent.ref, None, actor, activity_key, conversation_id, approve=True)
 
     async def reject_closure(
         self,
         intent: RejectClosure,
         actor: Identity | None,
-        activity_id: str | None = None,
+        activity_key: str | None = None,
         conversation_id: str | None = None,
     ) -> Decision:
         """Send an item awaiting sign-off back to In progress with a reason (admins only); its lead is told."""
-        return await self._closure(intent.ref, intent.reason, actor, activity_id, conversation_id, approve=False)
+        return await self._closure(intent.ref, intent.reason, actor, activity_key, conversation_id, approve=False)
 
     async def _closure(
         self,
         ref: ItemRef,
         reason: str | None,
         actor: Identity | None,
-        activity_id: str | None,
+        activity_key: str | None,
         conversation_id: str | None,
         *,
         approve: bool,
@@ -473,10 +484,10 @@ class LeadCommands:
             proposal = await tracker.latest_update(session, found.id)
             try:
                 if approve:
-                    decided = await progress.approve_closure(session, found, me, activity_id)
+                    decided = await progress.approve_closure(session, found, me, activity_key)
                 else:
                     assert reason is not None
-                    decided = await progress.reject_closure(session, found, me, reason, activity_id)
+                    decided = await progress.reject_closure(session, found, me, reason, activity_key)
             except progress.ProgressError:
                 return Decision(self._not_awaiting(found))
             return self._decided(found, me, reason, proposal.author_id if proposal else None, notify=decided)

@@ -1,7 +1,9 @@
 """Who is talking: the person behind an activity, looked up once and then cached.
 
-Teams gives the Entra object id on every activity but the e-mail only through
-`TeamsInfo.get_member`, a real HTTP call, so each person costs one look-up per process.
+A person is (tenant id, Entra object id), both from the authenticated activity. Teams gives the
+e-mail only through `TeamsInfo.get_member`, a real HTTP call, and only in the bot's own tenant is
+it used at all: there it links the placeholder stored under that address (an import, an
+assignment). From any other tenant an e-mail is ignored, so nobody becomes a person they are not.
 """
 
 from __future__ import annotations
@@ -13,15 +15,27 @@ from dataclasses import dataclass
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
+from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage import tracker
+from storage.models import Person
 
 log = logging.getLogger(__name__)
 
 # The terminal chat (`recbot chat`) puts the e-mail in the sender id: "local:jane@force.police.uk".
+# Whoever runs it has the database already, so there the e-mail is the identity.
 LOCAL_CHANNEL = "recbot-terminal"
 LOCAL_PREFIX = "local:"
+
+
+def tenant_of(activity: Activity) -> str | None:
+    """The Entra tenant of a Teams activity (channelData.tenant.id; conversation.tenant_id is unset)."""
+    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
+    tenant = channel_data.get("tenant")
+    if isinstance(tenant, dict) and isinstance(tenant.get("id"), str):
+        return tenant["id"]
+    return activity.conversation.tenant_id if activity.conversation else None
 
 
 @dataclass(frozen=True)
@@ -33,7 +47,7 @@ class Identity:
 
 
 class PeopleDirectory:
-    """Resolves the sender of an activity to a stored person, caching by sender id.
+    """Resolves the sender of an activity to a stored person, caching by channel, tenant and sender id.
 
     Entries expire after `ttl` seconds so that admin rights granted or revoked through another
     instance take effect within minutes; this instance forgets at once (`forget_all`).
@@ -43,12 +57,15 @@ class PeopleDirectory:
         self,
         sessionmaker: async_sessionmaker[AsyncSession],
         admins: tuple[str, ...],
+        *,
+        home_tenant: str | None,
         size: int = 5000,
         ttl: float = 300.0,
     ):
         self._sessionmaker = sessionmaker
         self._admins = frozenset(admins)
-        self._cache: OrderedDict[str, tuple[float, Identity]] = OrderedDict()
+        self._home_tenant = home_tenant
+        self._cache: OrderedDict[tuple[str | None, str | None, str], tuple[float, Identity]] = OrderedDict()
         self._size = size
         self._ttl = ttl
 
@@ -57,49 +74,71 @@ class PeopleDirectory:
 
     async def identify(self, context: TurnContext) -> Identity | None:
         """The person who sent this activity (None when the activity names nobody)."""
-        sender = context.activity.from_property
+        activity = context.activity
+        sender = activity.from_property
         if sender is None or not sender.id:
             return None
-        cached = self._cache.get(sender.id)
+        tenant_id = tenant_of(activity)
+        key = (activity.channel_id, tenant_id, sender.id)
+        cached = self._cache.get(key)
         if cached is not None and time.monotonic() - cached[0] < self._ttl:
-            self._cache.move_to_end(sender.id)
+            self._cache.move_to_end(key)
             return cached[1]
-        aad_object_id = sender.aad_object_id or None
-        email: str | None = None
-        name = sender.name or None
-        if context.activity.channel_id == LOCAL_CHANNEL and sender.id.startswith(LOCAL_PREFIX):
-            email = sender.id.removeprefix(LOCAL_PREFIX)
-        async with self._sessionmaker.begin() as session:
-            known = await tracker.find_person(session, aad_object_id=aad_object_id, email=email)
-        if (known is None or not known.email) and context.activity.channel_id == "msteams":
-            email, name = await self._teams_profile(context, email, name)
-        async with self._sessionmaker.begin() as session:
-            person = await tracker.remember_person(
-                session,
-                aad_object_id=aad_object_id,
-                email=email,
-                name=name,
-                teams_user_id=sender.id if context.activity.channel_id == "msteams" else None,
-            )
-            identity = Identity(
-                person_id=person.id,
-                email=person.email,
-                name=person.name,
-                is_admin=person.is_admin or self._is_bootstrap_admin(person.email, person.aad_object_id),
-            )
-        self._cache[sender.id] = (time.monotonic(), identity)
+        person = await self._person(context, tenant_id)
+        identity = Identity(person.id, person.email, person.name, person.is_admin or self.is_bootstrap_admin(person))
+        self._cache[key] = (time.monotonic(), identity)
         if len(self._cache) > self._size:
             self._cache.popitem(last=False)
         return identity
 
-    def _is_bootstrap_admin(self, email: str | None, aad_object_id: str | None) -> bool:
-        return bool({(email or "").lower(), (aad_object_id or "").lower()} & self._admins)
+    def is_bootstrap_admin(self, person: Person) -> bool:
+        """True when RECBOT_ADMINS names this person.
+
+        By e-mail: an address is only ever stored on a talking person in the home tenant (or is the
+        terminal's own), so it is safe to compare. By object id: only in the home tenant, if known.
+        """
+        if person.email and person.email.lower() in self._admins:
+            return True
+        in_home = self._home_tenant is None or person.tenant_id == self._home_tenant
+        return bool(person.aad_object_id) and in_home and (person.aad_object_id or "").lower() in self._admins
+
+    async def _person(self, context: TurnContext, tenant_id: str | None) -> Person:
+        activity = context.activity
+        sender = activity.from_property
+        teams_user_id = sender.id if activity.channel_id == "msteams" else None
+        if activity.channel_id == LOCAL_CHANNEL and sender.id.startswith(LOCAL_PREFIX):
+            async with self._sessionmaker.begin() as session:
+                person = await tracker.person_by_email(session, sender.id.removeprefix(LOCAL_PREFIX))
+                assert person is not None  # created when missing
+                return person
+        if not sender.aad_object_id:
+            async with self._sessionmaker.begin() as session:
+                return await tracker.remember_channel_user(
+                    session, tenant_id=tenant_id, user_id=sender.id, name=sender.name or None
+                )
+        name = sender.name or None
+        email: str | None = None
+        in_home = activity.channel_id == "msteams" and tenant_id is not None and tenant_id == self._home_tenant
+        if in_home:
+            async with self._sessionmaker() as session:
+                known = await tracker.person_by_identity(session, tenant_id=tenant_id, aad_object_id=sender.aad_object_id)
+            if known is None or not known.email:
+                email, name = await self._teams_profile(context, name)
+        async with self._sessionmaker.begin() as session:
+            return await tracker.remember_person(
+                session,
+                tenant_id=tenant_id,
+                aad_object_id=sender.aad_object_id,
+                name=name,
+                teams_user_id=teams_user_id,
+                email=email,
+            )
 
     @staticmethod
-    async def _teams_profile(context: TurnContext, email: str | None, name: str | None) -> tuple[str | None, str | None]:
+    async def _teams_profile(context: TurnContext, name: str | None) -> tuple[str | None, str | None]:
         try:
             member = await TeamsInfo.get_member(context, context.activity.from_property.id)
         except Exception as error:  # noqa: BLE001 - a profile is nice to have, never required
-            log.warning("could not look up the Teams profile of %s: %r", context.activity.from_property.id, error)
-            return email, name
-        return (member.email or member.user_principal_name or email), (member.name or name)
+            log.warning("could not look up the Teams profile of a sender: %s", type(error).__name__)
+            return None, name
+        return (member.email or member.user_principal_name or None), (member.name or name)

@@ -95,17 +95,15 @@ class TrackerUpdateService:
         owner = safe_text(item.owner.display_name, 120)
         return f"Only the owner, a delegate or an admin can update {name} — the owner is {owner}."
 
-    async def record(self, draft: UpdateDraft, actor: Actor, activity_id: str | None) -> Recorded:
-        """Write the update in one transaction (idempotent per activity id); any failure writes nothing."""
+    async def record(self, draft: UpdateDraft, actor: Actor, activity_key: str | None) -> Recorded:
+        """Write the update in one transaction (idempotent per activity key); any failure writes nothing."""
         async with self._sessionmaker.begin() as session:
-            # A redelivered activity is answered before the permission check: it was allowed the first time.
-            existing = await progress.update_for_activity(session, activity_id)
-            if existing is not None:
-                return Recorded(existing.id, duplicate=True)
             item = await tracker.get_item(session, draft.item_id)
             author = await session.get(Person, actor.person_id)
             if item is None or author is None:
                 raise UpdateRefused("I can't find that item any more.")
+            # Permission first, then redelivery (inside record_update): a post the actor may not
+            # make is refused, never answered "saved" because an earlier row has its key.
             refusal = await self._refusal(session, item, actor)
             if refusal is not None:
                 raise UpdateRefused(refusal)
@@ -117,7 +115,7 @@ class TrackerUpdateService:
                     assessment=draft.assessment,
                     narrative=draft.narrative,
                     author=author,
-                    activity_id=activity_id,
+                    activity_key=activity_key,
                     evidence_url=draft.evidence_url,
                     revised_due_on=draft.revised_due_on,
                     revised_due_reason=draft.revised_due_reason,

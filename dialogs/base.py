@@ -17,7 +17,6 @@ no SDK objects, datetimes as ISO strings), so it survives any storage and any re
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -139,18 +138,33 @@ class Step:
 
 # --- pure helpers ----------------------------------------------------------------------------
 
-_PUNCTUATION_AROUND = re.compile(r"^[\s\"'“”‘’`]+|[\s\"'“”‘’`.!?]+$")
+# Every character str.isspace() (and so the regex `\s`) counts as whitespace.
+_WHITESPACE = "\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000"
+# Stripped from the ends with str methods, which read only the characters they remove: the
+# regex `^[…]+|[…]+$` they replace tried the trailing run from every character, each try
+# reading to the end of the text ("x!!!…!x" took seconds).
+_QUOTES_AND_SPACE = _WHITESPACE + "\"'“”‘’`"
+_QUOTES_SPACE_AND_STOPS = _QUOTES_AND_SPACE + ".!?"
+# Longer than any word or choice an answer is compared with; only this much is normalised, so a
+# pasted narrative costs no more here than a word.
+_MAX_ANSWER_LENGTH = 500
+# Ends an answer that was cut, so that it can never equal a word or a choice.
+_CUT = "…"
 
 
 def normalise_answer(text: str) -> str:
     """Lower case, single spaces, no surrounding quotes or trailing punctuation: for matching only."""
-    return " ".join(_PUNCTUATION_AROUND.sub("", text).lower().split())
+    answer = text.lstrip(_QUOTES_AND_SPACE).rstrip(_QUOTES_SPACE_AND_STOPS)
+    if len(answer) > _MAX_ANSWER_LENGTH:
+        answer = answer[:_MAX_ANSWER_LENGTH] + _CUT
+    return " ".join(answer.lower().split())
 
 
 def choice_by_number(text: str, choices: Sequence[str]) -> str | None:
     """The choice a typed "2" (or "2.") means in a numbered list; None when it is not one."""
     number = normalise_answer(text)
-    if number.isdigit() and 1 <= int(number) <= len(choices):
+    # isdecimal, not isdigit: int() refuses digits such as "²", which isdigit accepts.
+    if number.isdecimal() and 1 <= int(number) <= len(choices):
         return choices[int(number) - 1]
     return None
 
@@ -160,9 +174,12 @@ def answer_text(activity: Activity) -> str:
     text = activity.text or ""
     for entity in activity.entities or []:
         properties = getattr(entity, "additional_properties", None) or {}
-        mentioned = properties.get("mentioned") or {}
+        # Entities are whatever the sender's client wrote: a malformed mention is skipped, not trusted.
+        mentioned, typed = properties.get("mentioned"), properties.get("text")
+        if not isinstance(mentioned, dict) or not isinstance(typed, str) or not typed:
+            continue
         if entity.type == "mention" and activity.recipient and mentioned.get("id") == activity.recipient.id:
-            text = text.replace(properties.get("text") or "", " ")
+            text = text.replace(typed, " ")
     if not text.strip() and isinstance(activity.value, dict):
         command = activity.value.get("command")
         text = command if isinstance(command, str) else ""

@@ -45,6 +45,17 @@ class UpdateDraft:
     corrects_update_id: int | None = None  # set when this corrects the lead's own latest update
 
 
+def activity_key(conversation_id: str | None, activity_id: str | None) -> str | None:
+    """What makes a Teams activity unique, for recognising a redelivery: its conversation and its id.
+
+    Activity ids are only unique within a conversation, so the id alone would let a post in one
+    conversation pass for a redelivery of another's.
+    """
+    if not conversation_id or not activity_id:
+        return None
+    return f"{conversation_id}/{activity_id}"
+
+
 class Refused(Exception):
     """The update may not be recorded (no longer allowed, item closed, too late to correct).
 
@@ -70,8 +81,8 @@ class UpdatePort(Protocol):
     async def refusal(self, item_id: int, actor: Actor) -> str | None:
         """None when `actor` may update the item, else the sentence explaining who can."""
 
-    async def record(self, draft: UpdateDraft, actor: Actor, activity_id: str | None) -> Recorded:
-        """Write the update in one transaction (idempotent per activity id); `Refused` when not allowed."""
+    async def record(self, draft: UpdateDraft, actor: Actor, activity_key: str | None) -> Recorded:
+        """Write the update in one transaction (idempotent per `activity_key`); `Refused` when not allowed."""
 
     def today(self) -> date:
         """Today in RECBOT_TIMEZONE."""

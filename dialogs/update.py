@@ -31,7 +31,8 @@ from dialogs.base import (
     normalise_answer,
     utc_now,
 )
-from dialogs.ports import Actor, ItemBrief, Refused, UpdateDraft, UpdatePort
+from dialogs.ports import Actor, ItemBrief, Refused, UpdateDraft, UpdatePort, activity_key
+from domain.failures import describe_failure
 
 log = logging.getLogger(__name__)
 
@@ -121,10 +122,13 @@ def validate_narrative(text: str) -> str:
 def parse_evidence_url(text: str) -> str | None:
     """An http(s) link with a host, as typed; None for "skip"/"none"/"no" or nothing; else InvalidAnswer."""
     link = text.strip()
-    if not link or is_skip(link):
+    if not link:
         return None
+    # Measured before anything else reads it: the checks below then never see more than the limit.
     if len(link) > URL_LIMIT:
         raise InvalidAnswer(f"That link is too long (over {URL_LIMIT:,} characters).")
+    if is_skip(link):
+        return None
     if _FORBIDDEN_IN_URL.search(link):
         raise InvalidAnswer("A link can't contain spaces, quotes or angle brackets.")
     try:
@@ -566,18 +570,20 @@ class UpdateDialog(FlowDialog):
                 "Say confirm to save this update, change to answer the questions again, or cancel.", reask=False
             )
         draft = self._draft(flow)
-        # A retry after a failure sends the first attempt's activity id again: if that attempt did
+        # A retry after a failure sends the first attempt's activity key again: if that attempt did
         # commit before the error reached us, the port sees the same id and records nothing new.
         attempt = flow.data.get("attempt")
         if not attempt or attempt["values"] != flow.values:
-            attempt = {"activity_id": flow.context.activity.id, "values": dict(flow.values)}
+            activity = flow.context.activity
+            conversation_id = activity.conversation.id if activity.conversation else None
+            attempt = {"activity_key": activity_key(conversation_id, activity.id), "values": dict(flow.values)}
             flow.data["attempt"] = attempt
         try:
-            recorded = await self._port.record(draft, self._actor(flow), attempt["activity_id"])
+            recorded = await self._port.record(draft, self._actor(flow), attempt["activity_key"])
         except Refused as refusal:
             return Finish({"refused": str(refusal)}, f"{refusal} Nothing was saved.")
-        except Exception:  # noqa: BLE001 - whatever failed, the person must hear it was not saved
-            log.exception("recording an update of item %s failed", draft.item_id)
+        except Exception as error:  # noqa: BLE001 - whatever failed, the person must hear it was not saved
+            log.error("recording an update of item %s failed: %s", draft.item_id, describe_failure(error))
             return Retry(NOT_SAVED, reask=False, understood=True)
         reference = flow.data["item"]["reference"]
         if draft.status == AWAITING_SIGN_OFF:

@@ -38,8 +38,9 @@ def is_unreachable(error: BaseException) -> bool:
 
 def create_engine(url: str) -> AsyncEngine:
     """An async engine with the settings each backend needs to serve a bot."""
+    # hide_parameters: an SQL error in the log shows the statement, never what officers typed.
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, connect_args={"timeout": 15})
+        engine = create_async_engine(url, hide_parameters=True, connect_args={"timeout": 15})
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -53,6 +54,7 @@ def create_engine(url: str) -> AsyncEngine:
         return engine
     engine = create_async_engine(
         url,
+        hide_parameters=True,
         # Connections beyond pool_size are closed when returned: with 10, a burst of questions at
         # c=16 opened and closed some on every turn, forking a PostgreSQL backend each time.
         pool_size=20,

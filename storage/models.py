@@ -114,10 +114,18 @@ class Report(Base):
 
 
 class Person(Base):
+    """Someone RecBot knows: identified by (tenant id, Entra object id) once they have talked to it.
+
+    A row with no object id is a placeholder, made from an e-mail address (an import, an
+    assignment); the e-mail only links that placeholder to a real person, never proves who anyone is.
+    """
+
     __tablename__ = "people"
+    __table_args__ = (UniqueConstraint("tenant_id", "aad_object_id"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    aad_object_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    tenant_id: Mapped[str | None] = mapped_column(String(64))
+    aad_object_id: Mapped[str | None] = mapped_column(String(64))
     email: Mapped[str | None] = mapped_column(String(320), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
     # The Teams user id ("29:…") needed to open a 1:1 chat for nudges.
@@ -192,8 +200,9 @@ class Update(Base):
     revised_due_on: Mapped[date | None] = mapped_column(Date)
     revised_due_reason: Mapped[str | None] = mapped_column(Text)
     supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("updates.id"))
-    # The Teams activity that produced this row: a redelivered activity records nothing twice.
-    source_activity_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    # The Teams activity that produced this row ("conversation id/activity id", see
+    # dialogs.ports.activity_key): a redelivered activity records nothing twice.
+    source_activity_key: Mapped[str | None] = mapped_column(String(500), unique=True)
 
 
 class ConversationRef(Base):
@@ -258,7 +267,7 @@ class ItemEvent(Base):
     # For assignments and delegates: the person concerned; for due dates: the new date.
     subject_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
     due_on: Mapped[date | None] = mapped_column(Date)
-    source_activity_id: Mapped[str | None] = mapped_column(String(200), unique=True)
+    source_activity_key: Mapped[str | None] = mapped_column(String(500), unique=True)
 
 
 class DigestSubscription(Base):

@@ -47,7 +47,7 @@ def actor_name(person: Person) -> str:
     return person.display_name
 
 
-def _event_about(person: Person, item: Item, actor: Person, kind: EventKind, activity_id: str | None) -> ItemEvent:
+def _event_about(person: Person, item: Item, actor: Person, kind: EventKind, activity_key: str | None) -> ItemEvent:
     """The event of `actor` doing `kind` to `person` on `item` (assigning, adding or removing a delegate)."""
     return ItemEvent(
         item_id=item.id,
@@ -55,15 +55,15 @@ def _event_about(person: Person, item: Item, actor: Person, kind: EventKind, act
         actor_name=actor_name(actor),
         kind=kind.value,
         subject_id=person.id,
-        source_activity_id=activity_id,
+        source_activity_key=activity_key,
     )
 
 
-async def activity_seen(session: AsyncSession, activity_id: str | None) -> bool:
+async def activity_seen(session: AsyncSession, activity_key: str | None) -> bool:
     """True when an item event was already written for this Teams activity."""
-    if activity_id is None:
+    if activity_key is None:
         return False
-    found = await session.scalar(select(ItemEvent.id).where(ItemEvent.source_activity_id == activity_id))
+    found = await session.scalar(select(ItemEvent.id).where(ItemEvent.source_activity_key == activity_key))
     return found is not None
 
 
@@ -80,7 +80,7 @@ async def write_once(
     reloaded, because SQLAlchemy expires them and an async session cannot lazy-load.
     """
     await lock_item(session, event.item_id)
-    if await activity_seen(session, event.source_activity_id):
+    if await activity_seen(session, event.source_activity_key):
         return False
     try:
         async with session.begin_nested():
@@ -96,14 +96,14 @@ async def write_once(
 
 
 async def assign_owner(
-    session: AsyncSession, item: Item, person: Person, actor: Person, activity_id: str | None
+    session: AsyncSession, item: Item, person: Person, actor: Person, activity_key: str | None
 ) -> bool:
     """Make `person` the owner of `item`; False when this activity had already done it."""
 
     def apply() -> None:
         item.owner_id = person.id
 
-    event = _event_about(person, item, actor, EventKind.ASSIGNED, activity_id)
+    event = _event_about(person, item, actor, EventKind.ASSIGNED, activity_key)
     changed = await write_once(session, event, apply, touched=[item])
     if changed:
         # Keep the loaded relationship in step, so a card built from `item` names the new owner.
@@ -117,25 +117,25 @@ async def is_delegate(session: AsyncSession, item_id: int, person_id: int) -> bo
 
 
 async def add_delegate(
-    session: AsyncSession, item: Item, person: Person, actor: Person, activity_id: str | None
+    session: AsyncSession, item: Item, person: Person, actor: Person, activity_key: str | None
 ) -> bool:
     """Let `person` post updates for `item`; False when they already could (or this activity did it)."""
     if await is_delegate(session, item.id, person.id):
         return False
-    event = _event_about(person, item, actor, EventKind.DELEGATE_ADDED, activity_id)
+    event = _event_about(person, item, actor, EventKind.DELEGATE_ADDED, activity_key)
     return await write_once(session, event, lambda: session.add(Delegate(item_id=item.id, person_id=person.id)))
 
 
 async def remove_delegate(
-    session: AsyncSession, item: Item, person: Person, actor: Person, activity_id: str | None
+    session: AsyncSession, item: Item, person: Person, actor: Person, activity_key: str | None
 ) -> bool:
     """Stop `person` posting updates for `item`; False when they were not a delegate."""
     delegate = await session.get(Delegate, (item.id, person.id))
     if delegate is None:
         return False
-    event = _event_about(person, item, actor, EventKind.DELEGATE_REMOVED, activity_id)
+    event = _event_about(person, item, actor, EventKind.DELEGATE_REMOVED, activity_key)
     await lock_item(session, item.id)
-    if await activity_seen(session, activity_id):
+    if await activity_seen(session, activity_key):
         return False
     try:
         async with session.begin_nested():
@@ -163,6 +163,22 @@ async def revoke_admin(session: AsyncSession, person: Person) -> bool:
     person.is_admin = False
     await session.flush()
     return True
+
+
+async def lock_admins(session: AsyncSession) -> None:
+    """Lock the set of admins until the transaction ends, so that changes to it queue up."""
+    if session.get_bind().dialect.name == "sqlite":
+        # As in lock_item: a no-op write takes SQLite's database write lock now, in turn.
+        await session.execute(update(Person).where(Person.is_admin.is_(True)).values(is_admin=Person.is_admin))
+        return
+    await session.execute(select(Person.id).where(Person.is_admin.is_(True)).with_for_update())
+
+
+async def reload_person(session: AsyncSession, person_id: int) -> Person | None:
+    """The person as stored now (not as this session last saw them)."""
+    return await session.scalar(
+        select(Person).where(Person.id == person_id).execution_options(populate_existing=True)
+    )
 
 
 async def admins(session: AsyncSession, bootstrap: Sequence[str] = ()) -> Sequence[Person]:
@@ -206,21 +222,33 @@ async def items_followed_by(session: AsyncSession, person_id: int) -> Sequence[I
 
 
 async def person_for_mention(
-    session: AsyncSession, *, teams_user_id: str | None, aad_object_id: str | None, name: str | None
+    session: AsyncSession,
+    *,
+    tenant_id: str | None,
+    teams_user_id: str | None,
+    aad_object_id: str | None,
+    name: str | None,
 ) -> Person:
-    """The person an @mention names, found by Entra object id or Teams user id, created when new."""
+    """The person an @mention names, found by (tenant, Entra object id) or Teams user id, created when new."""
     person: Person | None = None
     if aad_object_id:
-        person = await session.scalar(select(Person).where(Person.aad_object_id == aad_object_id))
-    if person is None and teams_user_id:
         person = await session.scalar(
-            select(Person).where(Person.teams_user_id == teams_user_id).order_by(Person.id).limit(1)
+            select(Person).where(Person.tenant_id == tenant_id, Person.aad_object_id == aad_object_id)
+        )
+    if person is None and teams_user_id:
+        # Teams often leaves the object id out of a mention: the Teams user id finds them then.
+        same_tenant = or_(Person.tenant_id == tenant_id, Person.tenant_id.is_(None))
+        unclaimed = Person.aad_object_id.is_(None) if not aad_object_id else or_(
+            Person.aad_object_id.is_(None), Person.aad_object_id == aad_object_id
+        )
+        person = await session.scalar(
+            select(Person).where(Person.teams_user_id == teams_user_id, same_tenant, unclaimed).order_by(Person.id).limit(1)
         )
     if person is None:
-        person = Person(aad_object_id=aad_object_id or None)
+        person = Person()
         session.add(person)
     if aad_object_id and not person.aad_object_id:
-        person.aad_object_id = aad_object_id
+        person.tenant_id, person.aad_object_id = tenant_id, aad_object_id
     if teams_user_id and not person.teams_user_id:
         person.teams_user_id = teams_user_id
     # A mention carries the display name Teams shows: better than none, never overwrite a known one.

@@ -60,11 +60,11 @@ class TimelineEntry:
     superseded: bool = False  # a later correction replaced this update
 
 
-async def update_for_activity(session: AsyncSession, activity_id: str | None) -> Update | None:
+async def update_for_activity(session: AsyncSession, activity_key: str | None) -> Update | None:
     """The update already recorded for this Teams activity, if any."""
-    if activity_id is None:
+    if activity_key is None:
         return None
-    return await session.scalar(select(Update).where(Update.source_activity_id == activity_id))
+    return await session.scalar(select(Update).where(Update.source_activity_key == activity_key))
 
 
 def _correctable(latest: Update | None, person_id: int, now: datetime) -> bool:
@@ -85,7 +85,7 @@ async def record_update(
     assessment: str,
     narrative: str,
     author: Person,
-    activity_id: str | None,
+    activity_key: str | None,
     evidence_url: str | None = None,
     revised_due_on: date | None = None,
     revised_due_reason: str | None = None,
@@ -102,7 +102,7 @@ async def record_update(
     # The lock comes first: concurrent writers of one item queue here, and each then reads the
     # rows its predecessors committed (duplicates included).
     item = await lock_item(session, item_id)
-    existing = await update_for_activity(session, activity_id)
+    existing = await update_for_activity(session, activity_key)
     if existing is not None:
         return existing, True
     if not Status(item.status).is_open:
@@ -126,7 +126,7 @@ async def record_update(
         revised_due_on=revised_due_on,
         revised_due_reason=revised_due_reason,
         supersedes_id=supersedes_id,
-        source_activity_id=activity_id,
+        source_activity_key=activity_key,
     )
     try:
         async with session.begin_nested():
@@ -137,7 +137,7 @@ async def record_update(
             await session.flush()
     except IntegrityError:
         # The same activity reached another item's lock at the same moment: theirs is the record.
-        existing = await update_for_activity(session, activity_id)
+        existing = await update_for_activity(session, activity_key)
         if existing is None:
             raise
         await session.refresh(item)
@@ -146,7 +146,7 @@ async def record_update(
 
 
 async def set_due_date(
-    session: AsyncSession, item: Item, admin: Person, due_on: date, reason: str, activity_id: str | None
+    session: AsyncSession, item: Item, admin: Person, due_on: date, reason: str, activity_key: str | None
 ) -> bool:
     """Set the item's revised due date, keeping the change as an event; False when this activity already did."""
     if not reason.strip():
@@ -162,7 +162,7 @@ async def set_due_date(
         kind=EventKind.DUE_DATE_CHANGED.value,
         due_on=due_on,
         detail=reason,
-        source_activity_id=activity_id,
+        source_activity_key=activity_key,
     )
     return await write_once(session, event, apply, touched=[item])
 
@@ -171,7 +171,7 @@ async def _decide(
     session: AsyncSession,
     item: Item,
     admin: Person,
-    activity_id: str | None,
+    activity_key: str | None,
     *,
     kind: EventKind,
     new_status: Status,
@@ -181,7 +181,7 @@ async def _decide(
     # Lock first: a redelivered decision handled by another instance is then seen as done (its
     # event committed before our lock was granted), which is success, not a wrong state.
     locked = await lock_item(session, item.id)
-    if await activity_seen(session, activity_id):
+    if await activity_seen(session, activity_key):
         return False
     if required is not None and locked.status != required.value:
         raise NotAwaitingSignOff(f"{locked.label} is {locked.status}, not {required.value}")
@@ -197,18 +197,18 @@ async def _decide(
         actor_name=actor_name(admin),
         kind=kind.value,
         detail=detail,
-        source_activity_id=activity_id,
+        source_activity_key=activity_key,
     )
     return await write_once(session, event, apply, touched=[locked])
 
 
-async def approve_closure(session: AsyncSession, item: Item, admin: Person, activity_id: str | None) -> bool:
+async def approve_closure(session: AsyncSession, item: Item, admin: Person, activity_key: str | None) -> bool:
     """Close an item awaiting sign-off; False when this activity already did."""
     return await _decide(
         session,
         item,
         admin,
-        activity_id,
+        activity_key,
         kind=EventKind.CLOSURE_APPROVED,
         new_status=Status.CLOSED,
         detail="",
@@ -217,7 +217,7 @@ async def approve_closure(session: AsyncSession, item: Item, admin: Person, acti
 
 
 async def reject_closure(
-    session: AsyncSession, item: Item, admin: Person, reason: str, activity_id: str | None
+    session: AsyncSession, item: Item, admin: Person, reason: str, activity_key: str | None
 ) -> bool:
     """Send an item awaiting sign-off back to In progress with the reason; False when this activity already did."""
     if not reason.strip():
@@ -226,7 +226,7 @@ async def reject_closure(
         session,
         item,
         admin,
-        activity_id,
+        activity_key,
         kind=EventKind.CLOSURE_REJECTED,
         new_status=Status.IN_PROGRESS,
         detail=reason,
@@ -234,13 +234,13 @@ async def reject_closure(
     )
 
 
-async def supersede(session: AsyncSession, item: Item, admin: Person, reason: str, activity_id: str | None) -> bool:
+async def supersede(session: AsyncSession, item: Item, admin: Person, reason: str, activity_key: str | None) -> bool:
     """Mark an open item Superseded (an admin decision); False when this activity already did."""
     return await _decide(
         session,
         item,
         admin,
-        activity_id,
+        activity_key,
         kind=EventKind.SUPERSEDED,
         new_status=Status.SUPERSEDED,
         detail=reason,

@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 
-from sqlalchemy import Select, bindparam, delete, func, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -247,50 +247,77 @@ async def list_items(
     return items, total
 
 
-async def find_person(session: AsyncSession, *, aad_object_id: str | None, email: str | None) -> Person | None:
-    """The person known by this Entra object id or e-mail address."""
-    conditions = []
-    if aad_object_id:
-        conditions.append(Person.aad_object_id == aad_object_id)
-    if email:
-        conditions.append(Person.email == email.lower())
-    if not conditions:
-        return None
-    people = (await session.scalars(select(Person).where(or_(*conditions)))).all()
-    # Prefer the row matched by object id: it is the stronger identity.
-    return next((p for p in people if aad_object_id and p.aad_object_id == aad_object_id), people[0] if people else None)
+async def person_by_identity(session: AsyncSession, *, tenant_id: str | None, aad_object_id: str) -> Person | None:
+    """The person with this (tenant id, Entra object id), if known."""
+    return await session.scalar(
+        select(Person).where(Person.tenant_id == tenant_id, Person.aad_object_id == aad_object_id)
+    )
 
 
 async def remember_person(
     session: AsyncSession,
     *,
-    aad_object_id: str | None,
-    email: str | None,
+    tenant_id: str | None,
+    aad_object_id: str,
     name: str | None,
     teams_user_id: str | None,
+    email: str | None = None,
 ) -> Person:
-    """Find or create the person, filling in whichever identifiers were missing.
+    """The person with this (tenant id, Entra object id), created when new, name and Teams id refreshed.
 
-    One person may have been stored twice — by e-mail (an import, an assignment) and by Entra
-    object id (an @mention) — before anyone knew both: the two rows are merged into one here.
+    `email` is given only when the person talks from the bot's own tenant (their Teams profile
+    there): it then links the placeholder stored under that address (an import, an assignment)
+    if the placeholder has no object id yet, merging the two rows when both exist. An address that
+    already belongs to someone else's object id links nothing: an e-mail never proves who anyone is.
     """
+    person = await person_by_identity(session, tenant_id=tenant_id, aad_object_id=aad_object_id)
+    if person is None and email:
+        # Rows stored before tenants were recorded (migration 0002): adopted from the home tenant only.
+        person = await session.scalar(
+            select(Person).where(Person.tenant_id.is_(None), Person.aad_object_id == aad_object_id)
+        )
     email = email.lower() if email else None
-    by_aad = await session.scalar(select(Person).where(Person.aad_object_id == aad_object_id)) if aad_object_id else None
-    by_email = await session.scalar(select(Person).where(Person.email == email)) if email else None
-    if by_aad is not None and by_email is not None and by_aad.id != by_email.id:
-        await _merge_people(session, keep=by_aad, drop=by_email)
-    person = by_aad or by_email
+    if email and (person is None or person.email != email):
+        placeholder = await session.scalar(select(Person).where(Person.email == email))
+        if placeholder is not None and placeholder.aad_object_id is None:
+            if person is None:
+                person = placeholder
+            else:
+                await _merge_people(session, keep=person, drop=placeholder)
+        elif placeholder is None and person is not None and not person.email:
+            person.email = email
+        elif placeholder is None:
+            person = Person(email=email)
+            session.add(person)
     if person is None:
-        person = Person(aad_object_id=aad_object_id, email=email)
+        person = Person()
         session.add(person)
-    if aad_object_id and not person.aad_object_id:
-        person.aad_object_id = aad_object_id
-    if email and not person.email:
-        person.email = email
+    person.tenant_id = tenant_id
+    person.aad_object_id = aad_object_id
     if name and person.name != name:
         person.name = name
     if teams_user_id and person.teams_user_id != teams_user_id:
         person.teams_user_id = teams_user_id
+    await session.flush()
+    return person
+
+
+async def remember_channel_user(
+    session: AsyncSession, *, tenant_id: str | None, user_id: str, name: str | None
+) -> Person:
+    """Someone without an Entra identity (the Emulator, Web Chat): known only by this user id, never linked."""
+    person = await session.scalar(
+        select(Person)
+        .where(Person.aad_object_id.is_(None), Person.email.is_(None), Person.teams_user_id == user_id)
+        .where(Person.tenant_id.is_(None) if tenant_id is None else Person.tenant_id == tenant_id)
+        .order_by(Person.id)
+        .limit(1)
+    )
+    if person is None:
+        person = Person(tenant_id=tenant_id, teams_user_id=user_id)
+        session.add(person)
+    if name and person.name != name:
+        person.name = name
     await session.flush()
     return person
 

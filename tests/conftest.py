@@ -29,7 +29,7 @@ from storage.database import create_engine, create_sessionmaker, upgrade
 from storage.models import Base
 from tests.postgres import execute_on_server, url_of_database
 from tests.stub_connector import StubConnector, start_stub_connector
-from tests.teams import JANE, SAM, BotClient
+from tests.teams import JANE, SAM, TENANT, BotClient
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "RECBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
@@ -123,7 +123,8 @@ async def start_bot(seeded_database: str, clock: FixedClock) -> AsyncIterator[Ca
     sessions: list[aiohttp.ClientSession] = []
 
     async def start(**overrides: object) -> BotClient:
-        settings = replace(Settings(database_url=seeded_database, run_scheduler=False), **overrides)
+        # The force's own tenant, as a production bot has it (MicrosoftAppTenantId): e-mails link people there.
+        settings = replace(Settings(database_url=seeded_database, run_scheduler=False, app_tenant_id=TENANT), **overrides)
         settings.validate()
         server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
         await server.start_server()

@@ -82,7 +82,7 @@ async def _seed_tracker_and_document(sessionmaker: Sessionmaker) -> None:
             assessment="at risk",
             narrative=NARRATIVE,
             author=lead,
-            activity_id="activity-1",
+            activity_key="activity-1",
             now=datetime(2026, 2, 20, 23, 30, tzinfo=UTC),
         )
         await progress.set_due_date(session, r9, admin, date(2026, 9, 30), "regional dates slipped", "activity-2")

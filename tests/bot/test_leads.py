@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.cards import Reply
 from bot.intents import parse_intent
 from bot.leads import LeadCommands, Mention
-from bot.people import Identity
+from bot.people import Identity, PeopleDirectory
 from bot.update_service import TrackerUpdateService, UpdateRefused
 from dialogs.ports import Actor, UpdateDraft
 from storage import tracker
@@ -23,6 +23,8 @@ from storage.records import ItemRecord, ReportRecord
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 TODAY = date(2026, 1, 10)
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
+BOOTSTRAP_ADMINS = ("root@force.police.uk",)
 OIC = ReportRecord(
     title="Improving the response to organised immigration crime",
     code="OIC-2025",
@@ -71,7 +73,12 @@ async def world(sessionmaker: Sessionmaker) -> World:
         assert item_id is not None
         people = (_identity(admin), _identity(lead), _identity(stranger))
     return World(
-        LeadCommands(sessionmaker, lambda: TODAY, ("root@force.police.uk",)),
+        LeadCommands(
+            sessionmaker,
+            lambda: TODAY,
+            BOOTSTRAP_ADMINS,
+            is_bootstrap_admin=PeopleDirectory(sessionmaker, BOOTSTRAP_ADMINS, home_tenant=TENANT).is_bootstrap_admin,
+        ),
         TrackerUpdateService(sessionmaker, lambda: TODAY),
         sessionmaker,
         *people,
@@ -103,7 +110,7 @@ async def _assign_lead(world: World) -> None:
     await world.commands.assign(
         parse_intent("assign recommendation 8 to jane.doe@force.police.uk"),  # type: ignore[arg-type]
         world.admin,
-        activity_id="assign-lead",
+        activity_key="assign-lead",
     )
 
 
@@ -113,11 +120,11 @@ async def _assign_lead(world: World) -> None:
 async def test_an_admin_assigns_by_email_once_per_activity(world: World) -> None:
     intent = parse_intent("assign recommendation 8 to Jane.Doe@force.police.uk")
     for _ in range(2):
-        reply = await world.commands.assign(intent, world.admin, activity_id="a1")  # type: ignore[arg-type]
+        reply = await world.commands.assign(intent, world.admin, activity_key="a1")  # type: ignore[arg-type]
         assert _said(reply) == "Recommendation 8 (OIC-2025 R8) is now owned by Jane Doe."
     assert (await _item(world)).owner_id == world.lead.person_id
     assert await _count(world, ItemEvent, ItemEvent.kind == EventKind.ASSIGNED.value) == 1
-    again = await world.commands.assign(intent, world.admin, activity_id="a2")  # type: ignore[arg-type]
+    again = await world.commands.assign(intent, world.admin, activity_key="a2")  # type: ignore[arg-type]
     assert _said(again) == "Recommendation 8 (OIC-2025 R8) is already owned by Jane Doe."
 
 
@@ -130,7 +137,7 @@ async def test_an_unknown_email_creates_the_person(world: World) -> None:
 
 async def test_an_admin_assigns_by_mention(world: World) -> None:
     intent = parse_intent("assign R8 to <at>Jo *Bloggs*</at>")
-    mentions = [Mention("29:jo", "aad-jo", "Jo *Bloggs*")]
+    mentions = [Mention(TENANT, "29:jo", "aad-jo", "Jo *Bloggs*")]
     reply = await world.commands.assign(intent, world.admin, mentions)  # type: ignore[arg-type]
     assert reply.text == "Recommendation 8 (OIC-2025 R8) is now owned by Jo *Bloggs*."
     assert reply.card is not None and "Jo \\*Bloggs\\*" in reply.card["body"][0]["text"]
@@ -141,7 +148,7 @@ async def test_an_admin_assigns_by_mention(world: World) -> None:
 async def test_assign_asks_who_when_nobody_is_named_clearly(world: World) -> None:
     by_name = await world.commands.assign(parse_intent("assign R8 to Jane Doe"), world.admin)  # type: ignore[arg-type]
     assert _said(by_name).startswith('I can\'t tell who "Jane Doe" is. Give their e-mail address or @mention them')
-    two = [Mention("29:a", None, "A"), Mention("29:b", None, "B")]
+    two = [Mention(TENANT, "29:a", None, "A"), Mention(TENANT, "29:b", None, "B")]
     several = await world.commands.assign(parse_intent("assign R8 to A and B"), world.admin, two)  # type: ignore[arg-type]
     assert _said(several).startswith("Please @mention just one person")
     nobody = await world.commands.assign(parse_intent("assign R8"), world.admin)  # type: ignore[arg-type]
@@ -186,12 +193,12 @@ async def test_unknown_items_and_reports(world: World) -> None:
 async def test_the_owner_adds_and_removes_a_delegate(world: World) -> None:
     await _assign_lead(world)
     add = parse_intent("add delegate to recommendation 8: sam@force.police.uk")
-    assert _said(await world.commands.add_delegate(add, world.lead, activity_id="d1")) == (  # type: ignore[arg-type]
+    assert _said(await world.commands.add_delegate(add, world.lead, activity_key="d1")) == (  # type: ignore[arg-type]
         "Sam Smith can now post updates for recommendation 8 (OIC-2025 R8)."
     )
     # Redelivered: the same confirmation, one event.
-    assert "can now post updates" in _said(await world.commands.add_delegate(add, world.lead, activity_id="d1"))  # type: ignore[arg-type]
-    assert "already a delegate" in _said(await world.commands.add_delegate(add, world.lead, activity_id="d2"))  # type: ignore[arg-type]
+    assert "can now post updates" in _said(await world.commands.add_delegate(add, world.lead, activity_key="d1"))  # type: ignore[arg-type]
+    assert "already a delegate" in _said(await world.commands.add_delegate(add, world.lead, activity_key="d2"))  # type: ignore[arg-type]
     assert await _count(world, ItemEvent, ItemEvent.kind == EventKind.DELEGATE_ADDED.value) == 1
     assert await world.service.refusal(world.item_id, Actor(world.stranger.person_id, "Sam Smith")) is None
 
@@ -267,7 +274,7 @@ async def test_with_no_admins_the_refusal_says_how_to_get_one(sessionmaker: Sess
 
 async def test_an_admin_sets_a_due_date_with_a_reason(world: World) -> None:
     intent = parse_intent("set due date of recommendation 8 to 30 June 2026 because the *supplier* slipped")
-    reply = await world.commands.set_due_date(intent, world.admin, activity_id="due-1")  # type: ignore[arg-type]
+    reply = await world.commands.set_due_date(intent, world.admin, activity_key="due-1")  # type: ignore[arg-type]
     assert _said(reply) == (
         "The revised due date of recommendation 8 (OIC-2025 R8) is now 30 June 2026 "
         "(HMICFRS due date: 30 April 2026). Reason: the *supplier* slipped"
@@ -312,16 +319,16 @@ async def _propose(world: World) -> None:
 async def test_an_admin_approves_a_closure_and_the_lead_is_told_once(world: World) -> None:
     await _propose(world)
     intent = parse_intent("approve closure of recommendation 8")
-    decision = await world.commands.approve_closure(intent, world.admin, activity_id="ok-1")  # type: ignore[arg-type]
+    decision = await world.commands.approve_closure(intent, world.admin, activity_key="ok-1")  # type: ignore[arg-type]
     assert _said(decision.reply) == "Recommendation 8 (OIC-2025 R8) is now closed. I've told Jane Doe."
     assert [notice.person_id for notice in decision.notices] == [world.lead.person_id]
     assert _said(decision.notices[0].reply) == (
         "Pat Admin approved the closure of recommendation 8 (OIC-2025 R8): it is now closed. Thank you!"
     )
     assert (await _item(world)).status == Status.CLOSED.value
-    redelivered = await world.commands.approve_closure(intent, world.admin, activity_id="ok-1")  # type: ignore[arg-type]
+    redelivered = await world.commands.approve_closure(intent, world.admin, activity_key="ok-1")  # type: ignore[arg-type]
     assert redelivered.notices == ()
-    again = await world.commands.approve_closure(intent, world.admin, activity_id="ok-2")  # type: ignore[arg-type]
+    again = await world.commands.approve_closure(intent, world.admin, activity_key="ok-2")  # type: ignore[arg-type]
     assert _said(again.reply) == "Recommendation 8 (OIC-2025 R8) is already closed."
 
 
@@ -330,7 +337,7 @@ async def test_an_admin_rejects_a_closure_with_a_reason(world: World) -> None:
     no_reason = await world.commands.reject_closure(parse_intent("reject closure of recommendation 8"), world.admin)  # type: ignore[arg-type]
     assert _said(no_reason.reply).startswith("Tell me why, so the lead knows what to do next")
     intent = parse_intent("reject closure of recommendation 8 because the evidence is missing")
-    decision = await world.commands.reject_closure(intent, world.admin, activity_id="no-1")  # type: ignore[arg-type]
+    decision = await world.commands.reject_closure(intent, world.admin, activity_key="no-1")  # type: ignore[arg-type]
     assert _said(decision.reply) == (
         "Recommendation 8 (OIC-2025 R8) is back in progress. I've told Jane Doe. Reason: the evidence is missing"
     )

@@ -12,7 +12,7 @@ from dialogs.ports import Actor, ItemBrief, Recorded, Refused, UpdateDraft
 class RecordCall:
     draft: UpdateDraft
     actor: Actor
-    activity_id: str | None
+    activity_key: str | None
 
 
 @dataclass
@@ -58,17 +58,17 @@ class FakeUpdatePort:
             f"the owner is {item.owner_name or 'not set'}."
         )
 
-    async def record(self, draft: UpdateDraft, actor: Actor, activity_id: str | None) -> Recorded:
-        self.calls.append(RecordCall(draft, actor, activity_id))
+    async def record(self, draft: UpdateDraft, actor: Actor, activity_key: str | None) -> Recorded:
+        self.calls.append(RecordCall(draft, actor, activity_key))
         if self.fail_record:
             self.fail_record -= 1
             raise ConnectionError("the tracker database is unreachable")
         if self.refuse_record is not None:
             raise Refused(self.refuse_record)
         for number, earlier in enumerate(self.recorded, start=1):
-            if activity_id is not None and earlier.activity_id == activity_id:
+            if activity_key is not None and earlier.activity_key == activity_key:
                 return Recorded(update_id=number, duplicate=True)
-        self.recorded.append(RecordCall(draft, actor, activity_id))
+        self.recorded.append(RecordCall(draft, actor, activity_key))
         if self.fail_after_commit:
             self.fail_after_commit -= 1
             raise TimeoutError("the commit's reply was lost")

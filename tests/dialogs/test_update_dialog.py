@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dates import parse_user_date
 from dialogs.base import CANCELLED, normalise_answer
-from dialogs.ports import ItemBrief, UpdateDraft
+from dialogs.ports import ItemBrief, UpdateDraft, activity_key
 from dialogs.update import (
     NOT_SAVED,
     UpdateDialog,
@@ -29,6 +29,14 @@ from dialogs.update import (
 from storage.models import Assessment, Status
 from storage.state import SqlStorage, from_document, to_document
 from tests.dialogs.fakes import FakeUpdatePort
+
+# The conversation DialogTestClient's adapter puts every activity in.
+TEST_CONVERSATION = "Convo1"
+
+
+def key_of(activity: Activity) -> str | None:
+    """The redelivery key the dialog hands the port for `activity`."""
+    return activity_key(TEST_CONVERSATION, activity.id)
 
 R8 = ItemBrief(
     8, "OIC-2025 R8", "Recommendation 8", "By 30 April 2026, chief constables should …", "Not started", "Jane Doe"
@@ -218,7 +226,7 @@ async def test_typed_answers_record_exactly_what_was_typed_on_confirm() -> None:
         revised_due_reason="Training places were cut by the College.",
     )
     assert call.actor.person_id == 1 and call.actor.name == "Jane Doe" and call.actor.is_admin is False
-    assert call.activity_id == chat.sent[-1].id  # the confirm turn's activity
+    assert call.activity_key == key_of(chat.sent[-1])  # the confirm turn's activity
     assert chat.result == {"recorded": 1, "item_id": 8, "status": "In progress", "duplicate": False}
 
 
@@ -556,11 +564,11 @@ async def test_a_retry_after_a_lost_reply_does_not_record_twice() -> None:
     chat = chat_about([8], fake=port(fail_after_commit=1))
     await answer_up_to_confirm(chat, date_text="skip")
     assert await chat.say("confirm") == NOT_SAVED
-    first_confirm = chat.sent[-1].id
+    first_confirm = key_of(chat.sent[-1])
     assert (await chat.say("confirm")).startswith("Saved.")
     assert len(chat.port.recorded) == 1
     # Both attempts named the first confirm's activity, so the port could tell it was a repeat.
-    assert [call.activity_id for call in chat.port.calls] == [first_confirm, first_confirm]
+    assert [call.activity_key for call in chat.port.calls] == [first_confirm, first_confirm]
     assert chat.result["duplicate"] is True
 
 

@@ -78,7 +78,7 @@ class Harness:
 @pytest.fixture
 async def harness(seeded_database: str, stub: StubConnector) -> AsyncIterator[Harness]:
     # The app's own scheduler would run on the real clock; these tests run each moment by hand.
-    settings = Settings(database_url=seeded_database, admins=(JANE.email,), run_scheduler=False)
+    settings = Settings(database_url=seeded_database, admins=(JANE.email,), run_scheduler=False, app_tenant_id=TENANT)
     app = create_app(settings)
     server = TestServer(app, host="127.0.0.1")
     await server.start_server()
@@ -87,7 +87,12 @@ async def harness(seeded_database: str, stub: StubConnector) -> AsyncIterator[Ha
     # Sam owns every open item and has never talked to the bot: nudges need a new 1:1 chat.
     async with sessionmaker.begin() as db:
         sam = await tracker.remember_person(
-            db, aad_object_id=SAM.aad_object_id, email=SAM.email, name=SAM.name, teams_user_id=SAM.teams_id
+            db,
+            tenant_id=TENANT,
+            aad_object_id=SAM.aad_object_id,
+            email=SAM.email,
+            name=SAM.name,
+            teams_user_id=SAM.teams_id,
         )
         await db.execute(update(Item).values(owner_id=sam.id))
     yield Harness(

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.teams import TENANT
+
 RECBOT = str(Path(sys.executable).with_name("recbot"))
 
 
@@ -43,6 +45,7 @@ class ServerProcess:
             MicrosoftAppPassword="",
             RECBOT_SCHEDULER="off",
             RECBOT_ADMINS=",".join(self.admins),
+            MicrosoftAppTenantId=TENANT,
             PYTHONWARNINGS="ignore",
         )
         return env

@@ -20,6 +20,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
+from dialogs.ports import activity_key
 from storage.database import create_engine, create_sessionmaker
 from storage.models import Item, Report, Update
 from tests.faults.server_process import ServerProcess
@@ -97,7 +98,7 @@ def assert_whole(updates: list[Update], item: Item, *, initial: list[Update], be
     assert [row.id for row in updates if row.id in known] == [row.id for row in initial]
     for row in new:
         assert (row.narrative, row.status, row.assessment) == (NARRATIVE, "In progress", "at risk")
-        assert row.author_name and row.source_activity_id
+        assert row.author_name and row.source_activity_key
     if new:
         assert (item.status, item.assessment, item.last_update_at) == (new[-1].status, new[-1].assessment, new[-1].created_at)
     else:
@@ -163,6 +164,6 @@ async def test_sigkill_during_the_confirm_then_teams_redelivers(
     assert await asyncio.wait_for(chat.post(confirm), 20) == 200
     assert await asyncio.wait_for(chat.post(confirm), 20) == 200  # and once more, for good measure
     updates, item = await item_8_state(seeded_database)
-    assert len(updates) == len(initial) + 1, [(u.id, u.source_activity_id) for u in updates]
-    assert updates[-1].source_activity_id == confirm["id"]
+    assert len(updates) == len(initial) + 1, [(u.id, u.source_activity_key) for u in updates]
+    assert updates[-1].source_activity_key == activity_key(confirm["conversation"]["id"], confirm["id"])
     assert_whole(updates, item, initial=initial, before=before)

@@ -29,7 +29,7 @@ from storage.database import create_sessionmaker
 from storage.models import Delivery, Item, Update
 from tests.e2e.test_digests import london, next_day
 from tests.stub_connector import StubConnector
-from tests.teams import CHANNEL, JANE, SAM, BotClient, channel_message, message
+from tests.teams import CHANNEL, JANE, SAM, TENANT, BotClient, channel_message, message
 
 pytestmark = [
     pytest.mark.postgres,
@@ -40,7 +40,7 @@ RECBOT = str(Path(sys.executable).with_name("recbot"))
 
 @pytest.fixture
 async def instances(seeded_database: str) -> AsyncIterator[list[tuple[BotClient, object]]]:
-    settings = Settings(database_url=seeded_database, admins=(JANE.email,), run_scheduler=False)
+    settings = Settings(database_url=seeded_database, admins=(JANE.email,), run_scheduler=False, app_tenant_id=TENANT)
     servers, pairs = [], []
     session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
     for _ in range(2):
@@ -101,7 +101,12 @@ async def test_a_digest_run_on_both_instances_goes_out_once(
     # Sam owns every item and has never talked to the bot: the nudge opens a new 1:1 chat.
     async with sessionmaker.begin() as db:
         sam = await tracker.remember_person(
-            db, aad_object_id=SAM.aad_object_id, email=SAM.email, name=SAM.name, teams_user_id=SAM.teams_id
+            db,
+            tenant_id=TENANT,
+            aad_object_id=SAM.aad_object_id,
+            email=SAM.email,
+            name=SAM.name,
+            teams_user_id=SAM.teams_id,
         )
         await db.execute(update(Item).values(owner_id=sam.id))
 

@@ -12,6 +12,7 @@ from storage.models import EventKind, Item, ItemEvent, Kind, Person
 from storage.records import ItemRecord, ReportRecord
 
 Sessionmaker = async_sessionmaker[AsyncSession]
+TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 REPORT = ReportRecord(
     title="Improving the response to organised immigration crime",
     code="OIC-2025",
@@ -154,14 +155,26 @@ async def test_admins_granted_revoked_and_listed_with_bootstrap_ones(sessionmake
 async def test_a_mentioned_person_is_found_or_created(sessionmaker: Sessionmaker) -> None:
     async with sessionmaker.begin() as session:
         first = await ownership.person_for_mention(
-            session, teams_user_id="29:abc", aad_object_id=None, name="Jo Bloggs"
+            session, tenant_id=TENANT, teams_user_id="29:abc", aad_object_id=None, name="Jo Bloggs"
         )
         again = await ownership.person_for_mention(
-            session, teams_user_id="29:abc", aad_object_id="aad-1", name="Someone Else"
+            session, tenant_id=TENANT, teams_user_id="29:abc", aad_object_id="aad-1", name="Someone Else"
         )
-        by_aad = await ownership.person_for_mention(session, teams_user_id=None, aad_object_id="aad-1", name=None)
+        by_aad = await ownership.person_for_mention(
+            session, tenant_id=TENANT, teams_user_id=None, aad_object_id="aad-1", name=None
+        )
         assert first.id == again.id == by_aad.id
-        assert (first.name, first.aad_object_id, first.teams_user_id) == ("Jo Bloggs", "aad-1", "29:abc")
+        assert (first.name, first.tenant_id, first.aad_object_id, first.teams_user_id) == (
+            "Jo Bloggs",
+            TENANT,
+            "aad-1",
+            "29:abc",
+        )
+        # The same object id in another tenant is someone else.
+        elsewhere = await ownership.person_for_mention(
+            session, tenant_id="another-tenant", teams_user_id=None, aad_object_id="aad-1", name="Jo Elsewhere"
+        )
+        assert elsewhere.id != first.id
 
 
 async def test_nothing_is_kept_when_the_callers_transaction_rolls_back(sessionmaker: Sessionmaker) -> None:

@@ -58,7 +58,7 @@ async def _record(
     author_id: int,
     *,
     status: str = "In progress",
-    activity_id: str | None = None,
+    activity_key: str | None = None,
     now: datetime | None = T0,
     **fields: object,
 ) -> tuple[Update, bool]:
@@ -72,7 +72,7 @@ async def _record(
             assessment=str(fields.pop("assessment", "on track")),
             narrative=str(fields.pop("narrative", "Training booked.")),
             author=author,
-            activity_id=activity_id,
+            activity_key=activity_key,
             now=now,
             **fields,  # type: ignore[arg-type]
         )
@@ -112,8 +112,8 @@ async def test_an_update_is_appended_and_the_item_follows_it(sessionmaker: Sessi
 
 async def test_the_same_activity_twice_records_one_update(sessionmaker: Sessionmaker) -> None:
     item_id, lead, _, _ = await _seed(sessionmaker)
-    first, first_duplicate = await _record(sessionmaker, item_id, lead, activity_id="act-1")
-    again, again_duplicate = await _record(sessionmaker, item_id, lead, activity_id="act-1", status="Blocked")
+    first, first_duplicate = await _record(sessionmaker, item_id, lead, activity_key="act-1")
+    again, again_duplicate = await _record(sessionmaker, item_id, lead, activity_key="act-1", status="Blocked")
     assert (first_duplicate, again_duplicate) == (False, True)
     assert again.id == first.id
     async with sessionmaker() as session:
@@ -175,21 +175,21 @@ async def _decide(sessionmaker: Sessionmaker, item_id: int, admin_id: int, actio
         admin = await session.get(Person, admin_id)
         assert item is not None and admin is not None
         if action == "approve":
-            return await approve_closure(session, item, admin, kwargs.get("activity_id"))  # type: ignore[arg-type]
+            return await approve_closure(session, item, admin, kwargs.get("activity_key"))  # type: ignore[arg-type]
         if action == "reject":
-            return await reject_closure(session, item, admin, str(kwargs["reason"]), kwargs.get("activity_id"))  # type: ignore[arg-type]
+            return await reject_closure(session, item, admin, str(kwargs["reason"]), kwargs.get("activity_key"))  # type: ignore[arg-type]
         return await progress.supersede(session, item, admin, str(kwargs["reason"]), None)
 
 
 async def test_closure_approved(sessionmaker: Sessionmaker) -> None:
     item_id, lead, _, admin = await _seed(sessionmaker)
     await _record(sessionmaker, item_id, lead, status="Awaiting sign-off")
-    assert await _decide(sessionmaker, item_id, admin, "approve", activity_id="a1") is True
+    assert await _decide(sessionmaker, item_id, admin, "approve", activity_key="a1") is True
     # A redelivered approval is "already done", not a wrong-state error.
-    assert await _decide(sessionmaker, item_id, admin, "approve", activity_id="a1") is False
+    assert await _decide(sessionmaker, item_id, admin, "approve", activity_key="a1") is False
     assert (await _item(sessionmaker, item_id)).status == "Closed"
     with pytest.raises(NotAwaitingSignOff):
-        await _decide(sessionmaker, item_id, admin, "approve", activity_id="a2")
+        await _decide(sessionmaker, item_id, admin, "approve", activity_key="a2")
     with pytest.raises(ItemNotOpen):
         await _record(sessionmaker, item_id, lead)
 
@@ -201,7 +201,7 @@ async def test_closure_rejected_with_its_reason(sessionmaker: Sessionmaker) -> N
     await _record(sessionmaker, item_id, lead, status="Awaiting sign-off")
     with pytest.raises(InvalidUpdate):
         await _decide(sessionmaker, item_id, admin, "reject", reason="  ")
-    assert await _decide(sessionmaker, item_id, admin, "reject", reason="no *evidence*", activity_id="r1")
+    assert await _decide(sessionmaker, item_id, admin, "reject", reason="no *evidence*", activity_key="r1")
     assert (await _item(sessionmaker, item_id)).status == "In progress"
     async with sessionmaker() as session:
         event = await session.scalar(select(ItemEvent).where(ItemEvent.kind == EventKind.CLOSURE_REJECTED.value))
@@ -277,7 +277,7 @@ async def test_concurrent_updates_are_all_recorded_in_order(sessionmaker: Sessio
                 status=statuses[n % 2],
                 narrative=f"writer {n}",
                 now=moment,
-                activity_id=f"c{n}",
+                activity_key=f"c{n}",
             )
             for n in range(writers)
         )
