@@ -170,7 +170,7 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> web.Applic
     app.on_cleanup.append(close_connector)
 
     async def database_bot_and_scheduler(app: web.Application) -> AsyncIterator[None]:
-        engine = create_engine(settings.database_url)
+        engine = create_engine(settings.database_url, settings.pool)
         sessionmaker = create_sessionmaker(engine)
         deliverer = Deliverer(adapter, sessionmaker, app_id=settings.app_id)
         app[ENGINE] = engine

@@ -91,7 +91,7 @@ def _serve(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> i
     from storage.database import open_engine, schema_is_current
 
     async def check() -> bool:
-        async with open_engine(settings.database_url) as engine:
+        async with open_engine(settings.database_url, settings.pool) as engine:
             return await schema_is_current(engine)
 
     if not settings.authentication_enabled and not _is_loopback(arguments.host) and not arguments.allow_unauthenticated:
@@ -125,7 +125,7 @@ def _db(settings: Settings, _arguments: argparse.Namespace, _clock: Clock) -> in
     from storage.database import open_engine, upgrade
 
     async def run() -> None:
-        async with open_engine(settings.database_url) as engine:
+        async with open_engine(settings.database_url, settings.pool) as engine:
             await upgrade(engine)
 
     asyncio.run(run())
@@ -139,7 +139,7 @@ def _import(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> 
     from storage.database import create_sessionmaker, open_engine
 
     async def run() -> list[str]:
-        async with open_engine(settings.database_url) as engine:
+        async with open_engine(settings.database_url, settings.pool) as engine:
             return await import_file(create_sessionmaker(engine), arguments.path, code=arguments.code)
 
     try:
@@ -159,7 +159,7 @@ def _export(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> 
     today = clock.today(settings.tz)
 
     async def run() -> str:
-        async with open_engine(settings.database_url) as engine:
+        async with open_engine(settings.database_url, settings.pool) as engine:
             return await run_export(
                 create_sessionmaker(engine),
                 format=arguments.format,
@@ -184,7 +184,7 @@ def _chat(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> in
     from storage.database import create_sessionmaker, open_engine
 
     async def run() -> None:
-        async with open_engine(settings.database_url) as engine:
+        async with open_engine(settings.database_url, settings.pool) as engine:
             await chat(RecBot(settings, create_sessionmaker(engine), clock=clock), arguments.email.strip().lower())
 
     logging.getLogger().setLevel(logging.WARNING)
@@ -212,7 +212,7 @@ def _digest(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> 
     async def run() -> int:
         authentication = create_authentication(settings)
         try:
-            async with open_engine(settings.database_url) as engine:
+            async with open_engine(settings.database_url, settings.pool) as engine:
                 sessionmaker = create_sessionmaker(engine)
                 deliverer = Deliverer(create_adapter(authentication), sessionmaker, app_id=settings.app_id)
                 report = await run_due(

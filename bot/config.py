@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from storage.database import PoolSettings
+
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./recbot.db"
 # RECBOT_ALLOWED_TENANTS=* : any Entra tenant may talk to the bot, said on purpose.
 ANY_TENANT = "*"
@@ -23,6 +25,20 @@ class SettingsError(ValueError):
 
 def _split(value: str) -> tuple[str, ...]:
     return tuple(part.strip() for part in re.split(r"[,;\s]+", value) if part.strip())
+
+
+def _switch(environ: dict[str, str], name: str, default: bool) -> bool:
+    text = environ.get(name, "").strip().lower()
+    return default if not text else text not in ("off", "0", "false", "no")
+
+
+def _count(environ: dict[str, str], name: str, default: int, *, minimum: int) -> int:
+    text = environ.get(name, "").strip()
+    if not text:
+        return default
+    if not text.isdecimal() or int(text) < minimum:
+        raise SettingsError(f"{name} must be a whole number of at least {minimum}, not {text!r}")
+    return int(text)
 
 
 @dataclass(frozen=True)
@@ -43,6 +59,8 @@ class Settings:
     max_request_bytes: int = 256 * 1024
     # Run the digest/nudge scheduler inside `recbot serve` (RECBOT_SCHEDULER=off for cron-only setups).
     run_scheduler: bool = True
+    # PostgreSQL connections per process (RECBOT_DB_POOL_SIZE, RECBOT_DB_MAX_OVERFLOW, RECBOT_DB_PGBOUNCER).
+    pool: PoolSettings = PoolSettings()
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -64,7 +82,12 @@ class Settings:
             allowed_tenants=_split(environ.get("RECBOT_ALLOWED_TENANTS", "")),
             admins=tuple(admin.lower() for admin in _split(environ.get("RECBOT_ADMINS", ""))),
             timezone=environ.get("RECBOT_TIMEZONE", "").strip() or "Europe/London",
-            run_scheduler=environ.get("RECBOT_SCHEDULER", "on").strip().lower() not in ("off", "0", "false", "no"),
+            run_scheduler=_switch(environ, "RECBOT_SCHEDULER", True),
+            pool=PoolSettings(
+                size=_count(environ, "RECBOT_DB_POOL_SIZE", PoolSettings.size, minimum=1),
+                max_overflow=_count(environ, "RECBOT_DB_MAX_OVERFLOW", PoolSettings.max_overflow, minimum=0),
+                pgbouncer=_switch(environ, "RECBOT_DB_PGBOUNCER", False),
+            ),
         )
         settings.validate()
         return settings

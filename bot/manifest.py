@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from importlib.resources import files
 from pathlib import Path
 
-# The repository's manifest folder; the package is installed editable, so it sits beside `bot/`.
-MANIFEST_DIR = Path(__file__).resolve().parent.parent / "manifest"
+# The `manifest` package's folder: the checkout's manifest/ in an editable install, the installed
+# copy (package data) from a wheel.
+MANIFEST_DIR = Path(str(files("manifest")))
 # Relative to the current directory, like any CLI output default; `build/` is git-ignored.
 DEFAULT_OUTPUT = Path("build") / "recbot-teams-app.zip"
 

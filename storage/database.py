@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event, text
+from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
@@ -36,8 +39,21 @@ def is_unreachable(error: BaseException) -> bool:
     return isinstance(error, UNREACHABLE_ERRORS)
 
 
-def create_engine(url: str) -> AsyncEngine:
-    """An async engine with the settings each backend needs to serve a bot."""
+@dataclass(frozen=True)
+class PoolSettings:
+    """How many PostgreSQL connections one process keeps, and whether they go through PgBouncer."""
+
+    # Connections beyond `size` are closed when returned: with 10, a burst of questions at c=16
+    # opened and closed some on every turn, forking a PostgreSQL backend each time.
+    size: int = 20
+    max_overflow: int = 10
+    # PgBouncer in transaction mode hands each transaction any server connection, where a
+    # statement prepared on another one does not exist: asyncpg must not cache prepared statements.
+    pgbouncer: bool = False
+
+
+def create_engine(url: str, pool: PoolSettings = PoolSettings()) -> AsyncEngine:
+    """An async engine with the settings each backend needs to serve a bot (`pool` applies to PostgreSQL)."""
     # hide_parameters: an SQL error in the log shows the statement, never what officers typed.
     if url.startswith("sqlite"):
         engine = create_async_engine(url, hide_parameters=True, connect_args={"timeout": 15})
@@ -52,18 +68,27 @@ def create_engine(url: str) -> AsyncEngine:
             cursor.close()
 
         return engine
+    connect_args: dict[str, Any] = {"timeout": 5, "command_timeout": 10}
+    if pool.pgbouncer:
+        # SQLAlchemy's and asyncpg's statement caches off, and unique names for what is prepared.
+        url = make_url(url).update_query_dict({"prepared_statement_cache_size": "0"}).render_as_string(
+            hide_password=False
+        )
+        connect_args.update(statement_cache_size=0, prepared_statement_name_func=_statement_name)
     engine = create_async_engine(
         url,
         hide_parameters=True,
-        # Connections beyond pool_size are closed when returned: with 10, a burst of questions at
-        # c=16 opened and closed some on every turn, forking a PostgreSQL backend each time.
-        pool_size=20,
-        max_overflow=10,
+        pool_size=pool.size,
+        max_overflow=pool.max_overflow,
         pool_timeout=5,
-        connect_args={"timeout": 5, "command_timeout": 10},
+        connect_args=connect_args,
     )
     _ping_when_idle(engine)
     return engine
+
+
+def _statement_name() -> str:
+    return f"__recbot_{uuid.uuid4().hex}__"
 
 
 # A pooled connection used less than this many seconds ago is trusted without a ping.
@@ -99,9 +124,9 @@ def _ping_when_idle(engine: AsyncEngine) -> None:
 
 
 @asynccontextmanager
-async def open_engine(url: str) -> AsyncIterator[AsyncEngine]:
+async def open_engine(url: str, pool: PoolSettings = PoolSettings()) -> AsyncIterator[AsyncEngine]:
     """An engine for one command (the CLI), disposed when the command is done."""
-    engine = create_engine(url)
+    engine = create_engine(url, pool)
     try:
         yield engine
     finally:

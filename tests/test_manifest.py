@@ -14,6 +14,7 @@ import os
 import shutil
 import struct
 import subprocess
+import sys
 import tarfile
 import tempfile
 import zipfile
@@ -297,3 +298,18 @@ def test_package_refuses_a_placeholder_left_unfilled(tmp_path: Path) -> None:
 
 def test_default_output_is_under_the_ignored_build_folder() -> None:
     assert Path("build") / "recbot-teams-app.zip" == DEFAULT_OUTPUT
+
+
+def test_the_manifest_ships_in_the_wheel(tmp_path: Path) -> None:
+    """`recbot manifest build` works from an installed wheel, not only from a checkout."""
+    root = Path(__file__).resolve().parent.parent
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
+        check=True,
+        cwd=tmp_path,
+    )
+    [wheel] = tmp_path.glob("recbot-*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = set(archive.namelist())
+    icons = set(_manifest()["icons"].values())
+    assert {"manifest/__init__.py", "manifest/manifest.json"} | {f"manifest/{icon}" for icon in icons} <= names

@@ -9,6 +9,7 @@ import pytest
 
 from bot.cli import main
 from bot.config import Settings, SettingsError
+from storage.database import PoolSettings
 
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OTHER = "0b0b0b0b-0000-4000-8000-00000000beef"
@@ -70,3 +71,11 @@ def test_local_mode_refuses_to_serve_beyond_this_machine(
     assert main(["serve", "--host", host]) == 2
     assert "local mode" in capsys.readouterr().err
     assert not (tmp_path / "recbot.db").exists()  # refused before touching anything
+
+
+def test_pool_settings_come_from_the_environment() -> None:
+    settings = Settings.from_env({"RECBOT_DB_POOL_SIZE": "5", "RECBOT_DB_MAX_OVERFLOW": "0", "RECBOT_DB_PGBOUNCER": "on"})
+    assert (settings.pool.size, settings.pool.max_overflow, settings.pool.pgbouncer) == (5, 0, True)
+    assert Settings.from_env({}).pool == PoolSettings()
+    with pytest.raises(SettingsError, match="RECBOT_DB_POOL_SIZE"):
+        Settings.from_env({"RECBOT_DB_POOL_SIZE": "0"})

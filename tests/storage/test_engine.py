@@ -9,7 +9,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import storage.database
-from storage.database import create_engine, create_sessionmaker, for_reading
+from storage.database import PoolSettings, create_engine, create_sessionmaker, for_reading
 
 
 @pytest.fixture
@@ -103,3 +103,19 @@ async def test_reading_sessions_run_each_statement_on_its_own_on_postgresql(pg_e
 def test_reading_sessions_are_the_same_sessions_on_sqlite(tmp_path: object) -> None:
     sessions = create_sessionmaker(create_engine(f"sqlite+aiosqlite:///{tmp_path}/x.db"))
     assert for_reading(sessions) is sessions
+
+
+@pytest.mark.postgres
+async def test_pool_settings_and_pgbouncer_mode_reach_the_driver(postgres_server_url: str) -> None:
+    engine = create_engine(postgres_server_url, PoolSettings(size=3, max_overflow=1, pgbouncer=True))
+    try:
+        assert (engine.pool.size(), engine.pool._max_overflow) == (3, 1)  # type: ignore[attr-defined]
+        sessions = create_sessionmaker(engine)
+        for _ in range(3):  # the same statement again: with a cache it would be prepared once, by name
+            async with sessions() as session:
+                assert (await session.execute(text("SELECT CAST(:n AS integer)"), {"n": 7})).scalar_one() == 7
+        async with engine.connect() as connection:
+            raw = await connection.get_raw_connection()
+            assert raw.driver_connection._stmt_cache.get_max_size() == 0  # type: ignore[union-attr]
+    finally:
+        await engine.dispose()
