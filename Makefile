@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
+CODE = bot storage dialogs domain manifest tests bench
 
 .PHONY: run test lint clean
 
@@ -21,10 +22,11 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed
 	$(BIN)/python -m pytest
 
-# Style and types: ruff and mypy over the code (not part of `make test`).
+# Style and types: ruff (lint and format) and mypy over the code; CI runs it before the tests.
 lint: $(VENV)/.installed
-	$(BIN)/ruff check bot storage dialogs tests bench
-	$(BIN)/mypy bot storage dialogs
+	$(BIN)/ruff check $(CODE)
+	$(BIN)/ruff format --check $(CODE)
+	$(BIN)/mypy bot storage dialogs domain
 
 clean:
 	rm -rf $(VENV) recbot.db recbot.db-wal recbot.db-shm build tests/.cache

@@ -57,16 +57,31 @@ class Results:
     notes: list[str] = field(default_factory=list)
 
 
-async def run_load(target: str, service_url: str, concurrency: int, seconds: float, warmup: float, questions: list[str]) -> dict[str, Any]:
+async def run_load(
+    target: str, service_url: str, concurrency: int, seconds: float, warmup: float, questions: list[str]
+) -> dict[str, Any]:
     return await procs.run_load(
-        f"{target}/api/messages", service_url, str(concurrency), str(seconds), str(warmup), json.dumps(questions),
+        f"{target}/api/messages",
+        service_url,
+        str(concurrency),
+        str(seconds),
+        str(warmup),
+        json.dumps(questions),
         timeout=seconds + warmup + 60,
     )
 
 
-async def run_open_load(target: str, service_url: str, rate: float, seconds: float, warmup: float, questions: list[str]) -> dict[str, Any]:
+async def run_open_load(
+    target: str, service_url: str, rate: float, seconds: float, warmup: float, questions: list[str]
+) -> dict[str, Any]:
     return await procs.run_load(
-        "--rate", f"{target}/api/messages", service_url, f"{rate:.1f}", str(seconds), str(warmup), json.dumps(questions),
+        "--rate",
+        f"{target}/api/messages",
+        service_url,
+        f"{rate:.1f}",
+        str(seconds),
+        str(warmup),
+        json.dumps(questions),
         timeout=seconds + warmup + 60,
     )
 
@@ -77,22 +92,37 @@ def questions() -> list[str]:
     return seed + tracker
 
 
-def pooled(backend: str, kind: str, concurrency: int, rounds: list[dict[str, Any]], baseline: list[dict[str, Any]]) -> dict[str, Any]:
+def pooled(
+    backend: str, kind: str, concurrency: int, rounds: list[dict[str, Any]], baseline: list[dict[str, Any]]
+) -> dict[str, Any]:
     """One server's rounds at one level as one row; its ratio to the baseline is taken round by round."""
     latencies = sorted(latency for result in rounds for latency in result["latencies"])
     seconds = sum(result["requests"] / result["throughput"] for result in rounds if result["throughput"])
-    ratios = sorted(mine["throughput"] / base["throughput"] for mine, base in zip(rounds, baseline, strict=True) if base["throughput"])
+    ratios = sorted(
+        mine["throughput"] / base["throughput"]
+        for mine, base in zip(rounds, baseline, strict=True)
+        if base["throughput"]
+    )
     return {
-        "backend": backend, "kind": kind, "concurrency": concurrency, "rounds": len(rounds),
+        "backend": backend,
+        "kind": kind,
+        "concurrency": concurrency,
+        "rounds": len(rounds),
         "throughput": len(latencies) / seconds if seconds else 0.0,
         "ratio": statistics.median(ratios) if ratios else float("nan"),
-        "ratio_low": ratios[0] if ratios else float("nan"), "ratio_high": ratios[-1] if ratios else float("nan"),
-        "p50": percentile(latencies, 0.50), "p95": percentile(latencies, 0.95), "p99": percentile(latencies, 0.99),
-        "errors": sum(result["errors"] for result in rounds), "replies": sum(result["replies"] for result in rounds),
+        "ratio_low": ratios[0] if ratios else float("nan"),
+        "ratio_high": ratios[-1] if ratios else float("nan"),
+        "p50": percentile(latencies, 0.50),
+        "p95": percentile(latencies, 0.95),
+        "p99": percentile(latencies, 0.99),
+        "errors": sum(result["errors"] for result in rounds),
+        "replies": sum(result["replies"] for result in rounds),
     }
 
 
-async def bench_status(backend: str, workdir: Path, stub: CountingConnector, stub_url: str, args: argparse.Namespace, results: Results) -> None:
+async def bench_status(
+    backend: str, workdir: Path, stub: CountingConnector, stub_url: str, args: argparse.Namespace, results: Results
+) -> None:
     """Closed loop at each level, servers taking turns round by round; then the open loop."""
     url = await data.new_database(backend, workdir)
     csv_path = workdir / "status-500.csv"
@@ -111,7 +141,9 @@ async def bench_status(backend: str, workdir: Path, stub: CountingConnector, stu
                 # slow and fast moments over every server alike.
                 for kind in kinds if round_index % 2 == 0 else kinds[::-1]:
                     before = stub.replies
-                    result = await run_load(servers[kind][1], stub_url, concurrency, args.seconds, args.warmup, questions())
+                    result = await run_load(
+                        servers[kind][1], stub_url, concurrency, args.seconds, args.warmup, questions()
+                    )
                     rounds[kind].append(result | {"replies": stub.replies - before})
             for kind in kinds:
                 row = pooled(backend, kind, concurrency, rounds[kind], rounds["baseline"])
@@ -124,7 +156,9 @@ async def bench_status(backend: str, workdir: Path, stub: CountingConnector, stu
                     f"p99 {row['p99']:6.1f} ms errors {row['errors']}",
                     flush=True,
                 )
-        await open_loop(backend, {kind: target for kind, (_, target) in servers.items()}, capacity, stub_url, args, results)
+        await open_loop(
+            backend, {kind: target for kind, (_, target) in servers.items()}, capacity, stub_url, args, results
+        )
     finally:
         for process, _ in servers.values():
             await stop(process)
@@ -135,16 +169,32 @@ async def open_loop(
     backend: str, targets: dict[str, str], capacity: float, stub_url: str, args: argparse.Namespace, results: Results
 ) -> None:
     """Questions at fixed rates to the baseline and RecBot: 16 people, then shares of `capacity`."""
-    loads = [(f"{PEOPLE} people, a question a second each", f"{PEOPLE} people", PEOPLE * QUESTIONS_PER_PERSON_PER_SECOND, True)]
+    loads = [
+        (
+            f"{PEOPLE} people, a question a second each",
+            f"{PEOPLE} people",
+            PEOPLE * QUESTIONS_PER_PERSON_PER_SECOND,
+            True,
+        )
+    ]
     loads += [
-        (f"{share:.0%} of the baseline's c={OPEN_LOOP_OF} throughput", f"{share:.0%} of baseline", share * capacity, False)
+        (
+            f"{share:.0%} of the baseline's c={OPEN_LOOP_OF} throughput",
+            f"{share:.0%} of baseline",
+            share * capacity,
+            False,
+        )
         for share in OPEN_LOOP_SHARES
     ]
     for load, short, rate, target in loads:
         for kind in ("baseline", "recbot"):
-            result = await run_open_load(targets[kind], stub_url, rate, args.seconds * args.rounds, args.warmup, questions())
+            result = await run_open_load(
+                targets[kind], stub_url, rate, args.seconds * args.rounds, args.warmup, questions()
+            )
             del result["latencies"]
-            results.open_loop.append(result | {"backend": backend, "kind": kind, "load": load, "short": short, "target": target})
+            results.open_loop.append(
+                result | {"backend": backend, "kind": kind, "load": load, "short": short, "target": target}
+            )
             print(
                 f"  {backend:10} {kind:11} open loop {rate:6.1f}/s ({load}): "
                 f"p50 {result['p50']:6.1f} p95 {result['p95']:6.1f} p99 {result['p99']:6.1f} ms errors {result['errors']}",
@@ -185,8 +235,14 @@ async def bench_startup(backend: str, workdir: Path, stub_url: str, results: Res
     env = {**os.environ, "DATABASE_URL": url, "MicrosoftAppId": "", "PYTHONWARNINGS": "ignore"}
     started = time.perf_counter()
     process = await asyncio.create_subprocess_exec(
-        str(recbot), "serve", "--port", str(port), cwd=workdir, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+        str(recbot),
+        "serve",
+        "--port",
+        str(port),
+        cwd=workdir,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -203,9 +259,16 @@ async def bench_startup(backend: str, workdir: Path, stub_url: str, results: Res
             idle_rss, _ = rss_mb(process.pid)
             from bench.load import bodies
 
-            asks = ["status of BENCH-2205 R17", "list overdue", "where are we with case file quality supervision?", "my recommendations"]
+            asks = [
+                "status of BENCH-2205 R17",
+                "list overdue",
+                "where are we with case file quality supervision?",
+                "my recommendations",
+            ]
             for body in bodies(stub_url, asks, conversations=4)[:8]:
-                async with session.post(f"{base}/api/messages", data=body, headers={"Content-Type": "application/json"}) as response:
+                async with session.post(
+                    f"{base}/api/messages", data=body, headers={"Content-Type": "application/json"}
+                ) as response:
                     await response.read()
                     if response.status != 200:
                         results.notes.append(f"startup benchmark: a question got HTTP {response.status}")
@@ -213,12 +276,22 @@ async def bench_startup(backend: str, workdir: Path, stub_url: str, results: Res
     finally:
         await stop(process)
         await data.drop_database(url)
-    results.startup.append({
-        "backend": backend, "items": 10_000, "import_seconds": import_seconds, "healthz_seconds": ready_after,
-        "idle_rss_mb": idle_rss, "loaded_rss_mb": loaded_rss, "peak_rss_mb": peak_rss,
-    })
-    print(f"  {backend:10} recbot serve: /healthz after {ready_after:.2f} s, RSS {idle_rss:.0f} MB idle, "
-          f"{loaded_rss:.0f} MB after reading 10,000 items (peak {peak_rss:.0f}); import took {import_seconds:.1f} s", flush=True)
+    results.startup.append(
+        {
+            "backend": backend,
+            "items": 10_000,
+            "import_seconds": import_seconds,
+            "healthz_seconds": ready_after,
+            "idle_rss_mb": idle_rss,
+            "loaded_rss_mb": loaded_rss,
+            "peak_rss_mb": peak_rss,
+        }
+    )
+    print(
+        f"  {backend:10} recbot serve: /healthz after {ready_after:.2f} s, RSS {idle_rss:.0f} MB idle, "
+        f"{loaded_rss:.0f} MB after reading 10,000 items (peak {peak_rss:.0f}); import took {import_seconds:.1f} s",
+        flush=True,
+    )
 
 
 def record(name: str, outcome: list[dict[str, Any]] | hooks.Pending, results: Results) -> None:
@@ -258,33 +331,50 @@ async def main(args: argparse.Namespace) -> int:
                 for backend in backends:
                     await bench_startup(backend, Path(workdir), stub_url, results)
             for backend in backends:
-                context = hooks.Context(backend, Path(workdir), stub_url, args.seconds * args.rounds, args.warmup, args.quick)
+                context = hooks.Context(
+                    backend, Path(workdir), stub_url, args.seconds * args.rounds, args.warmup, args.quick
+                )
                 for name, hook in hooks.HOOKS.items():
                     if name not in args.only:
                         continue
                     print(f"{name} on {backend}", flush=True)
                     record(name, await hook(context), results)
-            context = hooks.Context(backends[0], Path(workdir), stub_url, args.seconds * args.rounds, args.warmup, args.quick)
+            context = hooks.Context(
+                backends[0], Path(workdir), stub_url, args.seconds * args.rounds, args.warmup, args.quick
+            )
             for name, hook in hooks.ONCE.items():
                 if name in args.only:
                     print(name, flush=True)
                     record(name, await hook(context), results)
     finally:
         await runner.cleanup()
-    machine = f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, {platform.platform()}"
-    write_report(results, Path(args.output), machine=machine, seconds=args.seconds, rounds=args.rounds, elapsed=time.perf_counter() - started)
+    machine = (
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, {platform.platform()}"
+    )
+    write_report(
+        results,
+        Path(args.output),
+        machine=machine,
+        seconds=args.seconds,
+        rounds=args.rounds,
+        elapsed=time.perf_counter() - started,
+    )
     print(f"wrote {args.output} and its plot in {time.perf_counter() - started:.0f} s")
     return 0
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m bench", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--seconds", type=float, default=4.0, help="measured seconds per server, level and round")
     parser.add_argument("--rounds", type=int, default=3, help="rounds per level, the servers taking turns")
     parser.add_argument("--warmup", type=float, default=1.5, help="unmeasured seconds before each level")
     parser.add_argument("--quick", action="store_true", help="2 s levels (a smoke run, noisier numbers)")
     parser.add_argument("--skip-postgres", action="store_true")
-    parser.add_argument("--skip-sdk", action="store_true", help="skip the 'before' run with the SDK's per-turn connector")
+    parser.add_argument(
+        "--skip-sdk", action="store_true", help="skip the 'before' run with the SDK's per-turn connector"
+    )
     parser.add_argument("--output", default=str(data.ROOT / "docs" / "benchmarks.md"))
     parser.add_argument(
         "--only", default=",".join(BENCHMARKS), help=f"comma-separated subset of {','.join(BENCHMARKS)} (default: all)"

@@ -17,7 +17,19 @@ SEED = ROOT / "samples" / "oic-2025-cheshire-pcc-response.txt"
 SEED_CODE = "OIC-2025"
 SEED_NUMBERS = (2, 4, 8, 9)
 POSTGRES_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-CSV_COLUMNS = ("report_code", "report_title", "published_on", "inspection_type", "kind", "number", "text", "due_on", "status", "owner_email", "latest_update")
+CSV_COLUMNS = (
+    "report_code",
+    "report_title",
+    "published_on",
+    "inspection_type",
+    "kind",
+    "number",
+    "text",
+    "due_on",
+    "status",
+    "owner_email",
+    "latest_update",
+)
 STATUSES = ("Not started", "In progress", "Blocked", "Awaiting sign-off", "Closed")
 
 
@@ -31,20 +43,22 @@ def write_csv(path: Path, *, reports: int, items_per_report: int, first_year: in
             code = f"BENCH-{first_year + report}"
             codes.append(code)
             for number in range(1, items_per_report + 1):
-                writer.writerow([
-                    code,
-                    f"Benchmark inspection {first_year + report}" if number == 1 else "",
-                    "16/05/2025",
-                    "Thematic",
-                    "recommendation",
-                    number,
-                    f"By 30 April 2026, the force should review its arrangements for case file quality area {number}, "
-                    "including supervision, training and the use of the digital case file system, and report progress.",
-                    "30/04/2026",
-                    STATUSES[number % len(STATUSES)],
-                    f"owner{number % 40}@force.police.uk",
-                    f"Progress reviewed at the governance board; action plan {number} is on track.",
-                ])
+                writer.writerow(
+                    [
+                        code,
+                        f"Benchmark inspection {first_year + report}" if number == 1 else "",
+                        "16/05/2025",
+                        "Thematic",
+                        "recommendation",
+                        number,
+                        f"By 30 April 2026, the force should review its arrangements for case file quality area {number}, "
+                        "including supervision, training and the use of the digital case file system, and report progress.",
+                        "30/04/2026",
+                        STATUSES[number % len(STATUSES)],
+                        f"owner{number % 40}@force.police.uk",
+                        f"Progress reviewed at the governance board; action plan {number} is on track.",
+                    ]
+                )
     return codes
 
 

@@ -68,83 +68,141 @@ async def populate(url: str, *, items: int, subscriptions: int, at: datetime) ->
     try:
         async with engine.begin() as connection:
             reports = max(1, items // ITEMS_PER_REPORT)
-            await connection.execute(insert(Report), [
-                {"id": r + 1, "code": f"DIG-{2000 + r}", "title": f"Digest benchmark inspection {r}", "published_on": date(2025, 5, 16)}
-                for r in range(reports)
-            ])
+            await connection.execute(
+                insert(Report),
+                [
+                    {
+                        "id": r + 1,
+                        "code": f"DIG-{2000 + r}",
+                        "title": f"Digest benchmark inspection {r}",
+                        "published_on": date(2025, 5, 16),
+                    }
+                    for r in range(reports)
+                ],
+            )
             personal = subscriptions // 4
             people = OWNERS + personal
-            await connection.execute(insert(Person), [
-                {
-                    "id": p + 1, "email": f"owner{p}@force.police.uk", "name": f"Owner {p}",
-                    "aad_object_id": f"00000000-0000-4000-8000-{p:012d}",
-                    "teams_user_id": f"29:bench-owner-{p}", "is_admin": False,
-                    "reminders_stopped": p % 10 == 9, "created_at": now,
-                }
-                for p in range(people)
-            ])
+            await connection.execute(
+                insert(Person),
+                [
+                    {
+                        "id": p + 1,
+                        "email": f"owner{p}@force.police.uk",
+                        "name": f"Owner {p}",
+                        "aad_object_id": f"00000000-0000-4000-8000-{p:012d}",
+                        "teams_user_id": f"29:bench-owner-{p}",
+                        "is_admin": False,
+                        "reminders_stopped": p % 10 == 9,
+                        "created_at": now,
+                    }
+                    for p in range(people)
+                ],
+            )
             item_rows = []
             for index in range(items):
                 due = today + timedelta(days=(index * 37) % 400 - 200)
-                item_rows.append({
-                    "id": index + 1,
-                    "report_id": index // ITEMS_PER_REPORT + 1,
-                    "kind": "recommendation",
-                    "number": index % ITEMS_PER_REPORT + 1,
-                    "text": f"By {due:%d %B %Y}, the force should improve area {index}: supervision, training "
-                    "and the use of the digital case file system, and report its progress.",
-                    "due_on": due if index % 11 else None,
-                    "status": STATUSES[index % len(STATUSES)],
-                    "assessment": ASSESSMENTS[index % len(ASSESSMENTS)],
-                    "owner_id": (index % people) + 1 if index % 7 else None,
-                    "last_update_at": None if index % 5 == 0 else now - timedelta(days=(index * 13) % 120),
-                    "created_at": now - timedelta(days=3 if index % 97 == 0 else 300),
-                })
+                item_rows.append(
+                    {
+                        "id": index + 1,
+                        "report_id": index // ITEMS_PER_REPORT + 1,
+                        "kind": "recommendation",
+                        "number": index % ITEMS_PER_REPORT + 1,
+                        "text": f"By {due:%d %B %Y}, the force should improve area {index}: supervision, training "
+                        "and the use of the digital case file system, and report its progress.",
+                        "due_on": due if index % 11 else None,
+                        "status": STATUSES[index % len(STATUSES)],
+                        "assessment": ASSESSMENTS[index % len(ASSESSMENTS)],
+                        "owner_id": (index % people) + 1 if index % 7 else None,
+                        "last_update_at": None if index % 5 == 0 else now - timedelta(days=(index * 13) % 120),
+                        "created_at": now - timedelta(days=3 if index % 97 == 0 else 300),
+                    }
+                )
             await connection.execute(insert(Item), item_rows)
-            await connection.execute(insert(Delegate), [
-                {"item_id": index + 1, "person_id": ((index + 3) % people) + 1, "created_at": now}
-                for index in range(0, items, 9)
-            ])
+            await connection.execute(
+                insert(Delegate),
+                [
+                    {"item_id": index + 1, "person_id": ((index + 3) % people) + 1, "created_at": now}
+                    for index in range(0, items, 9)
+                ],
+            )
             updates = []
             for index in range(items):
                 if index % 5 == 0:
                     continue
-                updates.append({
-                    "item_id": index + 1, "created_at": now - timedelta(days=200), "author_name": "Owner",
-                    "status": "In progress", "assessment": "on track", "narrative": "Action plan agreed.",
-                })
+                updates.append(
+                    {
+                        "item_id": index + 1,
+                        "created_at": now - timedelta(days=200),
+                        "author_name": "Owner",
+                        "status": "In progress",
+                        "assessment": "on track",
+                        "narrative": "Action plan agreed.",
+                    }
+                )
                 if index % 10 == 1:  # a recent update, some of them changing the status
-                    updates.append({
-                        "item_id": index + 1, "created_at": now - timedelta(days=index % 6, hours=1),
-                        "author_name": f"Owner {index % people}", "status": STATUSES[index % len(STATUSES)],
-                        "assessment": "at risk", "narrative": f"Progress on area {index} reviewed at the board.",
-                    })
+                    updates.append(
+                        {
+                            "item_id": index + 1,
+                            "created_at": now - timedelta(days=index % 6, hours=1),
+                            "author_name": f"Owner {index % people}",
+                            "status": STATUSES[index % len(STATUSES)],
+                            "assessment": "at risk",
+                            "narrative": f"Progress on area {index} reviewed at the board.",
+                        }
+                    )
             await connection.execute(insert(Update), updates)
-            await connection.execute(insert(ItemEvent), [
-                {"item_id": index + 1, "created_at": now - timedelta(days=2), "actor_name": "Admin", "kind": "assigned", "detail": ""}
-                for index in range(0, items, 50)
-            ])
+            await connection.execute(
+                insert(ItemEvent),
+                [
+                    {
+                        "item_id": index + 1,
+                        "created_at": now - timedelta(days=2),
+                        "actor_name": "Admin",
+                        "kind": "assigned",
+                        "detail": "",
+                    }
+                    for index in range(0, items, 50)
+                ],
+            )
             channels = subscriptions - personal
-            await connection.execute(insert(ConversationRef), [
-                {
-                    "conversation_id": f"19:bench-channel-{c}@thread.tacv2", "tenant_id": "bench-tenant",
-                    "conversation_type": "channel", "service_url": "https://smba.invalid/uk/",
-                    "reference": _reference(f"19:bench-channel-{c}@thread.tacv2", "channel", "https://smba.invalid/uk/"),
-                    "updated_at": now,
-                }
-                for c in range(channels)
-            ])
+            await connection.execute(
+                insert(ConversationRef),
+                [
+                    {
+                        "conversation_id": f"19:bench-channel-{c}@thread.tacv2",
+                        "tenant_id": "bench-tenant",
+                        "conversation_type": "channel",
+                        "service_url": "https://smba.invalid/uk/",
+                        "reference": _reference(
+                            f"19:bench-channel-{c}@thread.tacv2", "channel", "https://smba.invalid/uk/"
+                        ),
+                        "updated_at": now,
+                    }
+                    for c in range(channels)
+                ],
+            )
             created = now - timedelta(days=30)
             subscription_rows = [
                 {
-                    "conversation_id": f"19:bench-channel-{c}@thread.tacv2", "person_id": None,
-                    "report_id": None if c % 2 == 0 else (c % reports) + 1, "weekday": 0, "at_time": "09:00",
-                    "active": True, "created_at": created,
+                    "conversation_id": f"19:bench-channel-{c}@thread.tacv2",
+                    "person_id": None,
+                    "report_id": None if c % 2 == 0 else (c % reports) + 1,
+                    "weekday": 0,
+                    "at_time": "09:00",
+                    "active": True,
+                    "created_at": created,
                 }
                 for c in range(channels)
             ] + [
-                {"conversation_id": None, "person_id": p + 1, "report_id": None, "weekday": 0, "at_time": "09:00",
-                 "active": True, "created_at": created}
+                {
+                    "conversation_id": None,
+                    "person_id": p + 1,
+                    "report_id": None,
+                    "weekday": 0,
+                    "at_time": "09:00",
+                    "active": True,
+                    "created_at": created,
+                }
                 for p in range(personal)
             ]
             await connection.execute(insert(DigestSubscription), subscription_rows)
@@ -208,6 +266,11 @@ async def bench_digest(backend: str, workdir: Path, *, items: int, subscriptions
     finally:
         await data.drop_database(url)
     return {
-        "backend": backend, "items": items, "subscriptions": subscriptions, "populate_seconds": populate_seconds,
-        **cold, "warm_seconds": warm["seconds"], "warm_statements": warm["statements"],
+        "backend": backend,
+        "items": items,
+        "subscriptions": subscriptions,
+        "populate_seconds": populate_seconds,
+        **cold,
+        "warm_seconds": warm["seconds"],
+        "warm_statements": warm["statements"],
     }

@@ -94,7 +94,9 @@ class Tally:
         }
 
 
-async def run(target: str, service_url: str, concurrency: int, seconds: float, warmup: float, questions: list[str]) -> dict[str, object]:
+async def run(
+    target: str, service_url: str, concurrency: int, seconds: float, warmup: float, questions: list[str]
+) -> dict[str, object]:
     """Closed loop: `concurrency` clients, each asking again as soon as it has its answer."""
     payloads = bodies(service_url, questions)
     tally = Tally()
@@ -114,7 +116,9 @@ async def run(target: str, service_url: str, concurrency: int, seconds: float, w
     return tally.summary(seconds) | {"concurrency": concurrency}
 
 
-async def run_open(target: str, service_url: str, rate: float, seconds: float, warmup: float, questions: list[str]) -> dict[str, object]:
+async def run_open(
+    target: str, service_url: str, rate: float, seconds: float, warmup: float, questions: list[str]
+) -> dict[str, object]:
     """Open loop: questions arrive at `rate` per second on average (exponential gaps, fixed seed).
 
     Unlike the closed loop, a slow answer does not hold back the next question, so the latencies are
@@ -177,8 +181,13 @@ async def run_dialogs(
 
         async def turn(user: User, conversation_id: str, text: str) -> tuple[str, int, float]:
             body = activity(
-                "message", service_url, conversation_id=conversation_id, user=user, tenant=TENANT,
-                text=text, textFormat="plain",
+                "message",
+                service_url,
+                conversation_id=conversation_id,
+                user=user,
+                tenant=TENANT,
+                text=text,
+                textFormat="plain",
             )
             sent = time.perf_counter()
             try:
@@ -199,7 +208,8 @@ async def run_dialogs(
                 count += 1
                 began = time.perf_counter()
                 texts = [f"update {reference}"] + [
-                    answer or f"Load test update {count} by officer {index}: action plan reviewed." for answer in DIALOG_ANSWERS
+                    answer or f"Load test update {count} by officer {index}: action plan reviewed."
+                    for answer in DIALOG_ANSWERS
                 ]
                 ok = True
                 activity_id = ""
@@ -240,7 +250,7 @@ async def run_dialogs(
 
 if __name__ == "__main__":
     mode = sys.argv[1] if sys.argv[1].startswith("--") else ""
-    target, service_url, level, seconds, warmup, extra = sys.argv[2 if mode else 1:][:6]
+    target, service_url, level, seconds, warmup, extra = sys.argv[2 if mode else 1 :][:6]
     common = (float(seconds), float(warmup), json.loads(extra))
     if mode == "--dialogs":
         result = asyncio.run(run_dialogs(target, service_url, int(level), *common))

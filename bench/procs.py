@@ -20,11 +20,20 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def start_server(kind: str, database_url: str, env: dict[str, str] | None = None) -> tuple[asyncio.subprocess.Process, str]:
+async def start_server(
+    kind: str, database_url: str, env: dict[str, str] | None = None
+) -> tuple[asyncio.subprocess.Process, str]:
     """`python -m bench.serve KIND URL PORT` in its own process; returns it and its base URL once ready."""
     port = free_port()
     process = await asyncio.create_subprocess_exec(
-        PYTHON, "-m", "bench.serve", kind, database_url, str(port), stdout=asyncio.subprocess.PIPE, cwd=data.ROOT,
+        PYTHON,
+        "-m",
+        "bench.serve",
+        kind,
+        database_url,
+        str(port),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=data.ROOT,
         env={**os.environ, **(env or {})},
     )
     assert process.stdout is not None
@@ -47,7 +56,12 @@ async def stop(process: asyncio.subprocess.Process) -> None:
 async def run_load(*arguments: str, timeout: float) -> dict[str, Any]:
     """`python -m bench.load ARGUMENTS…` in its own process; its one line of JSON."""
     process = await asyncio.create_subprocess_exec(
-        PYTHON, "-m", "bench.load", *arguments, stdout=asyncio.subprocess.PIPE, cwd=data.ROOT,
+        PYTHON,
+        "-m",
+        "bench.load",
+        *arguments,
+        stdout=asyncio.subprocess.PIPE,
+        cwd=data.ROOT,
     )
     output, _ = await asyncio.wait_for(process.communicate(), timeout)
     return json.loads(output)

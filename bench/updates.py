@@ -50,7 +50,9 @@ async def _stored(url: str, confirm_ids: list[str]) -> tuple[int, dict[str, int]
     return total, per_id
 
 
-async def bench_update_dialog(backend: str, workdir: Path, stub_url: str, seconds: float, warmup: float) -> dict[str, Any]:
+async def bench_update_dialog(
+    backend: str, workdir: Path, stub_url: str, seconds: float, warmup: float
+) -> dict[str, Any]:
     url = await data.new_database(backend, workdir)
     csv_path = workdir / "updates-500.csv"
     data.write_csv(csv_path, reports=1, items_per_report=500)
@@ -62,7 +64,12 @@ async def bench_update_dialog(backend: str, workdir: Path, stub_url: str, second
         try:
             questions = [f"status of {reference}" for reference in REFERENCES]
             baseline = await procs.run_load(
-                f"{target}/api/messages", stub_url, str(CONCURRENCY), str(seconds), str(warmup), json.dumps(questions),
+                f"{target}/api/messages",
+                stub_url,
+                str(CONCURRENCY),
+                str(seconds),
+                str(warmup),
+                json.dumps(questions),
                 timeout=seconds + warmup + 60,
             )
         finally:
@@ -70,8 +77,14 @@ async def bench_update_dialog(backend: str, workdir: Path, stub_url: str, second
         process, target = await procs.start_server("recbot", url, env={"RECBOT_ADMINS": admins})
         try:
             result = await procs.run_load(
-                "--dialogs", f"{target}/api/messages", stub_url, str(CONCURRENCY), str(seconds), str(warmup),
-                json.dumps(REFERENCES), timeout=seconds + warmup + 120,
+                "--dialogs",
+                f"{target}/api/messages",
+                stub_url,
+                str(CONCURRENCY),
+                str(seconds),
+                str(warmup),
+                json.dumps(REFERENCES),
+                timeout=seconds + warmup + 120,
             )
         finally:
             await procs.stop(process)

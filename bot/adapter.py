@@ -90,7 +90,9 @@ class PooledAuthentication(BotFrameworkAuthentication):
             )
         return result
 
-    async def authenticate_streaming_request(self, auth_header: str, channel_id_header: str) -> AuthenticateRequestResult:
+    async def authenticate_streaming_request(
+        self, auth_header: str, channel_id_header: str
+    ) -> AuthenticateRequestResult:
         with self.keys.bound():
             return await self._inner.authenticate_streaming_request(auth_header, channel_id_header)
 

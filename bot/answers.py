@@ -87,7 +87,10 @@ class Answers:
             if resolved.item is None:
                 return cards.choice_card(
                     f"{_sentence(describe_ref(ref))} is in more than one report. Which one do you mean?",
-                    [(f"{item.reference} · {item.report.title}", f"status of {item.reference}") for item in resolved.candidates],
+                    [
+                        (f"{item.reference} · {item.report.title}", f"status of {item.reference}")
+                        for item in resolved.candidates
+                    ],
                 )
             latest = next(update for item, update in rows if item is resolved.item)
             return cards.status_card(resolved.item, latest, today=self._today())
@@ -113,7 +116,7 @@ class Answers:
         if ranked.candidates:
             return cards.search_results_card(query, ranked.candidates)
         return cards.message(
-            f"I couldn't find a recommendation matching \"{cards.safe_text(query, 80)}\". "
+            f'I couldn\'t find a recommendation matching "{cards.safe_text(query, 80)}". '
             "Ask like `status of recommendation 8`, try other words, or type `help` to see what I can do."
         )
 
@@ -146,15 +149,27 @@ class Answers:
             ListFilter.DUE_THIS_MONTH: (
                 f"Due in {today:%B %Y}",
                 f"Nothing open is due in {today:%B}.",
-                {"statuses": open_statuses, "due_from": today.replace(day=1), "due_before": _month_end(today) + timedelta(days=1)},
+                {
+                    "statuses": open_statuses,
+                    "due_from": today.replace(day=1),
+                    "due_before": _month_end(today) + timedelta(days=1),
+                },
             ),
             ListFilter.DUE_NEXT_30_DAYS: (
                 "Due in the next 30 days",
                 "Nothing open is due in the next 30 days.",
                 {"statuses": open_statuses, "due_from": today, "due_before": today + timedelta(days=31)},
             ),
-            ListFilter.NOT_STARTED: ("Not started", "Everything has been started.", {"statuses": [Status.NOT_STARTED.value]}),
-            ListFilter.IN_PROGRESS: ("In progress", "Nothing is in progress.", {"statuses": [Status.IN_PROGRESS.value]}),
+            ListFilter.NOT_STARTED: (
+                "Not started",
+                "Everything has been started.",
+                {"statuses": [Status.NOT_STARTED.value]},
+            ),
+            ListFilter.IN_PROGRESS: (
+                "In progress",
+                "Nothing is in progress.",
+                {"statuses": [Status.IN_PROGRESS.value]},
+            ),
             ListFilter.BLOCKED: ("Blocked", "Nothing is blocked.", {"statuses": [Status.BLOCKED.value]}),
             ListFilter.AWAITING_SIGN_OFF: (
                 "Awaiting sign-off",

@@ -36,6 +36,7 @@ ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", RecBot)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
 
+
 def _problem(status: int, detail: str) -> web.Response:
     return web.json_response({"error": detail}, status=status)
 
@@ -113,7 +114,9 @@ async def messages(request: web.Request) -> web.Response:
         return _problem(401, "authentication failed")
 
     # Only Teams vouches for channelData.tenant: another channel could claim any tenant.
-    if not settings.any_tenant and (activity.channel_id != "msteams" or not settings.tenant_allowed(tenant_of(activity))):
+    if not settings.any_tenant and (
+        activity.channel_id != "msteams" or not settings.tenant_allowed(tenant_of(activity))
+    ):
         log.warning("refused an activity from tenant %r, not in RECBOT_ALLOWED_TENANTS", tenant_of(activity))
         return _problem(403, "this tenant is not allowed to use this bot")
 
@@ -176,7 +179,10 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> web.Applic
         app[ENGINE] = engine
         app[BOT] = RecBot(settings, sessionmaker, clock=clock, notify=deliverer.notify)
         app[SCHEDULER] = Scheduler(
-            sessionmaker=sessionmaker, deliverer=deliverer, settings=RunSettings.from_settings(settings), clock=clock.now
+            sessionmaker=sessionmaker,
+            deliverer=deliverer,
+            settings=RunSettings.from_settings(settings),
+            clock=clock.now,
         )
         if settings.run_scheduler:
             app[SCHEDULER].start()

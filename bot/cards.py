@@ -224,9 +224,7 @@ def status_card(item: Item, latest: Update | None, *, today: date) -> Reply:
     return Reply(text=text, card=_card(text, body, actions))
 
 
-def item_list_card(
-    title: str, items: Sequence[Item], *, today: date, more: int = 0, empty_text: str
-) -> Reply:
+def item_list_card(title: str, items: Sequence[Item], *, today: date, more: int = 0, empty_text: str) -> Reply:
     """Compact rows of items, each tappable for its status; `more` counts the items left out."""
     if not items:
         return message(empty_text)
@@ -295,7 +293,7 @@ def search_results_card(query: str, items: Sequence[Item]) -> Reply:
     """The items a free-text search matched, one button each, for the user to pick."""
     shown_query = one_line(query, 80)
     if not items:
-        return message(f"I found nothing matching '{shown_query}'. Try a reference such as \"R8\", or \"help\".")
+        return message(f'I found nothing matching \'{shown_query}\'. Try a reference such as "R8", or "help".')
     prompt = f"I found several matches for '{shown_query}'. Which one do you mean?"
     options = [
         (

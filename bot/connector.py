@@ -83,7 +83,9 @@ class ConnectorResponse(AsyncClientResponse):
     as it did with the SDK's `requests` sender.
     """
 
-    def __init__(self, request: ClientRequest, status: int, reason: str | None, headers: CIMultiDict[str], content: bytes):
+    def __init__(
+        self, request: ClientRequest, status: int, reason: str | None, headers: CIMultiDict[str], content: bytes
+    ):
         super().__init__(request, self)
         self.status_code: int = status
         self.reason = reason
@@ -121,7 +123,10 @@ class _AiohttpSender(AsyncHTTPSender):
         ) as response:
             content = await response.read()
             return Response(
-                request, ConnectorResponse(http_request, response.status, response.reason, CIMultiDict(response.headers), content)
+                request,
+                ConnectorResponse(
+                    http_request, response.status, response.reason, CIMultiDict(response.headers), content
+                ),
             )
 
 
@@ -150,7 +155,12 @@ class _RetryTransient(AsyncHTTPPolicy):
                 reason = str(status)
             log.warning(
                 "Bot Connector %s %s failed (%s); retry %d/%d in %.2fs",
-                request.http_request.method, request.http_request.url, reason, attempt, policy.attempts - 1, delay,
+                request.http_request.method,
+                request.http_request.url,
+                reason,
+                attempt,
+                policy.attempts - 1,
+                delay,
             )
             await asyncio.sleep(delay)
         raise AssertionError("unreachable: the loop returns or raises on the last attempt")
@@ -254,7 +264,9 @@ class ConnectorPool:
             self._clients.move_to_end(key)
             return client
         resolved = await credentials()
-        client = ConnectorClient(resolved, base_url=service_url, pipeline_type=lambda config: self._pipeline(config, resolved))
+        client = ConnectorClient(
+            resolved, base_url=service_url, pipeline_type=lambda config: self._pipeline(config, resolved)
+        )
         client.config.add_user_agent(USER_AGENT)
         _speed_up(client)
         client = self._clients.setdefault(key, client)

@@ -251,7 +251,7 @@ def _numeric_date(match: re.Match[str], today: date | None) -> date | None:
 
 
 def _next_day_and_month(day: int, month: int, today: date) -> date | None:
-    """"30 June" or "30/06": the next 30 June on or after today."""
+    """ "30 June" or "30/06": the next 30 June on or after today."""
     candidate = _safe_date(today.year, month, day)
     if candidate is not None and candidate < today:
         candidate = _safe_date(today.year + 1, month, day)
@@ -259,7 +259,7 @@ def _next_day_and_month(day: int, month: int, today: date) -> date | None:
 
 
 def _next_day_of_month(day: int, today: date) -> date | None:
-    """"The 5th": the next 5th of a month on or after today."""
+    """ "The 5th": the next 5th of a month on or after today."""
     if not 1 <= day <= 31:
         return None
     month_start = today.replace(day=1)
@@ -272,7 +272,7 @@ def _next_day_of_month(day: int, today: date) -> date | None:
 
 
 def _end_of(match: re.Match[str], today: date) -> date | None:
-    """"End of June" (the next June), "end of next month", "end of the year", "end of 2026"."""
+    """ "End of June" (the next June), "end of next month", "end of the year", "end of 2026"."""
     what, which, year = match["what"], match["which"], match["year"]
     if what.isdigit():
         return None if which or year else _year_end(int(what))
@@ -290,7 +290,7 @@ def _end_of(match: re.Match[str], today: date) -> date | None:
 
 
 def _next_month_end(month: int, today: date, *, skip_this_year: bool = False) -> date | None:
-    """"June" or "end of June": the last day of the next June that ends on or after today."""
+    """ "June" or "end of June": the last day of the next June that ends on or after today."""
     year = today.year + (1 if skip_this_year else 0)
     if _month_end(year, month) < today:
         year += 1
@@ -316,4 +316,3 @@ def _plural(count: int, unit: str) -> str:
     if count == 0:
         return ""
     return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
-

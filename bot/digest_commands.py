@@ -227,7 +227,7 @@ class DigestCommands:
             parsed = parse_user_date(intent.until_text, today)
             if parsed is None:
                 return cards.message(
-                    f"I couldn't read \"{cards.safe_text(intent.until_text, 60)}\" as a date. Try `snooze reminders until 1 June`."
+                    f'I couldn\'t read "{cards.safe_text(intent.until_text, 60)}" as a date. Try `snooze reminders until 1 June`.'
                 )
             until = parsed
         else:

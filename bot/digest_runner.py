@@ -353,11 +353,15 @@ async def plan_run(
                 person = people.get(subscription.person_id)
                 if person is None or not person.teams_user_id:
                     audience = person.name if person else "you"
-                    skipped.append(Outcome(key, "digest", audience, "skipped", detail="no Teams chat with this person yet"))
+                    skipped.append(
+                        Outcome(key, "digest", audience, "skipped", detail="no Teams chat with this person yet")
+                    )
                     continue
             elif subscription.conversation_id not in refs:
                 skipped.append(
-                    Outcome(key, "digest", "this channel", "skipped", detail="no stored reference for this conversation")
+                    Outcome(
+                        key, "digest", "this channel", "skipped", detail="no stored reference for this conversation"
+                    )
                 )
                 continue
             deliverable.append(entry)
@@ -638,7 +642,9 @@ class Scheduler:
             )
         except Exception as error:  # noqa: BLE001 - the scheduler must outlive any one run
             if is_unreachable(error):
-                log.warning("digest run skipped: database unreachable (%s)", describe_failure(error, with_traceback=False))
+                log.warning(
+                    "digest run skipped: database unreachable (%s)", describe_failure(error, with_traceback=False)
+                )
             else:
                 log.error("digest run failed: %s", describe_failure(error))
             return None

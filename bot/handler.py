@@ -139,7 +139,11 @@ def has_control_characters(value: object) -> bool:
 
 def invoke_error(status: int, code: str, message: str) -> InvokeResponse:
     """An `adaptiveCard/action` answer that tells the card (and the person) what went wrong."""
-    body = {"statusCode": status, "type": "application/vnd.microsoft.error", "value": {"code": code, "message": message}}
+    body = {
+        "statusCode": status,
+        "type": "application/vnd.microsoft.error",
+        "value": {"code": code, "message": message},
+    }
     return InvokeResponse(status=status, body=body)
 
 
@@ -166,7 +170,10 @@ class RecBot(ActivityHandler):
         self.people = PeopleDirectory(sessionmaker, settings.admins, home_tenant=settings.home_tenant)
         self.answers = Answers(sessionmaker, self.today)
         self.leads = LeadCommands(
-            sessionmaker, self.today, bootstrap_admins=settings.admins, is_bootstrap_admin=self.people.is_bootstrap_admin
+            sessionmaker,
+            self.today,
+            bootstrap_admins=settings.admins,
+            is_bootstrap_admin=self.people.is_bootstrap_admin,
         )
         self.updates = TrackerUpdateService(sessionmaker, self.today)
         self.digests = DigestCommands(sessionmaker, timezone=settings.timezone)
@@ -298,7 +305,12 @@ class RecBot(ActivityHandler):
         }
         if correcting:
             if len(item_ids) != 1:
-                await self._send(turn_context, cards.message("Name the item whose update you want to correct, e.g. `correct my last update of OIC-2025 R8`."))
+                await self._send(
+                    turn_context,
+                    cards.message(
+                        "Name the item whose update you want to correct, e.g. `correct my last update of OIC-2025 R8`."
+                    ),
+                )
                 return
             corrects = await self.updates.correctable(item_ids[0], actor, self._clock.now())
             if corrects is None:
@@ -336,7 +348,9 @@ class RecBot(ActivityHandler):
                 log.warning(
                     "database unreachable while saving a form update: %s", describe_failure(error, with_traceback=False)
                 )
-                return cards.message("Sorry — your update was NOT saved: I can't reach the tracker. Please send the form again in a minute.")
+                return cards.message(
+                    "Sorry — your update was NOT saved: I can't reach the tracker. Please send the form again in a minute."
+                )
             raise
         brief = await self.updates.brief(draft.item_id)
         where = f"{brief.reference} is now {brief.status}" if brief else "The item is updated"
@@ -361,18 +375,32 @@ class RecBot(ActivityHandler):
                 return await self.leads.history(ref, conversation_id)
             case Assign():
                 return await self.leads.assign(
-                    intent, await self.people.identify(turn_context), mentions_of_people(activity), key_of(activity), conversation_id
+                    intent,
+                    await self.people.identify(turn_context),
+                    mentions_of_people(activity),
+                    key_of(activity),
+                    conversation_id,
                 )
             case AddDelegate():
                 return await self.leads.add_delegate(
-                    intent, await self.people.identify(turn_context), mentions_of_people(activity), key_of(activity), conversation_id
+                    intent,
+                    await self.people.identify(turn_context),
+                    mentions_of_people(activity),
+                    key_of(activity),
+                    conversation_id,
                 )
             case RemoveDelegate():
                 return await self.leads.remove_delegate(
-                    intent, await self.people.identify(turn_context), mentions_of_people(activity), key_of(activity), conversation_id
+                    intent,
+                    await self.people.identify(turn_context),
+                    mentions_of_people(activity),
+                    key_of(activity),
+                    conversation_id,
                 )
             case SetDueDate():
-                return await self.leads.set_due_date(intent, await self.people.identify(turn_context), key_of(activity), conversation_id)
+                return await self.leads.set_due_date(
+                    intent, await self.people.identify(turn_context), key_of(activity), conversation_id
+                )
             case ApproveClosure():
                 decision = await self.leads.approve_closure(
                     intent, await self.people.identify(turn_context), key_of(activity), conversation_id
@@ -384,11 +412,15 @@ class RecBot(ActivityHandler):
                 )
                 return self._decided(decision, turn_context)
             case GrantAdmin():
-                decision = await self.leads.grant_admin(intent, await self.people.identify(turn_context), mentions_of_people(activity))
+                decision = await self.leads.grant_admin(
+                    intent, await self.people.identify(turn_context), mentions_of_people(activity)
+                )
                 self.people.forget_all()
                 return self._decided(decision, turn_context)
             case RevokeAdmin():
-                decision = await self.leads.revoke_admin(intent, await self.people.identify(turn_context), mentions_of_people(activity))
+                decision = await self.leads.revoke_admin(
+                    intent, await self.people.identify(turn_context), mentions_of_people(activity)
+                )
                 self.people.forget_all()
                 return self._decided(decision, turn_context)
             case Help():
@@ -410,8 +442,12 @@ class RecBot(ActivityHandler):
             case Cancel() | Back():
                 return cards.message("There's nothing to cancel right now. Type `help` to see what I can do.")
             case Unknown():
-                return cards.message("Ask me about a recommendation, e.g. `status of recommendation 8`, or type `help`.")
-        return cards.message("I understood that, but it isn't something I can do yet. Type `help` to see what I can do.")
+                return cards.message(
+                    "Ask me about a recommendation, e.g. `status of recommendation 8`, or type `help`."
+                )
+        return cards.message(
+            "I understood that, but it isn't something I can do yet. Type `help` to see what I can do."
+        )
 
     async def _digest_command(self, intent: Intent, turn_context: TurnContext) -> Reply:
         """Digest subscriptions and reminder settings (bot/digest_commands.py)."""

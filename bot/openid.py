@@ -154,7 +154,9 @@ class OpenIdKeys:
             document.failed_at = self._clock()
             log.warning(
                 "could not fetch signing keys from %s (%s); trying again in %.0fs at the earliest",
-                metadata_url, type(error).__name__, self.retry_failed_after,
+                metadata_url,
+                type(error).__name__,
+                self.retry_failed_after,
             )
         else:
             document.keys = keys
@@ -208,7 +210,9 @@ class _BoundMetadata:
     async def get(self, key_id: str | None) -> SigningKey:
         keys = _bound_keys.get()
         if keys is None:
-            raise PermissionError("token validation outside RecBot's authentication; refusing rather than fetching keys")
+            raise PermissionError(
+                "token validation outside RecBot's authentication; refusing rather than fetching keys"
+            )
         if not key_id:
             # The SDK could not find a key for it either (its `_find` indexes by kid); no fetch needed.
             raise PermissionError("the token names no signing key")

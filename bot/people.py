@@ -121,7 +121,9 @@ class PeopleDirectory:
         in_home = activity.channel_id == "msteams" and tenant_id is not None and tenant_id == self._home_tenant
         if in_home:
             async with self._sessionmaker() as session:
-                known = await tracker.person_by_identity(session, tenant_id=tenant_id, aad_object_id=sender.aad_object_id)
+                known = await tracker.person_by_identity(
+                    session, tenant_id=tenant_id, aad_object_id=sender.aad_object_id
+                )
             if known is None or not known.email:
                 email, name = await self._teams_profile(context, name)
         async with self._sessionmaker.begin() as session:

@@ -18,7 +18,34 @@ MAX_CANDIDATES = 5
 
 # Words that carry no meaning for matching; without them "the training" would match any "the".
 STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "by", "for", "from", "how", "in", "is", "it", "of", "on", "or", "our", "the", "this", "to", "we", "what", "where", "which", "with"]
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "by",
+        "for",
+        "from",
+        "how",
+        "in",
+        "is",
+        "it",
+        "of",
+        "on",
+        "or",
+        "our",
+        "the",
+        "this",
+        "to",
+        "we",
+        "what",
+        "where",
+        "which",
+        "with",
+    ]
 )
 
 

@@ -71,8 +71,10 @@ def create_engine(url: str, pool: PoolSettings = PoolSettings()) -> AsyncEngine:
     connect_args: dict[str, Any] = {"timeout": 5, "command_timeout": 10}
     if pool.pgbouncer:
         # SQLAlchemy's and asyncpg's statement caches off, and unique names for what is prepared.
-        url = make_url(url).update_query_dict({"prepared_statement_cache_size": "0"}).render_as_string(
-            hide_password=False
+        url = (
+            make_url(url)
+            .update_query_dict({"prepared_statement_cache_size": "0"})
+            .render_as_string(hide_password=False)
         )
         connect_args.update(statement_cache_size=0, prepared_statement_name_func=_statement_name)
     engine = create_async_engine(

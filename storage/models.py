@@ -100,7 +100,10 @@ class Base(DeclarativeBase):
 class Report(Base):
     __tablename__ = "reports"
     # Codes are matched without regard to case ("oic-2025" is OIC-2025), so they are unique so too.
-    __table_args__ = (UniqueConstraint("title", "published_on"), Index("uq_reports_code_upper", func.upper(text("code")), unique=True))
+    __table_args__ = (
+        UniqueConstraint("title", "published_on"),
+        Index("uq_reports_code_upper", func.upper(text("code")), unique=True),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     code: Mapped[str] = mapped_column(String(40), unique=True)
@@ -308,7 +311,9 @@ class Delivery(Base):
     # e.g. "digest:12:2026-W48" or "nudge:7:2026-11-30": one per subscription/person per period.
     key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(20))
-    subscription_id: Mapped[int | None] = mapped_column(ForeignKey("digest_subscriptions.id", ondelete="SET NULL"), index=True)
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("digest_subscriptions.id", ondelete="SET NULL"), index=True
+    )
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id", ondelete="SET NULL"))
     period: Mapped[str] = mapped_column(String(40))
     claimed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

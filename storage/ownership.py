@@ -176,9 +176,7 @@ async def lock_admins(session: AsyncSession) -> None:
 
 async def reload_person(session: AsyncSession, person_id: int) -> Person | None:
     """The person as stored now (not as this session last saw them)."""
-    return await session.scalar(
-        select(Person).where(Person.id == person_id).execution_options(populate_existing=True)
-    )
+    return await session.scalar(select(Person).where(Person.id == person_id).execution_options(populate_existing=True))
 
 
 async def admins(session: AsyncSession, bootstrap: Sequence[str] = ()) -> Sequence[Person]:
@@ -238,11 +236,16 @@ async def person_for_mention(
     if person is None and teams_user_id:
         # Teams often leaves the object id out of a mention: the Teams user id finds them then.
         same_tenant = or_(Person.tenant_id == tenant_id, Person.tenant_id.is_(None))
-        unclaimed = Person.aad_object_id.is_(None) if not aad_object_id else or_(
-            Person.aad_object_id.is_(None), Person.aad_object_id == aad_object_id
+        unclaimed = (
+            Person.aad_object_id.is_(None)
+            if not aad_object_id
+            else or_(Person.aad_object_id.is_(None), Person.aad_object_id == aad_object_id)
         )
         person = await session.scalar(
-            select(Person).where(Person.teams_user_id == teams_user_id, same_tenant, unclaimed).order_by(Person.id).limit(1)
+            select(Person)
+            .where(Person.teams_user_id == teams_user_id, same_tenant, unclaimed)
+            .order_by(Person.id)
+            .limit(1)
         )
     if person is None:
         person = Person()

@@ -249,7 +249,12 @@ class SqlStorage(Storage):
             expected = _etag_of(item)
             if expected == "":
                 raise ValueError(f"empty eTag writing {key!r}: use None or '*' to overwrite unconditionally")
-            values: dict[str, Any] = {"key": key, "etag": uuid.uuid4().hex, "document": to_document(item), "updated_at": now}
+            values: dict[str, Any] = {
+                "key": key,
+                "etag": uuid.uuid4().hex,
+                "document": to_document(item),
+                "updated_at": now,
+            }
             planned.append((item, None if expected == "*" else expected, values))
 
         async with self._sessionmaker.begin() as session:

@@ -88,9 +88,7 @@ async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutc
     rows = await session.execute(select(Item.kind, Item.number).where(Item.report_id == report.id))
     existing = {(kind, number) for kind, number in rows}
     # The initial response is dated the day the report was published, the PCC's own answer.
-    responded_at = (
-        datetime.combine(record.published_on, time(), tzinfo=UTC) if record.published_on else utcnow()
-    )
+    responded_at = datetime.combine(record.published_on, time(), tzinfo=UTC) if record.published_on else utcnow()
     added = 0
     for item_record in record.items:
         if (item_record.kind.value, item_record.number) in existing:
@@ -205,7 +203,9 @@ async def all_items(session: AsyncSession, *, report_code: str | None = None) ->
     query = _items_query().join(Report, Item.report_id == Report.id)
     if report_code is not None:
         query = query.where(func.upper(Report.code) == report_code.upper())
-    return (await session.scalars(query.order_by(Report.published_on, Report.id, Item.kind, Item.number))).unique().all()
+    return (
+        (await session.scalars(query.order_by(Report.published_on, Report.id, Item.kind, Item.number))).unique().all()
+    )
 
 
 def _due_expression():  # type: ignore[no-untyped-def]
@@ -345,7 +345,9 @@ async def _merge_people(session: AsyncSession, *, keep: Person, drop: Person) ->
             func.coalesce(DigestSubscription.report_id, 0).in_(kept_reports.scalar_subquery()),
         )
     )
-    await session.execute(update(DigestSubscription).where(DigestSubscription.person_id == drop.id).values(person_id=keep.id))
+    await session.execute(
+        update(DigestSubscription).where(DigestSubscription.person_id == drop.id).values(person_id=keep.id)
+    )
     details = {
         "email": drop.email,
         "name": keep.name or drop.name,

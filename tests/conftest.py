@@ -31,9 +31,7 @@ from tests.postgres import execute_on_server, url_of_database
 from tests.stub_connector import StubConnector, start_stub_connector
 from tests.teams import JANE, SAM, TENANT, BotClient
 
-POSTGRES_ADMIN_URL = os.environ.get(
-    "RECBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-)
+POSTGRES_ADMIN_URL = os.environ.get("RECBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 SEED = Path(__file__).resolve().parent.parent / "samples" / "oic-2025-cheshire-pcc-response.txt"
 # "Now" for the server under test: tests never depend on the day they run. The seed's items are
 # due by 30 April 2026, so on this day they are six months overdue.
@@ -124,7 +122,9 @@ async def start_bot(seeded_database: str, clock: FixedClock) -> AsyncIterator[Ca
 
     async def start(**overrides: object) -> BotClient:
         # The force's own tenant, as a production bot has it (MicrosoftAppTenantId): e-mails link people there.
-        settings = replace(Settings(database_url=seeded_database, run_scheduler=False, app_tenant_id=TENANT), **overrides)
+        settings = replace(
+            Settings(database_url=seeded_database, run_scheduler=False, app_tenant_id=TENANT), **overrides
+        )
         settings.validate()
         server = TestServer(create_app(settings, clock=clock), host="127.0.0.1")
         await server.start_server()

@@ -75,7 +75,9 @@ class StubConnector:
         if not self.fail_next:
             return None
         status, headers = self.fail_next.popleft()
-        return web.json_response({"error": {"code": "Stubbed", "message": "stubbed failure"}}, status=status, headers=headers)
+        return web.json_response(
+            {"error": {"code": "Stubbed", "message": "stubbed failure"}}, status=status, headers=headers
+        )
 
     async def _post_activity(self, request: web.Request) -> web.Response:
         failure = self._failure()

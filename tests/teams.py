@@ -107,7 +107,9 @@ class BotClient:
     session: aiohttp.ClientSession
     headers: dict[str, str] = field(default_factory=dict)
 
-    async def post(self, body: Any, *, headers: dict[str, str] | None = None, raw: bytes | None = None) -> aiohttp.ClientResponse:
+    async def post(
+        self, body: Any, *, headers: dict[str, str] | None = None, raw: bytes | None = None
+    ) -> aiohttp.ClientResponse:
         all_headers = {"Content-Type": "application/json", **self.headers, **(headers or {})}
         data = raw if raw is not None else json.dumps(body).encode()
         async with self.session.post(f"{self.base_url}/api/messages", data=data, headers=all_headers) as response:

@@ -54,28 +54,49 @@ class StubEntra:
     def get(self, url: str, params: Any = None, headers: Any = None, **kwargs: Any) -> _EntraResponse:
         self.other_requests.append(url)
         if "discovery/instance" in url:
-            return _EntraResponse(200, json.dumps({
-                "tenant_discovery_endpoint": "https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration",
-                "metadata": [{"preferred_network": "login.microsoftonline.com", "aliases": ["login.microsoftonline.com"]}],
-            }))
+            return _EntraResponse(
+                200,
+                json.dumps(
+                    {
+                        "tenant_discovery_endpoint": "https://login.microsoftonline.com/botframework.com/v2.0/.well-known/openid-configuration",
+                        "metadata": [
+                            {"preferred_network": "login.microsoftonline.com", "aliases": ["login.microsoftonline.com"]}
+                        ],
+                    }
+                ),
+            )
         tenant = self._tenant(url)
         base = f"https://login.microsoftonline.com/{tenant}"
-        return _EntraResponse(200, json.dumps({
-            "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
-            "token_endpoint": f"{base}/oauth2/v2.0/token",
-            "issuer": f"https://login.microsoftonline.com/{tenant}/v2.0",
-            "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
-        }))
+        return _EntraResponse(
+            200,
+            json.dumps(
+                {
+                    "authorization_endpoint": f"{base}/oauth2/v2.0/authorize",
+                    "token_endpoint": f"{base}/oauth2/v2.0/token",
+                    "issuer": f"https://login.microsoftonline.com/{tenant}/v2.0",
+                    "device_authorization_endpoint": f"{base}/oauth2/v2.0/devicecode",
+                }
+            ),
+        )
 
-    def post(self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kwargs: Any) -> _EntraResponse:
+    def post(
+        self, url: str, params: Any = None, data: Any = None, headers: Any = None, **kwargs: Any
+    ) -> _EntraResponse:
         if not url.endswith("/token"):
             self.other_requests.append(url)
             return _EntraResponse(404, "{}")
         self.token_requests += 1
-        return _EntraResponse(200, json.dumps({
-            "token_type": "Bearer", "expires_in": 3599, "ext_expires_in": 3599,
-            "access_token": f"stub-token-{self.token_requests}",
-        }))
+        return _EntraResponse(
+            200,
+            json.dumps(
+                {
+                    "token_type": "Bearer",
+                    "expires_in": 3599,
+                    "ext_expires_in": 3599,
+                    "access_token": f"stub-token-{self.token_requests}",
+                }
+            ),
+        )
 
     def close(self) -> None:
         return None
@@ -199,7 +220,9 @@ async def test_permanent_failures_raise_the_sdk_error_at_once(
     assert stub_connector.sent == []  # not retried: the one stubbed failure was the only attempt
 
 
-async def test_transient_failures_give_up_after_bounded_attempts(connector: tuple[StubConnector, ConnectorPool]) -> None:
+async def test_transient_failures_give_up_after_bounded_attempts(
+    connector: tuple[StubConnector, ConnectorPool],
+) -> None:
     stub_connector, pool = connector
     client = await PooledConnectorFactory(pool, _LocalFactory(), "").create(stub_connector.url)
     stub_connector.fail_next.extend([(status, {}) for status in (503, 502, 504, 412, 500, 200)])
@@ -209,7 +232,9 @@ async def test_transient_failures_give_up_after_bounded_attempts(connector: tupl
     assert len(stub_connector.fail_next) == 1  # five attempts, then the error
 
 
-async def test_an_unreachable_connector_raises_client_request_error(connector: tuple[StubConnector, ConnectorPool]) -> None:
+async def test_an_unreachable_connector_raises_client_request_error(
+    connector: tuple[StubConnector, ConnectorPool],
+) -> None:
     _, pool = connector
     client = await PooledConnectorFactory(pool, _LocalFactory(), "").create("http://127.0.0.1:9/")
     with pytest.raises(ClientRequestError):

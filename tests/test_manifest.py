@@ -34,11 +34,11 @@ from bot.manifest import DEFAULT_OUTPUT, MANIFEST_DIR, build_package
 APP_MANIFEST_PACKAGE = "@microsoft/app-manifest"
 APP_MANIFEST_VERSION = "1.1.2"
 # From `npm view @microsoft/app-manifest@1.1.2 dist.integrity`: a damaged cache is fetched again.
-APP_MANIFEST_INTEGRITY = "sha512-uXdmYzhIcchi3Tc9Sh3pTDMe55zy7ge19bnYCGB1gzuyha85Ii7wfdTruwEhqseaX9pwsWDRB5Ot/ltv0rCONw=="  # noqa: E501
-CACHE_DIR = Path(__file__).resolve().parent / ".cache"
-SCHEMA_URL = (
-    "https://developer.microsoft.com/en-us/json-schemas/teams/v{version}/MicrosoftTeams.schema.json"
+APP_MANIFEST_INTEGRITY = (
+    "sha512-uXdmYzhIcchi3Tc9Sh3pTDMe55zy7ge19bnYCGB1gzuyha85Ii7wfdTruwEhqseaX9pwsWDRB5Ot/ltv0rCONw=="  # noqa: E501
 )
+CACHE_DIR = Path(__file__).resolve().parent / ".cache"
+SCHEMA_URL = "https://developer.microsoft.com/en-us/json-schemas/teams/v{version}/MicrosoftTeams.schema.json"
 PLACEHOLDER = "${{MICROSOFT_APP_ID}}"
 DUMMY_APP_ID = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
 
@@ -91,9 +91,7 @@ def _fetch_tarball() -> Path:
             _unavailable(f"`npm pack {spec}` did not run: {error}")
         packed = list(Path(scratch).glob("*.tgz"))
         if done.returncode != 0 or len(packed) != 1:
-            _unavailable(
-                f"`npm pack {spec}` failed (exit {done.returncode}): {done.stderr.strip()[:300]}"
-            )
+            _unavailable(f"`npm pack {spec}` failed (exit {done.returncode}): {done.stderr.strip()[:300]}")
         if not _integrity_ok(packed[0]):
             pytest.fail(f"{spec} does not match its pinned integrity {APP_MANIFEST_INTEGRITY}")
         packed[0].replace(tarball)
@@ -144,9 +142,7 @@ def test_manifest_is_valid_against_the_official_schema(
     validator = validator_class(schema, registry=registry, format_checker=format_checker)
 
     errors = sorted(validator.iter_errors(manifest), key=lambda error: list(error.path))
-    assert not errors, "\n".join(
-        f"{'/'.join(map(str, error.path)) or '(root)'}: {error.message}" for error in errors
-    )
+    assert not errors, "\n".join(f"{'/'.join(map(str, error.path)) or '(root)'}: {error.message}" for error in errors)
 
 
 def test_schema_url_matches_the_manifest_version() -> None:
@@ -163,9 +159,7 @@ def test_app_and_bot_share_the_app_id_placeholder() -> None:
 def test_command_lists_keep_to_the_teams_limits() -> None:
     """Teams shows at most 10 commands per list; titles ≤ 32, descriptions ≤ 128 characters."""
     (bot,) = _manifest()["bots"]
-    listed_scopes = [
-        scope for command_list in bot["commandLists"] for scope in command_list["scopes"]
-    ]
+    listed_scopes = [scope for command_list in bot["commandLists"] for scope in command_list["scopes"]]
     assert sorted(listed_scopes) == sorted(bot["scopes"]) == ["groupChat", "personal", "team"]
     for command_list in bot["commandLists"]:
         titles = [command["title"] for command in command_list["commands"]]
@@ -226,10 +220,7 @@ def test_colour_icon_is_192_pixels_in_full_colour() -> None:
     width, height, colour, rows = _read_png(MANIFEST_DIR / _manifest()["icons"]["color"])
     assert (width, height) == (192, 192)
     assert colour in (2, 6), "the colour icon must be truecolour (RGB or RGBA)"
-    assert (
-        len({pixel for row in rows for pixel in zip(row[0::4], row[1::4], row[2::4], strict=True)})
-        > 2
-    )
+    assert len({pixel for row in rows for pixel in zip(row[0::4], row[1::4], row[2::4], strict=True)}) > 2
 
 
 def test_outline_icon_is_32_pixels_white_on_transparent() -> None:

@@ -28,8 +28,7 @@ from storage.models import Kind, Status
 from storage.records import ItemRecord, ReportRecord
 
 _EXPECTED = (
-    "expected a 'Title of inspection:' line and a "
-    "'Recommendations from Inspectors and Constabulary response' table"
+    "expected a 'Title of inspection:' line and a 'Recommendations from Inspectors and Constabulary response' table"
 )
 
 # Converters leave assorted space and break characters; all of them mean a plain space or a new line.
@@ -84,7 +83,32 @@ _MAX_HEADER_LINE_LENGTH = 60
 _MAX_HEADING_LENGTH = 120
 _MAX_CODE_LETTERS = 8
 _STOPWORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "by", "for", "from", "how", "in", "into", "is", "it", "its", "of", "on", "or", "our", "the", "their", "to", "with", "within"]
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "by",
+        "for",
+        "from",
+        "how",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "our",
+        "the",
+        "their",
+        "to",
+        "with",
+        "within",
+    ]
 )
 
 
@@ -339,15 +363,17 @@ def _item(row: _Row, published_on: date | None, source_name: str | None) -> Item
 def _subject(title: str) -> str:
     """The words after the title's last " to ", " of ", " into " or ":"."""
     lowered = title.lower()
-    ends = [lowered.rfind(separator) + len(separator) for separator in (" to ", " of ", " into ", ":") if separator in lowered]
+    ends = [
+        lowered.rfind(separator) + len(separator)
+        for separator in (" to ", " of ", " into ", ":")
+        if separator in lowered
+    ]
     cut = max(ends, default=0)
     return title[cut:]
 
 
 def _initials(words: str) -> str:
-    return "".join(
-        word[0].upper() for word in re.findall(r"[^\W\d_][\w'’-]*", words) if word.lower() not in _STOPWORDS
-    )
+    return "".join(word[0].upper() for word in re.findall(r"[^\W\d_][\w'’-]*", words) if word.lower() not in _STOPWORDS)
 
 
 def _name(source_name: str | None) -> str:

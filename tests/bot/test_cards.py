@@ -308,9 +308,7 @@ def test_item_list_card_for_no_items_is_one_line() -> None:
 def test_choice_card_numbers_the_options_and_gives_each_a_button() -> None:
     reply = choice_card("Which report do you mean?", [("OIC-2025", "list OIC-2025"), ("PEEL-2023", "list PEEL-2023")])
     assert reply.text == (
-        "Which report do you mean?\n"
-        '1. OIC-2025 (say "list OIC-2025")\n'
-        '2. PEEL-2023 (say "list PEEL-2023")'
+        'Which report do you mean?\n1. OIC-2025 (say "list OIC-2025")\n2. PEEL-2023 (say "list PEEL-2023")'
     )
     assert reply.card is not None
     assert [(action["title"], action["data"]["command"]) for action in submits(reply.card)] == [

@@ -74,7 +74,9 @@ def test_local_mode_refuses_to_serve_beyond_this_machine(
 
 
 def test_pool_settings_come_from_the_environment() -> None:
-    settings = Settings.from_env({"RECBOT_DB_POOL_SIZE": "5", "RECBOT_DB_MAX_OVERFLOW": "0", "RECBOT_DB_PGBOUNCER": "on"})
+    settings = Settings.from_env(
+        {"RECBOT_DB_POOL_SIZE": "5", "RECBOT_DB_MAX_OVERFLOW": "0", "RECBOT_DB_PGBOUNCER": "on"}
+    )
     assert (settings.pool.size, settings.pool.max_overflow, settings.pool.pgbouncer) == (5, 0, True)
     assert Settings.from_env({}).pool == PoolSettings()
     with pytest.raises(SettingsError, match="RECBOT_DB_POOL_SIZE"):

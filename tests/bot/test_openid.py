@@ -134,7 +134,9 @@ def _jwk(key: rsa.RSAPrivateKey, kid: str) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def rsa_keys() -> dict[str, rsa.RSAPrivateKey]:
     """Bot Framework's current key, the key it rotates to, and a stranger's."""
-    return {name: rsa.generate_private_key(public_exponent=65537, key_size=2048) for name in ("current", "next", "stranger")}
+    return {
+        name: rsa.generate_private_key(public_exponent=65537, key_size=2048) for name in ("current", "next", "stranger")
+    }
 
 
 def _token(
@@ -168,7 +170,9 @@ class Front:
     async def post(self, token: str, activity_type: str = "typing") -> int:
         body = activity(activity_type, self.service_url)
         headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-        async with self.session.post(f"{self.base_url}/api/messages", data=json.dumps(body), headers=headers) as response:
+        async with self.session.post(
+            f"{self.base_url}/api/messages", data=json.dumps(body), headers=headers
+        ) as response:
             await response.read()
             return response.status
 
@@ -197,7 +201,9 @@ def metadata(monkeypatch: pytest.MonkeyPatch) -> Iterator[MetadataServer]:
     server = MetadataServer()
     server.start()
     monkeypatch.setattr(ChannelValidation, "open_id_metadata_endpoint", server.url("/channel/openid"))
-    monkeypatch.setattr(AuthenticationConstants, "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL", server.url("/emulator/openid"))
+    monkeypatch.setattr(
+        AuthenticationConstants, "TO_BOT_FROM_EMULATOR_OPENID_METADATA_URL", server.url("/emulator/openid")
+    )
     yield server
     server.stop()
 
@@ -236,8 +242,12 @@ async def test_a_flood_of_forged_tokens_through_a_stalled_metadata_server_costs_
     token = {
         "signed by a stranger": lambda: _token(stranger, front.service_url, kid="made-up"),
         "unsigned (alg none)": lambda: _token(None, front.service_url, kid="made-up"),
-        "from the emulator's issuer": lambda: _token(stranger, front.service_url, issuer=EMULATOR_ISSUER, ver="1.0", appid=APP_ID),
-        "shaped like a skill's": lambda: _token(stranger, front.service_url, issuer=SKILL_ISSUER, ver="2.0", azp="another-app"),
+        "from the emulator's issuer": lambda: _token(
+            stranger, front.service_url, issuer=EMULATOR_ISSUER, ver="1.0", appid=APP_ID
+        ),
+        "shaped like a skill's": lambda: _token(
+            stranger, front.service_url, issuer=SKILL_ISSUER, ver="2.0", azp="another-app"
+        ),
     }[forged]()
 
     health = front.probe_health_later(0.1)
@@ -349,5 +359,7 @@ async def test_the_sdk_outside_recbots_authentication_refuses_rather_than_fetchi
     metadata.keys = [_jwk(rsa_keys["current"], "current")]
     token = _token(rsa_keys["current"], "https://service.example/")
     with pytest.raises(PermissionError):
-        await ChannelValidation.authenticate_channel_token(f"Bearer {token}", SimpleCredentialProvider(APP_ID, "secret"), "msteams")
+        await ChannelValidation.authenticate_channel_token(
+            f"Bearer {token}", SimpleCredentialProvider(APP_ID, "secret"), "msteams"
+        )
     assert metadata.fetches == []

@@ -53,9 +53,10 @@ CASES = [
 def test_compute_rag(
     status: Status, due_on: date | None, assessment: Assessment | None, last_update_on: date | None, expected: Rag
 ) -> None:
-    assert compute_rag(
-        status=status, due_on=due_on, assessment=assessment, last_update_on=last_update_on, today=TODAY
-    ) is expected
+    assert (
+        compute_rag(status=status, due_on=due_on, assessment=assessment, last_update_on=last_update_on, today=TODAY)
+        is expected
+    )
 
 
 def test_rag_values_are_the_words_people_use() -> None:

@@ -38,6 +38,7 @@ def key_of(activity: Activity) -> str | None:
     """The redelivery key the dialog hands the port for `activity`."""
     return activity_key(TEST_CONVERSATION, activity.id)
 
+
 R8 = ItemBrief(
     8, "OIC-2025 R8", "Recommendation 8", "By 30 April 2026, chief constables should …", "Not started", "Jane Doe"
 )
@@ -573,7 +574,9 @@ async def test_a_retry_after_a_lost_reply_does_not_record_twice() -> None:
 
 
 async def test_a_refusal_at_confirm_ends_the_flow_with_the_reason() -> None:
-    chat = chat_about([8], fake=port(refuse_record="Recommendation 8 (OIC-2025 R8) is closed, so it takes no more updates."))
+    chat = chat_about(
+        [8], fake=port(refuse_record="Recommendation 8 (OIC-2025 R8) is closed, so it takes no more updates.")
+    )
     await answer_up_to_confirm(chat, date_text="skip")
     answer = await chat.say("confirm")
     assert answer == "Recommendation 8 (OIC-2025 R8) is closed, so it takes no more updates. Nothing was saved."

@@ -24,7 +24,11 @@ APP_ID = "00000000-0000-0000-0000-00000000b0d1"
         (b'{"text": "status of recommendation 8"}', "application/json", 400),  # no type
         (b'{"type": "message", "text": "hi"}', "application/json", 400),  # no conversation
         (b'{"type": "message", "conversation": {"id": 5}, "from": "me"}', "application/json", 400),
-        (b'{"type": "message", "text": "rec 8", "conversation": {"id": "a:1"}, "from": {"id": "29:1"}}', "application/json", 400),
+        (
+            b'{"type": "message", "text": "rec 8", "conversation": {"id": "a:1"}, "from": {"id": "29:1"}}',
+            "application/json",
+            400,
+        ),
         (b'{"type": "message"}', "text/plain", 415),
         (b'{"type": "message"}', "", 415),
     ],
@@ -122,7 +126,9 @@ async def test_a_message_without_a_sender_is_refused(bot: BotClient, stub: StubC
     assert stub.sent == []
 
 
-async def test_tenant_restriction_trusts_only_teams_channel_data(start_bot: Callable[..., object], stub: StubConnector) -> None:
+async def test_tenant_restriction_trusts_only_teams_channel_data(
+    start_bot: Callable[..., object], stub: StubConnector
+) -> None:
     tenant = "11111111-2222-3333-4444-555555555555"
     bot: BotClient = await start_bot(allowed_tenants=(tenant,))  # type: ignore[misc]
     forged = message("status of recommendation 8", stub.url, tenant=tenant, channelId="directline")

@@ -74,7 +74,9 @@ async def test_a_user_of_another_tenant_with_an_admins_email_is_not_that_admin(
     update_refused = await reply_to(bot, stub, message("update R8", stub.url, **impostor))
     assert "Only the owner, a delegate or an admin can update" in update_refused
 
-    people = await rows(seeded_database, select(Person.tenant_id, Person.aad_object_id, Person.email, Person.teams_user_id))
+    people = await rows(
+        seeded_database, select(Person.tenant_id, Person.aad_object_id, Person.email, Person.teams_user_id)
+    )
     assert (TENANT, JANE.aad_object_id, JANE.email, JANE.teams_id) in people
     assert (OTHER_TENANT, IMPOSTOR.aad_object_id, None, IMPOSTOR.teams_id) in people
     assert not await rows(seeded_database, select(Person.id).where(Person.is_admin.is_(True)))

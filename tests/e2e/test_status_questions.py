@@ -34,7 +34,9 @@ async def ask(bot: BotClient, stub: StubConnector, text: str, **fields: object) 
     return stub.sent[-1].readable
 
 
-async def test_status_question_in_a_personal_chat_answers_with_the_full_card(bot: BotClient, stub: StubConnector) -> None:
+async def test_status_question_in_a_personal_chat_answers_with_the_full_card(
+    bot: BotClient, stub: StubConnector
+) -> None:
     response = await bot.post(message("status of recommendation 8", stub.url))
     assert response.status == 200
     [reply] = stub.sent
@@ -73,7 +75,9 @@ async def test_the_question_may_come_in_many_shapes(bot: BotClient, stub: StubCo
     assert "Hydra training package" in readable
 
 
-async def test_a_channel_message_with_a_mention_is_answered_in_that_channel(bot: BotClient, stub: StubConnector) -> None:
+async def test_a_channel_message_with_a_mention_is_answered_in_that_channel(
+    bot: BotClient, stub: StubConnector
+) -> None:
     response = await bot.post(channel_message("status of recommendation 9", stub.url))
     assert response.status == 200
     [reply] = stub.sent
@@ -89,7 +93,9 @@ async def test_group_chat_works_too(bot: BotClient, stub: StubConnector) -> None
         conversation_id=GROUP_CHAT,
         conversation_type="groupChat",
         text="<at>RecBot</at> rec 4",
-        entities=[{"type": "mention", "text": "<at>RecBot</at>", "mentioned": {"id": "28:recbot-app-id", "name": "RecBot"}}],
+        entities=[
+            {"type": "mention", "text": "<at>RecBot</at>", "mentioned": {"id": "28:recbot-app-id", "name": "RecBot"}}
+        ],
     )
     assert (await bot.post(body)).status == 200
     assert "31 December 2025" in stub.sent[-1].readable
@@ -120,7 +126,9 @@ async def test_lists(bot: BotClient, stub: StubConnector) -> None:
     assert "due" in (await ask(bot, stub, "what's due this month")).lower()
 
 
-async def test_my_recommendations_looks_the_member_up_once(bot: BotClient, stub: StubConnector, seeded_database: str) -> None:
+async def test_my_recommendations_looks_the_member_up_once(
+    bot: BotClient, stub: StubConnector, seeded_database: str
+) -> None:
     engine = create_engine(seeded_database)
     async with create_sessionmaker(engine).begin() as session:
         jane = await tracker.person_by_email(session, JANE.email)
@@ -135,7 +143,9 @@ async def test_my_recommendations_looks_the_member_up_once(bot: BotClient, stub:
     assert "Jane Doe" in await ask(bot, stub, "status of recommendation 8")
 
 
-async def test_a_number_in_two_reports_asks_which_unless_one_is_open(bot: BotClient, stub: StubConnector, seeded_database: str) -> None:
+async def test_a_number_in_two_reports_asks_which_unless_one_is_open(
+    bot: BotClient, stub: StubConnector, seeded_database: str
+) -> None:
     engine = create_engine(seeded_database)
     sessionmaker = create_sessionmaker(engine)
     async with sessionmaker.begin() as session:
@@ -145,7 +155,11 @@ async def test_a_number_in_two_reports_asks_which_unless_one_is_open(bot: BotCli
                 title="Police race action plan inspection",
                 code="PRA-2025",
                 published_on=date(2025, 9, 1),
-                items=(ItemRecord(kind=Kind.RECOMMENDATION, number=8, text="By 31 March 2026, forces should publish data."),),
+                items=(
+                    ItemRecord(
+                        kind=Kind.RECOMMENDATION, number=8, text="By 31 March 2026, forces should publish data."
+                    ),
+                ),
             ),
         )
     readable = await ask(bot, stub, "status of recommendation 8")
@@ -170,7 +184,9 @@ def _actions(card: object) -> list[dict]:  # type: ignore[type-arg]
     return [node for node in walk(card) if node.get("type") == "Action.Submit"]
 
 
-async def test_install_greets_once_and_stores_the_reference(bot: BotClient, stub: StubConnector, seeded_database: str) -> None:
+async def test_install_greets_once_and_stores_the_reference(
+    bot: BotClient, stub: StubConnector, seeded_database: str
+) -> None:
     install = activity(
         "installationUpdate", stub.url, conversation_id=CHANNEL, conversation_type="channel", action="add"
     )
@@ -217,7 +233,9 @@ async def test_every_message_refreshes_the_stored_service_url(
     assert stored is not None and stored.service_url == stub.url + "moved/"
 
 
-async def test_when_the_database_is_gone_the_user_is_told(start_bot: Callable[..., object], stub: StubConnector) -> None:
+async def test_when_the_database_is_gone_the_user_is_told(
+    start_bot: Callable[..., object], stub: StubConnector
+) -> None:
     bot: BotClient = await start_bot(database_url="postgresql+asyncpg://nobody@127.0.0.1:1/none")  # type: ignore[misc]
     response = await bot.post(message("status of recommendation 8", stub.url))
     assert response.status == 200
@@ -228,7 +246,9 @@ async def test_when_the_database_is_gone_the_user_is_told(start_bot: Callable[..
         assert alive.status == 200
 
 
-async def test_a_conversation_default_report_answers_bare_numbers(bot: BotClient, stub: StubConnector, seeded_database: str) -> None:
+async def test_a_conversation_default_report_answers_bare_numbers(
+    bot: BotClient, stub: StubConnector, seeded_database: str
+) -> None:
     engine = create_engine(seeded_database)
     async with create_sessionmaker(engine).begin() as session:
         await tracker.save_report(
@@ -237,7 +257,11 @@ async def test_a_conversation_default_report_answers_bare_numbers(bot: BotClient
                 title="Police race action plan inspection",
                 code="PRA-2025",
                 published_on=date(2025, 9, 1),
-                items=(ItemRecord(kind=Kind.RECOMMENDATION, number=8, text="By 31 March 2026, forces should publish data."),),
+                items=(
+                    ItemRecord(
+                        kind=Kind.RECOMMENDATION, number=8, text="By 31 March 2026, forces should publish data."
+                    ),
+                ),
             ),
         )
     await engine.dispose()

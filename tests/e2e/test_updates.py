@@ -45,7 +45,9 @@ async def post_update(bot: BotClient, stub: StubConnector, *answers: str) -> str
     return reply
 
 
-async def test_assign_update_status_history(start_bot: Callable[..., object], stub: StubConnector, seeded_database: str) -> None:
+async def test_assign_update_status_history(
+    start_bot: Callable[..., object], stub: StubConnector, seeded_database: str
+) -> None:
     bot: BotClient = await start_bot(admins=(SAM.email,))  # type: ignore[misc]
     await say(bot, stub, "my recommendations")  # Jane introduces herself
 
@@ -101,7 +103,9 @@ async def test_a_restart_mid_dialog_continues_where_it_was(
     assert "Waiting for the regional intelligence post" in await say(first, stub, "status of rec 4")
 
 
-async def test_cancel_saves_nothing(start_bot: Callable[..., object], stub: StubConnector, seeded_database: str) -> None:
+async def test_cancel_saves_nothing(
+    start_bot: Callable[..., object], stub: StubConnector, seeded_database: str
+) -> None:
     bot: BotClient = await start_bot(admins=(JANE.email,))  # type: ignore[misc]
     before = await count_updates(seeded_database)
     await say(bot, stub, "update rec 2")
@@ -111,14 +115,24 @@ async def test_cancel_saves_nothing(start_bot: Callable[..., object], stub: Stub
     assert "Hydra" in await say(bot, stub, "status of rec 8")  # back to normal questions
 
 
-async def test_a_stranger_is_refused_with_the_owner_named(start_bot: Callable[..., object], stub: StubConnector) -> None:
+async def test_a_stranger_is_refused_with_the_owner_named(
+    start_bot: Callable[..., object], stub: StubConnector
+) -> None:
     bot: BotClient = await start_bot(admins=(SAM.email,))  # type: ignore[misc]
     await say(bot, stub, "my recommendations")
     await in_channel(bot, stub, "assign recommendation 8 to jane.doe@force.police.uk")
-    refusal = await say(bot, stub, "update recommendation 8", user=SAM.__class__(
-        teams_id="29:1someone-else", aad_object_id="6d7b5c2e-3333-4c8e-9a40-000000000003", name="Alex Kim",
-        email="alex.kim@force.police.uk",
-    ), conversation_id="a:1personal-chat-with-alex")
+    refusal = await say(
+        bot,
+        stub,
+        "update recommendation 8",
+        user=SAM.__class__(
+            teams_id="29:1someone-else",
+            aad_object_id="6d7b5c2e-3333-4c8e-9a40-000000000003",
+            name="Alex Kim",
+            email="alex.kim@force.police.uk",
+        ),
+        conversation_id="a:1personal-chat-with-alex",
+    )
     assert "Only the owner, a delegate or an admin can update recommendation 8" in refusal
     assert "Jane Doe" in refusal
 
@@ -133,7 +147,9 @@ async def test_closure_approved_and_rejected_and_the_lead_is_told(
     await in_channel(bot, stub, "assign recommendation 9 to jane.doe@force.police.uk")
 
     for number in (8, 9):
-        saved = await post_update(bot, stub, f"update rec {number}", "Complete", "on track", "All staff trained.", "skip", "skip", "confirm")
+        saved = await post_update(
+            bot, stub, f"update rec {number}", "Complete", "on track", "All staff trained.", "skip", "skip", "confirm"
+        )
         assert "Saved" in saved
     awaiting = await in_channel(bot, stub, "list awaiting sign-off")
     assert "OIC-2025 R8" in awaiting and "OIC-2025 R9" in awaiting
@@ -145,7 +161,9 @@ async def test_closure_approved_and_rejected_and_the_lead_is_told(
 
     needs_reason = await in_channel(bot, stub, "reject closure of recommendation 9")
     assert "because" in needs_reason
-    rejected = await in_channel(bot, stub, "reject closure of recommendation 9 because the e-learning figures are missing")
+    rejected = await in_channel(
+        bot, stub, "reject closure of recommendation 9 because the e-learning figures are missing"
+    )
     assert "back in progress" in rejected
     told = [sent for sent in stub.sent if sent.conversation_id == PERSONAL]
     assert "the e-learning figures are missing" in told[-1].readable
@@ -154,7 +172,9 @@ async def test_closure_approved_and_rejected_and_the_lead_is_told(
     assert "In progress" in await say(bot, stub, "status of rec 9")
 
 
-async def test_the_form_records_the_same_update(start_bot: Callable[..., object], stub: StubConnector, seeded_database: str) -> None:
+async def test_the_form_records_the_same_update(
+    start_bot: Callable[..., object], stub: StubConnector, seeded_database: str
+) -> None:
     bot: BotClient = await start_bot(admins=(JANE.email,))  # type: ignore[misc]
     await say(bot, stub, "update rec 2")
     form_reply = await say(bot, stub, "Use a form instead")
@@ -200,7 +220,9 @@ async def test_admins_set_due_dates_with_a_reason(start_bot: Callable[..., objec
     assert CHANNEL  # the channel conversation was used for admin commands
 
 
-async def test_two_members_of_a_channel_never_share_an_update(start_bot: Callable[..., object], stub: StubConnector) -> None:
+async def test_two_members_of_a_channel_never_share_an_update(
+    start_bot: Callable[..., object], stub: StubConnector
+) -> None:
     bot: BotClient = await start_bot(admins=(JANE.email, SAM.email))  # type: ignore[misc]
     assert "status" in (await in_channel(bot, stub, "update rec 2", user=JANE)).lower()
     # Sam's message in the same thread is his own: it does not answer Jane's question.

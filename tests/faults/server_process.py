@@ -53,8 +53,16 @@ class ServerProcess:
     async def start(self, timeout: float = 20.0) -> ServerProcess:
         log = (self.workdir / f"recbot-{self.port}.log").open("ab")
         self.process = await asyncio.create_subprocess_exec(
-            RECBOT, "serve", "--host", "127.0.0.1", "--port", str(self.port),
-            cwd=self.workdir, env=self.environment(), stdout=log, stderr=log,
+            RECBOT,
+            "serve",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(self.port),
+            cwd=self.workdir,
+            env=self.environment(),
+            stdout=log,
+            stderr=log,
         )
         log.close()
         deadline = asyncio.get_running_loop().time() + timeout
@@ -73,7 +81,9 @@ class ServerProcess:
                 await asyncio.sleep(0.05)
 
     def log_text(self) -> str:
-        return "\n".join(path.read_text(errors="replace")[-3000:] for path in self.workdir.glob(f"recbot-{self.port}.log"))
+        return "\n".join(
+            path.read_text(errors="replace")[-3000:] for path in self.workdir.glob(f"recbot-{self.port}.log")
+        )
 
     async def kill(self) -> None:
         """SIGKILL: no cleanup, no flush, no goodbye."""

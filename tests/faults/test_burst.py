@@ -20,9 +20,14 @@ ACTIVITIES = 1000
 
 def burst(stub: StubConnector, count: int = ACTIVITIES) -> list[dict[str, Any]]:
     return [
-        message(f"status of recommendation {(2, 4, 8, 9)[index % 4]}", stub.url, conversation={
-            "id": f"a:burst-{index % CONVERSATIONS}", "conversationType": "personal",
-        })
+        message(
+            f"status of recommendation {(2, 4, 8, 9)[index % 4]}",
+            stub.url,
+            conversation={
+                "id": f"a:burst-{index % CONVERSATIONS}",
+                "conversationType": "personal",
+            },
+        )
         for index in range(count)
     ]
 
@@ -34,7 +39,9 @@ async def send_all(bot: BotClient, bodies: list[dict[str, Any]]) -> list[int]:
     return await asyncio.wait_for(asyncio.gather(*(post(body) for body in bodies)), 120)
 
 
-@pytest.mark.parametrize("database_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+@pytest.mark.parametrize(
+    "database_url", ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+)
 async def test_a_burst_is_answered_in_full(start_bot: Callable[..., Any], stub: StubConnector) -> None:
     bot: BotClient = await start_bot()
     bodies = burst(stub)

@@ -82,10 +82,14 @@ async def item_8_state(database_url: str) -> tuple[list[Update], Item]:
         async with create_sessionmaker(engine)() as session:
             item = (
                 await session.scalars(
-                    select(Item).join(Report).where(Report.code == "OIC-2025", Item.number == 8, Item.kind == "recommendation")
+                    select(Item)
+                    .join(Report)
+                    .where(Report.code == "OIC-2025", Item.number == 8, Item.kind == "recommendation")
                 )
             ).one()
-            updates = list((await session.scalars(select(Update).where(Update.item_id == item.id).order_by(Update.id))).all())
+            updates = list(
+                (await session.scalars(select(Update).where(Update.item_id == item.id).order_by(Update.id))).all()
+            )
             return updates, item
     finally:
         await engine.dispose()
@@ -100,9 +104,17 @@ def assert_whole(updates: list[Update], item: Item, *, initial: list[Update], be
         assert (row.narrative, row.status, row.assessment) == (NARRATIVE, "In progress", "at risk")
         assert row.author_name and row.source_activity_key
     if new:
-        assert (item.status, item.assessment, item.last_update_at) == (new[-1].status, new[-1].assessment, new[-1].created_at)
+        assert (item.status, item.assessment, item.last_update_at) == (
+            new[-1].status,
+            new[-1].assessment,
+            new[-1].created_at,
+        )
     else:
-        assert (item.status, item.assessment, item.last_update_at) == (before.status, before.assessment, before.last_update_at)
+        assert (item.status, item.assessment, item.last_update_at) == (
+            before.status,
+            before.assessment,
+            before.last_update_at,
+        )
 
 
 @pytest.mark.parametrize("database_url", BACKENDS, indirect=True)

@@ -141,8 +141,15 @@ async def test_a_digest_run_on_both_instances_goes_out_once(
     moment = london(monday + timedelta(days=7), time(9, 30)).isoformat()
     processes = [
         await asyncio.create_subprocess_exec(
-            RECBOT, "digest", "run", "--at", moment, cwd=tmp_path, env=env,
-            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+            RECBOT,
+            "digest",
+            "run",
+            "--at",
+            moment,
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
         )
         for _ in range(2)
     ]

@@ -166,7 +166,9 @@ async def test_claims_are_exactly_once(sessionmaker: async_sessionmaker[AsyncSes
     async with sessionmaker.begin() as session:
         assert not await deliveries.claim(session, key="digest:1:2026-W10", kind="digest", period="2026-W10")
         # In flight (claimed, unfinished) is settled: it may have been sent.
-        assert await deliveries.settled_keys(session, ["digest:1:2026-W10", "digest:2:2026-W10"]) == {"digest:1:2026-W10"}
+        assert await deliveries.settled_keys(session, ["digest:1:2026-W10", "digest:2:2026-W10"]) == {
+            "digest:1:2026-W10"
+        }
     async with sessionmaker.begin() as session:
         await deliveries.finish(session, key="digest:1:2026-W10", outcome=deliveries.FAILED, attempts=1, error="503")
     async with sessionmaker.begin() as session:

@@ -62,7 +62,9 @@ async def test_an_idle_connection_killed_by_the_server_is_replaced_unseen(
 
 
 @pytest.mark.postgres
-async def test_a_connection_in_steady_use_is_not_pinged(pg_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_a_connection_in_steady_use_is_not_pinged(
+    pg_engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
     await _backend_pid(pg_engine)
     pings = _count_pings(pg_engine, monkeypatch)
 

@@ -17,7 +17,9 @@ TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 OTHER_TENANT = "0b0b0b0b-0000-4000-8000-00000000beef"
 
 
-async def test_a_person_stored_by_email_and_by_mention_becomes_one(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+async def test_a_person_stored_by_email_and_by_mention_becomes_one(
+    sessionmaker: async_sessionmaker[AsyncSession],
+) -> None:
     record = ReportRecord(
         title="A report",
         code="AR-2025",
@@ -74,7 +76,12 @@ async def test_an_email_links_only_a_placeholder_without_an_object_id(
 ) -> None:
     async with sessionmaker.begin() as session:
         jane = await tracker.remember_person(
-            session, tenant_id=TENANT, aad_object_id=AAD, email="jane.doe@force.police.uk", name="Jane", teams_user_id="29:1jane"
+            session,
+            tenant_id=TENANT,
+            aad_object_id=AAD,
+            email="jane.doe@force.police.uk",
+            name="Jane",
+            teams_user_id="29:1jane",
         )
         # Someone else whose profile claims Jane's address: a person of their own, without it.
         impostor = await tracker.remember_person(
@@ -94,7 +101,9 @@ async def test_the_same_object_id_in_another_tenant_is_another_person(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     async with sessionmaker.begin() as session:
-        home = await tracker.remember_person(session, tenant_id=TENANT, aad_object_id=AAD, name="Jane", teams_user_id="29:a")
+        home = await tracker.remember_person(
+            session, tenant_id=TENANT, aad_object_id=AAD, name="Jane", teams_user_id="29:a"
+        )
         away = await tracker.remember_person(
             session, tenant_id=OTHER_TENANT, aad_object_id=AAD, name="Other", teams_user_id="29:b"
         )

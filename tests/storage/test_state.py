@@ -267,7 +267,10 @@ async def test_a_dialog_continues_after_a_restart(engine: AsyncEngine, sessionma
     assert "py/" not in json.dumps(stored)  # no jsonpickle class paths
     stack = stored["DialogState"]["dialog_stack"]
     assert stored["DialogState"]["$type"] == "DialogState"
-    assert [(frame["$type"], frame["id"]) for frame in stack] == [("DialogInstance", "TextPrompt"), ("DialogInstance", "greet")]
+    assert [(frame["$type"], frame["id"]) for frame in stack] == [
+        ("DialogInstance", "TextPrompt"),
+        ("DialogInstance", "greet"),
+    ]
     assert stack[0]["state"]["options"]["prompt"] == {
         "$type": "Activity",
         "value": {"type": "message", "text": "What is your name?", "inputHint": "acceptingInput"},

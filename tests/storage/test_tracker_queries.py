@@ -20,7 +20,14 @@ def _report(code: str, title: str, with_response: bool) -> ReportRecord:
         code=code,
         published_on=date(2025, 5, 16),
         items=(
-            ItemRecord(Kind.RECOMMENDATION, 8, "Recommendation eight.", date(2026, 4, 30), "We will." if with_response else "", owner_email="lead@force.police.uk"),
+            ItemRecord(
+                Kind.RECOMMENDATION,
+                8,
+                "Recommendation eight.",
+                date(2026, 4, 30),
+                "We will." if with_response else "",
+                owner_email="lead@force.police.uk",
+            ),
             ItemRecord(Kind.AREA_FOR_IMPROVEMENT, 8, "Area for improvement eight.", None, ""),
             ItemRecord(Kind.RECOMMENDATION, 9, "Recommendation nine.", None, ""),
         ),
@@ -34,10 +41,12 @@ async def test_items_with_their_latest_update_in_one_statement(engine: AsyncEngi
         item_id = (await tracker.find_items(session, number=8, kind=Kind.RECOMMENDATION, report_code="OIC-2025"))[0].id
         same_time = datetime(2026, 2, 1, 9, 0, tzinfo=UTC)
         # Two updates at the same moment: the later id wins, as in `latest_update`.
-        session.add_all([
-            Update(item_id=item_id, created_at=same_time, author_name="A", status="In progress", narrative="first"),
-            Update(item_id=item_id, created_at=same_time, author_name="B", status="Blocked", narrative="second"),
-        ])
+        session.add_all(
+            [
+                Update(item_id=item_id, created_at=same_time, author_name="A", status="In progress", narrative="first"),
+                Update(item_id=item_id, created_at=same_time, author_name="B", status="Blocked", narrative="second"),
+            ]
+        )
 
     statements: list[str] = []
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
@@ -55,13 +64,18 @@ async def test_items_with_their_latest_update_in_one_statement(engine: AsyncEngi
             statements.clear()
             rows = await tracker.find_items_with_latest(session, **case)  # type: ignore[arg-type]
             assert len(statements) == 1
-            found = [(item.id, item.report.code, item.owner.email if item.owner else None, latest.id if latest else None) for item, latest in rows]
+            found = [
+                (item.id, item.report.code, item.owner.email if item.owner else None, latest.id if latest else None)
+                for item, latest in rows
+            ]
         async with sessionmaker() as session:
             items = await tracker.find_items(session, **case)  # type: ignore[arg-type]
             expected = []
             for item in items:
                 latest = await tracker.latest_update(session, item.id)
-                expected.append((item.id, item.report.code, item.owner.email if item.owner else None, latest.id if latest else None))
+                expected.append(
+                    (item.id, item.report.code, item.owner.email if item.owner else None, latest.id if latest else None)
+                )
         assert found == expected, case
     async with sessionmaker() as session:
         rows = await tracker.find_items_with_latest(session, number=8, kind=Kind.RECOMMENDATION, report_code="OIC-2025")

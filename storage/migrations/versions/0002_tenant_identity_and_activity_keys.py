@@ -22,7 +22,9 @@ def upgrade() -> None:
     with op.batch_alter_table("people", schema=None, reflect_kwargs=NO_FK_REFLECTION) as batch_op:
         batch_op.add_column(sa.Column("tenant_id", sa.String(length=64), nullable=True))
         batch_op.drop_constraint("uq_people_aad_object_id", type_="unique")
-        batch_op.create_unique_constraint(batch_op.f("uq_people_tenant_id_aad_object_id"), ["tenant_id", "aad_object_id"])
+        batch_op.create_unique_constraint(
+            batch_op.f("uq_people_tenant_id_aad_object_id"), ["tenant_id", "aad_object_id"]
+        )
     # A person's tenant is known from their personal chat, when the bot has one with them.
     op.execute(
         "UPDATE people SET tenant_id = (SELECT MIN(conversation_refs.tenant_id) FROM conversation_refs"
