@@ -101,6 +101,8 @@ class RunReport:
     at: datetime
     dry_run: bool
     outcomes: list[Outcome] = field(default_factory=list)
+    # Another instance's run held the lock: this one planned and sent nothing.
+    elsewhere: bool = False
 
     def count(self, outcome: str, kind: str | None = None) -> int:
         return sum(1 for o in self.outcomes if o.outcome == outcome and (kind is None or o.kind == kind))
@@ -120,6 +122,8 @@ class RunReport:
     def summary(self) -> str:
         kinds = ("sent", "failed", "gone", "taken", "skipped", "dry run")
         parts = [f"{self.count(kind)} {kind}" for kind in kinds if self.count(kind)]
+        if self.elsewhere:
+            parts = ["another instance's run is under way"]
         return f"digest run at {self.at.isoformat()}: " + (", ".join(parts) or "nothing due")
 
 
@@ -560,10 +564,32 @@ async def run_due(
     dry_run: bool = False,
     out: TextIO | None = None,
 ) -> RunReport:
-    """Send every digest and nudge due at `at` and not yet sent; `dry_run` only prints."""
+    """Send every digest and nudge due at `at` and not yet sent; `dry_run` only prints.
+
+    A run that finds another instance's run under way does nothing (`RunReport.elsewhere`).
+    """
     if at.tzinfo is None:
         raise ValueError("at must be an aware datetime")
     report = RunReport(at=at, dry_run=dry_run)
+    if dry_run:
+        return await _run(report, sessionmaker, deliverer, settings, out)
+    async with deliveries.one_run_at_a_time(sessionmaker.kw["bind"]) as ours:
+        if not ours:
+            report.elsewhere = True
+            if out is not None:
+                out.write(report.summary() + "\n")
+            return report
+        return await _run(report, sessionmaker, deliverer, settings, out)
+
+
+async def _run(
+    report: RunReport,
+    sessionmaker: async_sessionmaker[AsyncSession],
+    deliverer: Deliverer | None,
+    settings: RunSettings,
+    out: TextIO | None,
+) -> RunReport:
+    at, dry_run = report.at, report.dry_run
     async with sessionmaker() as session:
         plans, nudges, skipped = await plan_run(session, at=at, settings=settings)
     report.outcomes.extend(skipped)

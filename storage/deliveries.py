@@ -7,7 +7,8 @@ Every function takes a session; the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable
+from collections.abc import AsyncIterator, Collection, Iterable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -15,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
 from storage.models import ConversationRef, Delivery, Person, utcnow
 
@@ -29,6 +30,32 @@ NOTHING = "nothing"
 # A 'failed' delivery may be claimed again by a later run until this many send attempts (the
 # retries inside each run included) have been spent on it; then it stays failed for the period.
 MAX_DELIVERY_ATTEMPTS = 12
+
+
+# The PostgreSQL advisory lock a digest run holds ("RecB"): one run at a time across instances.
+DIGEST_RUN_LOCK = 0x52656342
+
+
+@asynccontextmanager
+async def one_run_at_a_time(engine: AsyncEngine) -> AsyncIterator[bool]:
+    """True, held until the block ends, when no other digest run (of any instance) is under way.
+
+    Claims alone already keep each delivery to one send; the lock saves every other instance the
+    work of planning the same tick. A session-level advisory lock is released if its process dies.
+    SQLite is one file on one machine: there every run goes ahead and the claims settle it.
+    """
+    if engine.dialect.name != "postgresql":
+        yield True
+        return
+    async with engine.connect() as connection:
+        held = bool(await connection.scalar(select(func.pg_try_advisory_lock(DIGEST_RUN_LOCK))))
+        await connection.commit()
+        try:
+            yield held
+        finally:
+            if held:
+                await connection.scalar(select(func.pg_advisory_unlock(DIGEST_RUN_LOCK)))
+                await connection.commit()
 
 
 # --- claims ----------------------------------------------------------------------------------

@@ -159,9 +159,10 @@ def test_two_replicas_serve_after_the_migration(services: dict[str, dict[str, An
         assert replica["env_file"]
 
 
-def test_exactly_one_replica_runs_the_scheduler(services: dict[str, dict[str, Any]]) -> None:
+def test_every_replica_runs_the_scheduler(services: dict[str, dict[str, Any]]) -> None:
+    # A digest run takes an advisory lock (storage.deliveries.one_run_at_a_time): replicas are alike.
     settings = [replica.get("environment", {}).get("RECBOT_SCHEDULER") for replica in _replicas(services).values()]
-    assert sorted(settings) == ["off", "on"]
+    assert all(setting in (None, "on") for setting in settings)
 
 
 def test_the_proxy_spreads_the_bots_routes_over_both_replicas(services: dict[str, dict[str, Any]]) -> None:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 import pytest
 from aiohttp.test_utils import TestServer
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import ADAPTER, ENGINE, create_app
@@ -23,7 +23,7 @@ from bot.config import Settings
 from bot.digest_runner import RunReport, RunSettings, run_due
 from bot.proactive import Deliverer
 from bot.schedule import is_working_day
-from storage import tracker
+from storage import deliveries, tracker
 from storage.database import create_sessionmaker
 from storage.models import DigestSubscription, Item
 from tests.stub_connector import StubConnector
@@ -210,3 +210,19 @@ async def test_the_scheduler_sends_what_is_due_and_stops_cleanly(harness: Harnes
         await asyncio.sleep(0.02)
     await scheduler.stop()
     assert len(harness.to_channel()) == 1 and len(harness.to_new_chats()) == 1
+
+
+@pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
+async def test_a_run_while_another_instance_runs_does_nothing(harness: Harness) -> None:
+    await harness.channel_command("subscribe this channel to the weekly digest")
+    at = london(next_day(0, working=True), time(9, 30))
+    before = len(harness.stub.sent)
+    engine = harness.sessionmaker.kw["bind"]
+    # Another instance's run holds the lock on a connection of its own.
+    async with engine.connect() as other:
+        assert await other.scalar(select(func.pg_try_advisory_lock(deliveries.DIGEST_RUN_LOCK)))
+        waiting = await harness.run(at)
+        assert waiting.elsewhere and waiting.outcomes == [] and len(harness.stub.sent) == before
+        assert "another instance" in waiting.summary()
+        await other.scalar(select(func.pg_advisory_unlock(deliveries.DIGEST_RUN_LOCK)))
+    assert (await harness.run(at)).sent == 2
