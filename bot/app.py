@@ -23,6 +23,7 @@ from bot.adapter import PooledAuthentication, create_adapter, create_authenticat
 from bot.config import Settings
 from bot.digest_runner import RunSettings, Scheduler
 from bot.handler import RecBot, on_turn_error, tenant_of
+from bot.logs import note_activity_type, turn_middleware
 from bot.proactive import Deliverer
 from domain.clock import SYSTEM_CLOCK, Clock
 from storage.database import create_engine, create_sessionmaker, is_ready
@@ -103,6 +104,7 @@ async def messages(request: web.Request) -> web.Response:
     activity = parse_activity(body)
     if isinstance(activity, str):
         return _problem(400, activity)
+    note_activity_type(activity.type)
 
     auth_header = request.headers.get("Authorization", "")
     if settings.authentication_enabled and not auth_header:
@@ -159,7 +161,7 @@ async def settle_memory(_app: web.Application) -> None:
 
 def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> web.Application:
     """Build the whole service: database engine, adapter, bot and routes, all reading `clock`."""
-    app = web.Application(client_max_size=settings.max_request_bytes)
+    app = web.Application(client_max_size=settings.max_request_bytes, middlewares=[turn_middleware])
     app[SETTINGS] = settings
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication)

@@ -12,6 +12,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.config import Settings, SettingsError
+from bot.logs import configure_logging
 from domain.clock import SYSTEM_CLOCK, Clock
 
 log = logging.getLogger("recbot")
@@ -65,13 +66,12 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, *, clock: Clock = SYSTEM_CLOCK) -> int:
     """Entry point of the `recbot` command; every command reads the time from `clock`."""
     arguments = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = Settings.from_env()
     except SettingsError as error:
         print(f"recbot: configuration error: {error}", file=sys.stderr)
         return 2
+    configure_logging(settings.log_format)
     handlers = {
         "serve": _serve,
         "db": _db,

@@ -61,6 +61,8 @@ class Settings:
     run_scheduler: bool = True
     # PostgreSQL connections per process (RECBOT_DB_POOL_SIZE, RECBOT_DB_MAX_OVERFLOW, RECBOT_DB_PGBOUNCER).
     pool: PoolSettings = PoolSettings()
+    # RECBOT_LOG_FORMAT: "text" (lines for people) or "json" (one object per line).
+    log_format: str = "text"
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -83,6 +85,7 @@ class Settings:
             admins=tuple(admin.lower() for admin in _split(environ.get("RECBOT_ADMINS", ""))),
             timezone=environ.get("RECBOT_TIMEZONE", "").strip() or "Europe/London",
             run_scheduler=_switch(environ, "RECBOT_SCHEDULER", True),
+            log_format=environ.get("RECBOT_LOG_FORMAT", "").strip().lower() or "text",
             pool=PoolSettings(
                 size=_count(environ, "RECBOT_DB_POOL_SIZE", PoolSettings.size, minimum=1),
                 max_overflow=_count(environ, "RECBOT_DB_MAX_OVERFLOW", PoolSettings.max_overflow, minimum=0),
@@ -144,6 +147,8 @@ class Settings:
             ZoneInfo(self.timezone)
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise SettingsError(f"RECBOT_TIMEZONE {self.timezone!r} is not a known time zone") from error
+        if self.log_format not in ("text", "json"):
+            raise SettingsError(f"RECBOT_LOG_FORMAT must be text or json, not {self.log_format!r}")
         if ANY_TENANT in self.allowed_tenants and len(self.allowed_tenants) > 1:
             raise SettingsError("RECBOT_ALLOWED_TENANTS is either * (any tenant) or a list of tenant ids, not both")
         if self.authentication_enabled and not self.allowed_tenants and not self.app_tenant_id:
