@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import ipaddress
 import logging
+import os
 import sys
 from collections.abc import Sequence
 from datetime import datetime
@@ -60,6 +61,10 @@ def _parser() -> argparse.ArgumentParser:
     manifest.add_argument("action", choices=["build"])
     manifest.add_argument("--app-id", help="the bot's Microsoft App ID (default: MicrosoftAppId)")
     manifest.add_argument("-o", "--output", type=Path, help="where to write the zip")
+    for page in ("website", "privacy", "terms"):
+        manifest.add_argument(
+            f"--{page}-url", help=f"the force's {page} page, https:// (default: RECBOT_{page.upper()}_URL)"
+        )
     return parser
 
 
@@ -231,14 +236,23 @@ def _digest(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> 
 
 
 def _manifest(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> int:
-    from bot.manifest import DEFAULT_OUTPUT, build_package
+    from bot.manifest import DEFAULT_OUTPUT, Links, build_package
 
     app_id = arguments.app_id or settings.app_id
     if not app_id:
         print("recbot: give --app-id or set MicrosoftAppId to build the Teams app package", file=sys.stderr)
         return 2
+    urls = {
+        page: getattr(arguments, f"{page}_url") or os.environ.get(f"RECBOT_{page.upper()}_URL", "")
+        for page in ("website", "privacy", "terms")
+    }
+    missing = [f"--{page}-url (or RECBOT_{page.upper()}_URL)" for page, url in urls.items() if not url.strip()]
+    if missing:
+        print(f"recbot: the app package needs the force's pages: give {', '.join(missing)}", file=sys.stderr)
+        return 2
     try:
-        path = build_package(app_id, output=arguments.output or DEFAULT_OUTPUT)
+        links = Links(website=urls["website"].strip(), privacy=urls["privacy"].strip(), terms=urls["terms"].strip())
+        path = build_package(app_id, links, output=arguments.output or DEFAULT_OUTPUT)
     except ValueError as error:
         print(f"recbot: {error}", file=sys.stderr)
         return 2

@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import re
 import zipfile
+from dataclasses import dataclass
 from importlib.resources import files
 from pathlib import Path
+from urllib.parse import urlsplit
 
 # The `manifest` package's folder: the checkout's manifest/ in an editable install, the installed
 # copy (package data) from a wheel.
@@ -15,6 +17,30 @@ MANIFEST_DIR = Path(str(files("manifest")))
 DEFAULT_OUTPUT = Path("build") / "recbot-teams-app.zip"
 
 APP_ID_PLACEHOLDER = "${{MICROSOFT_APP_ID}}"
+
+
+@dataclass(frozen=True)
+class Links:
+    """The force's pages the Teams store shows (RECBOT_WEBSITE_URL, RECBOT_PRIVACY_URL, RECBOT_TERMS_URL)."""
+
+    website: str
+    privacy: str
+    terms: str
+
+    def placeholders(self) -> dict[str, str]:
+        """Each manifest placeholder and its value; the website's host is the app's valid domain."""
+        for name, url in (("website", self.website), ("privacy", self.privacy), ("terms of use", self.terms)):
+            parts = urlsplit(url)
+            if parts.scheme != "https" or not parts.hostname or any(c in url for c in '"\\ <>'):
+                raise ValueError(f"the {name} URL must be an https:// address, not {url!r}")
+        return {
+            "${{WEBSITE_URL}}": self.website,
+            "${{PRIVACY_URL}}": self.privacy,
+            "${{TERMS_URL}}": self.terms,
+            "${{WEBSITE_DOMAIN}}": urlsplit(self.website).hostname or "",
+        }
+
+
 # The same pattern the manifest schema uses for "id" and "botId".
 _GUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}")
 _ANY_PLACEHOLDER = re.compile(r"\$\{\{[^}]*\}\}")
@@ -22,8 +48,8 @@ _ANY_PLACEHOLDER = re.compile(r"\$\{\{[^}]*\}\}")
 _ZIP_TIMESTAMP = (1980, 1, 1, 0, 0, 0)
 
 
-def build_package(app_id: str, *, manifest_dir: Path = MANIFEST_DIR, output: Path) -> Path:
-    """Write the Teams app zip (manifest.json, icons at its root) for `app_id`; return its path."""
+def build_package(app_id: str, links: Links, *, manifest_dir: Path = MANIFEST_DIR, output: Path) -> Path:
+    """Write the Teams app zip (manifest.json, icons at its root) for `app_id` and the force's `links`."""
     if not isinstance(app_id, str) or _GUID.fullmatch(app_id) is None:
         raise ValueError(
             f"app id must be the bot's Microsoft App ID, a GUID such as "
@@ -31,6 +57,8 @@ def build_package(app_id: str, *, manifest_dir: Path = MANIFEST_DIR, output: Pat
         )
     template = (manifest_dir / "manifest.json").read_text(encoding="utf-8")
     manifest_text = template.replace(APP_ID_PLACEHOLDER, app_id)
+    for placeholder, value in links.placeholders().items():
+        manifest_text = manifest_text.replace(placeholder, value)
     leftover = sorted(set(_ANY_PLACEHOLDER.findall(manifest_text)))
     if leftover:
         unfilled = ", ".join(leftover)

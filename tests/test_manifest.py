@@ -29,7 +29,8 @@ from jsonschema.validators import validator_for
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-from bot.manifest import DEFAULT_OUTPUT, MANIFEST_DIR, build_package
+from bot.cli import main
+from bot.manifest import DEFAULT_OUTPUT, MANIFEST_DIR, Links, build_package
 
 APP_MANIFEST_PACKAGE = "@microsoft/app-manifest"
 APP_MANIFEST_VERSION = "1.1.2"
@@ -40,6 +41,20 @@ APP_MANIFEST_INTEGRITY = (
 CACHE_DIR = Path(__file__).resolve().parent / ".cache"
 SCHEMA_URL = "https://developer.microsoft.com/en-us/json-schemas/teams/v{version}/MicrosoftTeams.schema.json"
 PLACEHOLDER = "${{MICROSOFT_APP_ID}}"
+LINKS = Links(
+    website="https://www.cheshire.police.uk/",
+    privacy="https://www.cheshire.police.uk/privacy",
+    terms="https://www.cheshire.police.uk/terms",
+)
+
+
+def _filled(text: str) -> str:
+    """The manifest as `build_package` writes it for DUMMY_APP_ID and LINKS."""
+    for placeholder, value in {PLACEHOLDER: DUMMY_APP_ID, **LINKS.placeholders()}.items():
+        text = text.replace(placeholder, value)
+    return text
+
+
 DUMMY_APP_ID = "0f1e2d3c-4b5a-4978-8695-a4b3c2d1e0f9"
 
 
@@ -127,7 +142,7 @@ def _uri(value: object) -> bool:
 def test_manifest_is_valid_against_the_official_schema(
     teams_schemas: dict[str, dict[str, Any]],
 ) -> None:
-    manifest = json.loads(_manifest_text().replace(PLACEHOLDER, DUMMY_APP_ID))
+    manifest = json.loads(_filled(_manifest_text()))
     url = SCHEMA_URL.format(version=manifest["manifestVersion"])
     # The files carry no id of their own: give each its official URL, so that any reference
     # between them resolves locally (nothing is retrieved over the network).
@@ -236,7 +251,7 @@ def test_outline_icon_is_32_pixels_white_on_transparent() -> None:
 
 
 def test_package_holds_manifest_and_icons_at_its_root(tmp_path: Path) -> None:
-    output = build_package(DUMMY_APP_ID, output=tmp_path / "out" / "app.zip")
+    output = build_package(DUMMY_APP_ID, LINKS, output=tmp_path / "out" / "app.zip")
 
     assert output == tmp_path / "out" / "app.zip"
     with zipfile.ZipFile(output) as package:
@@ -248,12 +263,14 @@ def test_package_holds_manifest_and_icons_at_its_root(tmp_path: Path) -> None:
     assert manifest["id"] == DUMMY_APP_ID
     assert manifest["bots"][0]["botId"] == DUMMY_APP_ID
     assert "${{" not in text
-    assert text == _manifest_text().replace(PLACEHOLDER, DUMMY_APP_ID)
+    assert text == _filled(_manifest_text())
+    assert manifest["developer"]["privacyUrl"] == LINKS.privacy
+    assert manifest["validDomains"] == ["www.cheshire.police.uk"]
 
 
 def test_package_is_reproducible(tmp_path: Path) -> None:
-    first = build_package(DUMMY_APP_ID, output=tmp_path / "first.zip")
-    second = build_package(DUMMY_APP_ID, output=tmp_path / "second.zip")
+    first = build_package(DUMMY_APP_ID, LINKS, output=tmp_path / "first.zip")
+    second = build_package(DUMMY_APP_ID, LINKS, output=tmp_path / "second.zip")
     assert first.read_bytes() == second.read_bytes()
 
 
@@ -271,7 +288,7 @@ def test_package_is_reproducible(tmp_path: Path) -> None:
 )
 def test_package_refuses_an_app_id_that_is_not_a_guid(tmp_path: Path, app_id: str) -> None:
     with pytest.raises(ValueError, match="GUID"):
-        build_package(app_id, output=tmp_path / "app.zip")
+        build_package(app_id, LINKS, output=tmp_path / "app.zip")
     assert not (tmp_path / "app.zip").exists()
 
 
@@ -283,8 +300,17 @@ def test_package_refuses_a_placeholder_left_unfilled(tmp_path: Path) -> None:
     (manifest_dir / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
 
     with pytest.raises(ValueError, match=r"\$\{\{BOT_DOMAIN\}\}"):
-        build_package(DUMMY_APP_ID, manifest_dir=manifest_dir, output=tmp_path / "app.zip")
+        build_package(DUMMY_APP_ID, LINKS, manifest_dir=manifest_dir, output=tmp_path / "app.zip")
     assert not (tmp_path / "app.zip").exists()
+
+
+@pytest.mark.parametrize("url", ["http://www.cheshire.police.uk/", "https://", "ftp://x.uk/", 'https://x.uk/"a'])
+def test_package_refuses_links_that_are_not_https(tmp_path: Path, url: str) -> None:
+    with pytest.raises(ValueError, match="https"):
+        build_package(
+            DUMMY_APP_ID, Links(website=url, privacy=LINKS.privacy, terms=LINKS.terms), output=tmp_path / "a.zip"
+        )
+    assert not (tmp_path / "a.zip").exists()
 
 
 def test_default_output_is_under_the_ignored_build_folder() -> None:
@@ -304,3 +330,18 @@ def test_the_manifest_ships_in_the_wheel(tmp_path: Path) -> None:
         names = set(archive.namelist())
     icons = set(_manifest()["icons"].values())
     assert {"manifest/__init__.py", "manifest/manifest.json"} | {f"manifest/{icon}" for icon in icons} <= names
+
+
+def test_the_command_asks_for_the_forces_pages(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    for page in ("WEBSITE", "PRIVACY", "TERMS"):
+        monkeypatch.delenv(f"RECBOT_{page}_URL", raising=False)
+    output = tmp_path / "app.zip"
+    assert main(["manifest", "build", "--app-id", DUMMY_APP_ID, "-o", str(output)]) == 2
+    assert "--website-url" in capsys.readouterr().err and not output.exists()
+    monkeypatch.setenv("RECBOT_PRIVACY_URL", LINKS.privacy)
+    pages = ["--website-url", LINKS.website, "--terms-url", LINKS.terms]
+    assert main(["manifest", "build", "--app-id", DUMMY_APP_ID, *pages, "-o", str(output)]) == 0
+    with zipfile.ZipFile(output) as package:
+        assert json.loads(package.read("manifest.json"))["developer"]["privacyUrl"] == LINKS.privacy
