@@ -5,16 +5,17 @@ Retries live in ONE place, the connector layer (`bot/connector.py`: 429 with Ret
 retries are spent: 403/404 → `Gone` (the bot was removed or the conversation no longer exists;
 the caller deactivates and logs), anything else → `DeliveryFailed`. It also paces bulk sends
 under Teams' limits (BOTFRAMEWORK.md, "Proactive messages"): a few sends at a time, and at most
-`per_tenant_rate` requests a second to one tenant (Teams allows about 50).
+`per_tenant_rate` requests a second to one tenant (Teams allows about 50) from all instances
+together, each send reserving its slot in the database (`storage.deliveries.reserve_send_slot`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from botbuilder.core import TurnContext
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards import Reply, to_activity
 from bot.leads import Notice
+from domain.clock import SYSTEM_CLOCK, Clock
 from storage import deliveries, tracker
 
 log = logging.getLogger(__name__)
@@ -88,21 +90,30 @@ def classify(error: BaseException) -> DeliveryError:
 
 
 class Pacer:
-    """At most `concurrency` sends at once, and at least 1/`per_tenant_rate` s between sends to a tenant."""
+    """At most `concurrency` sends at once here, and at most `per_tenant_rate` sends a second to a tenant
+    from every instance together: each send first reserves its slot in the database."""
 
-    def __init__(self, *, concurrency: int = 4, per_tenant_rate: float = 20.0) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        *,
+        concurrency: int = 4,
+        per_tenant_rate: float = 20.0,
+        clock: Clock = SYSTEM_CLOCK,
+    ) -> None:
+        self._sessionmaker = sessionmaker
         self._slots = asyncio.Semaphore(concurrency)
-        self._interval = 1.0 / per_tenant_rate if per_tenant_rate > 0 else 0.0
-        self._next_at: dict[str | None, float] = {}
-        self._lock = asyncio.Lock()
+        self._interval = timedelta(seconds=1.0 / per_tenant_rate)
+        self._clock = clock
 
     async def _wait_turn(self, tenant_id: str | None) -> None:
-        async with self._lock:
-            now = time.monotonic()
-            start = max(now, self._next_at.get(tenant_id, now))
-            self._next_at[tenant_id] = start + self._interval
-        if start > now:
-            await asyncio.sleep(start - now)
+        async with self._sessionmaker.begin() as session:
+            start = await deliveries.reserve_send_slot(
+                session, tenant_id=tenant_id or "", now=self._clock.now, interval=self._interval
+            )
+        delay = (start - self._clock.now()).total_seconds()
+        if delay > 0:
+            await asyncio.sleep(delay)
 
     async def run(self, tenant_id: str | None, operation: Callable[[], Awaitable[Any]]) -> Any:
         async with self._slots:
@@ -129,7 +140,7 @@ class Deliverer:
         self._sessionmaker = sessionmaker
         # Local mode (no app id) needs no bot_app_id; with authentication on it must be the app id.
         self._app_id = app_id or None
-        self._pacer = pacer or Pacer()
+        self._pacer = pacer or Pacer(sessionmaker)
 
     async def send_to_conversation(
         self, reference: dict[str, Any], tenant_id: str | None, message: Reply | Activity

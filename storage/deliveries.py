@@ -7,10 +7,10 @@ Every function takes a session; the caller owns the transaction.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Collection, Iterable
+from collections.abc import AsyncIterator, Callable, Collection, Iterable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -18,7 +18,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from storage.models import ConversationRef, Delivery, Person, utcnow
+from storage.models import ConversationRef, Delivery, Person, SendSlot, utcnow
 
 # Delivery outcomes.
 CLAIMED = "claimed"
@@ -56,6 +56,33 @@ async def one_run_at_a_time(engine: AsyncEngine) -> AsyncIterator[bool]:
             if held:
                 await connection.scalar(select(func.pg_advisory_unlock(DIGEST_RUN_LOCK)))
                 await connection.commit()
+
+
+async def reserve_send_slot(
+    session: AsyncSession, *, tenant_id: str, now: Callable[[], datetime], interval: timedelta
+) -> datetime:
+    """The moment this instance may send to `tenant_id`: the tenant's next free slot (or now), which is taken.
+
+    The tenant's row is locked for the rest of the transaction (SQLite: the insert takes the
+    database write lock), so instances reserving at once queue and never share a slot. `now` is
+    read once the lock is held: a slot counted from before the wait could already be past.
+    """
+    await session.execute(
+        _insert(session)(SendSlot)
+        .values(tenant_id=tenant_id, next_at=now())
+        .on_conflict_do_nothing(index_elements=["tenant_id"])
+    )
+    slot = await session.scalar(
+        select(SendSlot)
+        .where(SendSlot.tenant_id == tenant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    assert slot is not None
+    start = max(slot.next_at, now())
+    slot.next_at = start + interval
+    await session.flush()
+    return start
 
 
 # --- claims ----------------------------------------------------------------------------------

@@ -321,3 +321,12 @@ class Delivery(Base):
     outcome: Mapped[str] = mapped_column(String(20), default="claimed")  # claimed, sent, failed, gone
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     error: Mapped[str | None] = mapped_column(Text)
+
+
+class SendSlot(Base):
+    """When the next proactive send to a tenant may go, shared by every instance (Teams' per-tenant limit)."""
+
+    __tablename__ = "send_slots"
+
+    tenant_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    next_at: Mapped[datetime] = mapped_column(UTCDateTime)
