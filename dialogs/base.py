@@ -19,7 +19,7 @@ from __future__ import annotations
 import json
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 
 from botbuilder.core import MessageFactory, TurnContext
@@ -28,6 +28,8 @@ from botbuilder.dialogs.choices import ChoiceFactory
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector import Channels
 
+from domain.clock import SYSTEM_CLOCK
+
 EXPIRES_AFTER = timedelta(minutes=30)
 TEAMS_HERO_BUTTONS = 6
 CANCELLED = "Cancelled — nothing was saved."
@@ -35,11 +37,6 @@ CANCELLED = "Cancelled — nothing was saved."
 CANCEL, HELP, BACK = "cancel", "help", "back"
 
 State = dict[str, Any]
-
-
-def utc_now() -> datetime:
-    """The current moment, aware, in UTC."""
-    return datetime.now(timezone.utc)
 
 
 # --- what a step returns ---------------------------------------------------------------------
@@ -222,7 +219,7 @@ class FlowDialog(ComponentDialog):
         dialog_id: str,
         is_command: Callable[[str], bool],
         *,
-        now: Callable[[], datetime] = utc_now,
+        now: Callable[[], datetime] = SYSTEM_CLOCK.now,
         expires_after: timedelta = EXPIRES_AFTER,
     ) -> None:
         super().__init__(dialog_id)

@@ -29,9 +29,9 @@ from dialogs.base import (
     Step,
     choice_by_number,
     normalise_answer,
-    utc_now,
 )
 from dialogs.ports import Actor, ItemBrief, Refused, UpdateDraft, UpdatePort, activity_key
+from domain.clock import SYSTEM_CLOCK
 from domain.failures import describe_failure
 
 log = logging.getLogger(__name__)
@@ -324,7 +324,7 @@ class UpdateDialog(FlowDialog):
         is_command: Callable[[str], bool],
         *,
         parse_date: ParseDate,
-        now: Callable[[], datetime] = utc_now,
+        now: Callable[[], datetime] = SYSTEM_CLOCK.now,
     ) -> None:
         super().__init__(UpdateDialog.__name__, is_command, now=now)
         self._port = port

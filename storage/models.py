@@ -23,6 +23,8 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
+from domain.clock import SYSTEM_CLOCK
+
 
 class Kind(StrEnum):
     RECOMMENDATION = "recommendation"
@@ -65,7 +67,8 @@ class Assessment(StrEnum):
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, from the system clock (`domain.clock`): the default stamp of rows written without one."""
+    return SYSTEM_CLOCK.now()
 
 
 class UTCDateTime(TypeDecorator[datetime]):
