@@ -56,8 +56,8 @@ from bot.leads import Decision, LeadCommands, Mention, Notice
 from bot.people import PeopleDirectory, tenant_of
 from bot.update_form import parse_update_form, update_form_card
 from bot.update_service import TrackerUpdateService
-from dialogs.base import answer_text
-from dialogs.ports import Actor, Refused, activity_key
+from dialogs.base import answer_text, key_of
+from dialogs.ports import Actor, Refused
 from dialogs.update import UpdateDialog
 from domain.clock import SYSTEM_CLOCK, Clock
 from domain.failures import describe_failure
@@ -79,11 +79,6 @@ DIALOG_FAILED_REPLY = (
     "Sorry, something went wrong on my side, so I've stopped this update and nothing was saved. "
     "It has been logged; please start again with `update …`."
 )
-
-
-def key_of(activity: Activity) -> str | None:
-    """The activity's redelivery key: conversation and activity id together."""
-    return activity_key(activity.conversation.id if activity.conversation else None, activity.id)
 
 
 def command_text(activity: Activity) -> str:

@@ -28,6 +28,7 @@ from botbuilder.dialogs.choices import ChoiceFactory
 from botbuilder.schema import Activity, ActivityTypes
 from botframework.connector import Channels
 
+from dialogs.ports import activity_key
 from domain.clock import SYSTEM_CLOCK
 
 EXPIRES_AFTER = timedelta(minutes=30)
@@ -181,6 +182,11 @@ def answer_text(activity: Activity) -> str:
         command = activity.value.get("command")
         text = command if isinstance(command, str) else ""
     return text.strip()
+
+
+def key_of(activity: Activity) -> str | None:
+    """The activity's redelivery key (`dialogs.ports.activity_key`): its conversation and its id."""
+    return activity_key(activity.conversation.id if activity.conversation else None, activity.id)
 
 
 def is_plain(value: Any) -> bool:

@@ -28,9 +28,10 @@ from dialogs.base import (
     Rewind,
     Step,
     choice_by_number,
+    key_of,
     normalise_answer,
 )
-from dialogs.ports import Actor, ItemBrief, Refused, UpdateDraft, UpdatePort, activity_key
+from dialogs.ports import Actor, ItemBrief, Refused, UpdateDraft, UpdatePort
 from domain.clock import SYSTEM_CLOCK
 from domain.failures import describe_failure
 
@@ -574,9 +575,7 @@ class UpdateDialog(FlowDialog):
         # commit before the error reached us, the port sees the same id and records nothing new.
         attempt = flow.data.get("attempt")
         if not attempt or attempt["values"] != flow.values:
-            activity = flow.context.activity
-            conversation_id = activity.conversation.id if activity.conversation else None
-            attempt = {"activity_key": activity_key(conversation_id, activity.id), "values": dict(flow.values)}
+            attempt = {"activity_key": key_of(flow.context.activity), "values": dict(flow.values)}
             flow.data["attempt"] = attempt
         try:
             recorded = await self._port.record(draft, self._actor(flow), attempt["activity_key"])
