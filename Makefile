@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV ?= .venv
 BIN = $(VENV)/bin
-CODE = bot storage dialogs domain manifest tests bench
+CODE = bot storage dialogs domain services manifest tests bench
 
 .PHONY: run test lint clean
 
@@ -26,7 +26,7 @@ test: $(VENV)/.installed
 lint: $(VENV)/.installed
 	$(BIN)/ruff check $(CODE)
 	$(BIN)/ruff format --check $(CODE)
-	$(BIN)/mypy bot storage dialogs domain
+	$(BIN)/mypy bot storage dialogs domain services
 
 clean:
 	rm -rf $(VENV) recbot.db recbot.db-wal recbot.db-shm build tests/.cache

@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator
 import aiohttp
 from aiohttp import web
 
+from domain.vocabulary import Kind
 from storage import tracker
 from storage.database import create_engine, create_sessionmaker
-from storage.models import Kind
 
 _QUESTION = re.compile(r"([A-Z]+-\d{4})\s+R(\d+)", re.IGNORECASE)
 SESSIONMAKER = web.AppKey("sessionmaker", object)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
-from bot.importing import import_file
+from services.importing import import_file
 from storage.database import create_engine, create_sessionmaker, upgrade
 from tests.postgres import execute_on_server, url_of_database
 

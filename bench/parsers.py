@@ -20,12 +20,12 @@ from datetime import date
 from typing import Any
 
 import bot.intents as intents
-from bot.cards import safe_text
-from bot.dates import parse_due_date, parse_published_date, parse_user_date, parse_written_date
-from bot.intents import parse_intent
-from bot.update_form import parse_update_form
-from dialogs.base import choice_by_number, normalise_answer
+from bot.cards.common import safe_text
+from bot.cards.update_form import parse_update_form
+from bot.commands import parse_intent
+from dialogs.flow import choice_by_number, normalise_answer
 from dialogs.update import InvalidAnswer, parse_evidence_url, parse_revised_date, validate_narrative
+from domain.dates import parse_due_date, parse_published_date, parse_user_date, parse_written_date
 
 SIZES = (300, 3_000, 30_000)
 # The size the targets (in bench/report.py) are read at: about Teams' message limit.

@@ -21,11 +21,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.adapter import PooledAuthentication, create_adapter, create_authentication
 from bot.config import Settings
-from bot.digest_runner import RunSettings, Scheduler
-from bot.handler import RecBot, on_turn_error, tenant_of
+from bot.handler import RecBot, on_turn_error
 from bot.logs import note_activity_type, turn_middleware
 from bot.proactive import Deliverer
+from bot.turn import tenant_of
 from domain.clock import SYSTEM_CLOCK, Clock
+from services.digests import RunSettings, Scheduler
 from storage.database import create_engine, create_sessionmaker, is_ready
 
 log = logging.getLogger(__name__)

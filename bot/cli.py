@@ -139,8 +139,8 @@ def _db(settings: Settings, _arguments: argparse.Namespace, _clock: Clock) -> in
 
 
 def _import(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> int:
-    from bot.importers import DocumentError
-    from bot.importing import import_file
+    from services.importers import DocumentError
+    from services.importing import import_file
     from storage.database import create_sessionmaker, open_engine
 
     async def run() -> list[str]:
@@ -157,7 +157,7 @@ def _import(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> 
 
 
 def _export(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> int:
-    from bot.export import ExportError, run_export
+    from services.export import ExportError, run_export
     from storage.database import create_sessionmaker, open_engine
 
     # "Today" for RAG and the default file name is the day where the force works.
@@ -206,8 +206,8 @@ def _moment(text: str) -> datetime:
 
 def _digest(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> int:
     from bot.adapter import create_adapter, create_authentication
-    from bot.digest_runner import RunSettings, run_due
     from bot.proactive import Deliverer
+    from services.digests import RunSettings, run_due
     from storage.database import create_sessionmaker, open_engine
 
     at = arguments.at or clock.now()

@@ -12,63 +12,31 @@ from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import cards
-from bot.answers import Answers, resolve
-from bot.cards import Reply, to_activity
+from bot.cards import common as cards
+from bot.cards.common import Reply, to_activity
+from bot.cards.update_form import parse_update_form, update_form_card
+from bot.commands import Asked, Services, answer, is_command, item_ref, parse_intent
 from bot.config import Settings
-from bot.dates import parse_user_date
-from bot.digest_commands import DigestCommands, Place
-from bot.intents import (
-    AddDelegate,
-    ApproveClosure,
-    Assign,
-    Back,
-    Cancel,
-    CorrectUpdate,
-    DigestSettings,
-    GrantAdmin,
-    Greeting,
-    Help,
-    History,
-    Intent,
-    ItemRef,
-    ListItems,
-    Mine,
-    PersonalDigest,
-    RejectClosure,
-    RemoveDelegate,
-    ResumeReminders,
-    RevokeAdmin,
-    Search,
-    SetDueDate,
-    SnoozeReminders,
-    StartUpdate,
-    Status,
-    StopReminders,
-    Subscribe,
-    Thanks,
-    Unknown,
-    Unsubscribe,
-    UseReport,
-    parse_intent,
-)
-from bot.leads import Decision, LeadCommands, Mention, Notice
-from bot.people import PeopleDirectory, tenant_of
-from bot.update_form import parse_update_form, update_form_card
-from bot.update_service import TrackerUpdateService
-from dialogs.base import answer_text, key_of
+from bot.dialog_host import HostedFlow
+from bot.intents import GrantAdmin, Intent, RevokeAdmin
+from bot.people import PeopleDirectory
+from bot.turn import in_channel, key_of, place_of, read_turn, tenant_of
 from dialogs.ports import Actor, Refused
 from dialogs.update import UpdateDialog
 from domain.clock import SYSTEM_CLOCK, Clock
+from domain.dates import parse_user_date
 from domain.failures import describe_failure
+from domain.refs import ItemRef
+from services.answers import Answers, resolve
+from services.governance import LeadCommands, Notice
+from services.people import Identity
+from services.subscriptions import DigestCommands
+from services.updates import TrackerUpdateService
 from storage import tracker
 from storage.database import is_unreachable
 from storage.state import SqlStorage
 
 log = logging.getLogger(__name__)
-
-# Turn-state key of the notices (bot.leads.Notice) to deliver once the reply has been sent.
-PENDING_NOTICES = "recbot.pending_notices"
 
 # Delivers a Notice to a person's 1:1 chat (bot.proactive.Deliverer.notify in the app).
 NoticeSender = Callable[[Notice], Awaitable[object]]
@@ -79,32 +47,6 @@ DIALOG_FAILED_REPLY = (
     "Sorry, something went wrong on my side, so I've stopped this update and nothing was saved. "
     "It has been logged; please start again with `update …`."
 )
-
-
-def command_text(activity: Activity) -> str:
-    """What the person asked: the text without the bot's @mention, or the command of a clicked button."""
-    return " ".join(answer_text(activity).split())
-
-
-def _text(value: object) -> str | None:
-    return value if isinstance(value, str) and value else None
-
-
-def mentions_of_people(activity: Activity) -> list[Mention]:
-    """The people @mentioned in a message, leaving out the bot itself (and malformed mention entities)."""
-    found = []
-    tenant_id = tenant_of(activity)
-    for entity in activity.entities or []:
-        properties = entity.additional_properties or {}
-        mentioned = properties.get("mentioned")
-        if entity.type != "mention" or not isinstance(mentioned, dict) or not _text(mentioned.get("id")):
-            continue
-        if activity.recipient is not None and mentioned["id"] == activity.recipient.id:
-            continue
-        found.append(
-            Mention(tenant_id, mentioned["id"], _text(mentioned.get("aadObjectId")), _text(mentioned.get("name")) or "")
-        )
-    return found
 
 
 # C0 controls and DEL, except tab, line feed and carriage return: PostgreSQL refuses NUL in text,
@@ -142,11 +84,6 @@ def invoke_error(status: int, code: str, message: str) -> InvokeResponse:
     return InvokeResponse(status=status, body=body)
 
 
-def is_command(text: str) -> bool:
-    """True when a message inside a dialog is clearly a new command rather than an answer."""
-    return not isinstance(parse_intent(text), (Search, Unknown, Cancel, Back, Thanks))
-
-
 class RecBot(ActivityHandler):
     """RecBot's turn logic, shared by Teams (through the adapter) and `recbot chat`."""
 
@@ -170,13 +107,14 @@ class RecBot(ActivityHandler):
             bootstrap_admins=settings.admins,
             is_bootstrap_admin=self.people.is_bootstrap_admin,
         )
-        self.updates = TrackerUpdateService(sessionmaker, self.today)
+        self.updates = TrackerUpdateService(sessionmaker, self.today, item_ref)
         self.digests = DigestCommands(sessionmaker, timezone=settings.timezone)
+        self.services = Services(self.answers, self.leads, self.digests, self.today)
         # Dialog state lives in the database, so a restart or another instance carries on; it is
         # kept per person in a conversation, so two members of a channel never share an update.
         self.conversation_state = PrivateConversationState(SqlStorage(sessionmaker))
         self.dialogs = DialogSet(self.conversation_state.create_property("dialogs"))
-        self.dialogs.add(UpdateDialog(self.updates, is_command, parse_date=parse_user_date, now=clock.now))
+        self.dialogs.add(HostedFlow(UpdateDialog(self.updates, is_command, parse_date=parse_user_date, now=clock.now)))
         # Conversations whose stored reference is already current: no write per message.
         self._remembered: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
 
@@ -252,7 +190,7 @@ class RecBot(ActivityHandler):
             if result.status == DialogTurnStatus.Complete:
                 await self._after_dialog(result.result, turn_context, dialog_context)
         else:
-            await self._route(parse_intent(command_text(turn_context.activity)), turn_context, dialog_context)
+            await self._route(parse_intent(read_turn(turn_context.activity).text), turn_context, dialog_context)
         await self.conversation_state.save_changes(turn_context)
 
     async def _after_dialog(self, result: object, turn_context: TurnContext, dialog_context: DialogContext) -> None:
@@ -269,15 +207,29 @@ class RecBot(ActivityHandler):
             await self._route(parse_intent(follow_up), turn_context, dialog_context)
 
     async def _route(self, intent: Intent, turn_context: TurnContext, dialog_context: DialogContext) -> None:
-        """Start a dialog for update commands; answer everything else with one reply."""
-        match intent:
-            case StartUpdate(ref=ref):
-                await self._start_update(turn_context, dialog_context, ref=ref)
-            case CorrectUpdate(ref=ref):
-                await self._start_update(turn_context, dialog_context, ref=ref, correcting=True)
-            case _:
-                await self._send(turn_context, await self.answer(intent, turn_context))
-                await self._deliver_notices(turn_context)
+        """Answer one command (bot/commands.py); the people it concerns are told after the reply is sent."""
+        activity = turn_context.activity
+
+        async def identify() -> Identity | None:
+            return await self.people.identify(turn_context)
+
+        async def start_update(ref: ItemRef | None, correcting: bool) -> None:
+            await self._start_update(turn_context, dialog_context, ref=ref, correcting=correcting)
+
+        asked = Asked(
+            read_turn(activity),
+            self.services,
+            identify,
+            lambda: place_of(activity),
+            start_update,
+        )
+        reply = await answer(intent, asked)
+        if reply is not None:
+            await self._send(turn_context, reply)
+        for notice in asked.notices:
+            await self._deliver(notice)
+        if any(isinstance(intent, kind) for kind in (GrantAdmin, RevokeAdmin)):
+            self.people.forget_all()
 
     async def _start_update(
         self, turn_context: TurnContext, dialog_context: DialogContext, *, ref: ItemRef | None, correcting: bool = False
@@ -351,130 +303,6 @@ class RecBot(ActivityHandler):
         where = f"{brief.reference} is now {brief.status}" if brief else "The item is updated"
         return cards.message(f"Saved. {where}." + (" (You had already sent this one.)" if recorded.duplicate else ""))
 
-    async def answer(self, intent: Intent, turn_context: TurnContext) -> Reply:
-        """The reply to one parsed message."""
-        activity = turn_context.activity
-        conversation_id = activity.conversation.id
-        match intent:
-            case Status(ref=ref):
-                return await self.answers.status(ref, conversation_id)
-            case Search(query=query):
-                return await self.answers.search(query)
-            case ListItems(filter=list_filter, report_code=report_code, kind=kind):
-                return await self.answers.list_items(list_filter, report_code, kind)
-            case UseReport(report_code=report_code):
-                return await self.answers.use_report(report_code, conversation_id)
-            case Mine():
-                return await self.answers.mine(await self.people.identify(turn_context))
-            case History(ref=ref):
-                return await self.leads.history(ref, conversation_id)
-            case Assign():
-                return await self.leads.assign(
-                    intent,
-                    await self.people.identify(turn_context),
-                    mentions_of_people(activity),
-                    key_of(activity),
-                    conversation_id,
-                )
-            case AddDelegate():
-                return await self.leads.add_delegate(
-                    intent,
-                    await self.people.identify(turn_context),
-                    mentions_of_people(activity),
-                    key_of(activity),
-                    conversation_id,
-                )
-            case RemoveDelegate():
-                return await self.leads.remove_delegate(
-                    intent,
-                    await self.people.identify(turn_context),
-                    mentions_of_people(activity),
-                    key_of(activity),
-                    conversation_id,
-                )
-            case SetDueDate():
-                return await self.leads.set_due_date(
-                    intent, await self.people.identify(turn_context), key_of(activity), conversation_id
-                )
-            case ApproveClosure():
-                decision = await self.leads.approve_closure(
-                    intent, await self.people.identify(turn_context), key_of(activity), conversation_id
-                )
-                return self._decided(decision, turn_context)
-            case RejectClosure():
-                decision = await self.leads.reject_closure(
-                    intent, await self.people.identify(turn_context), key_of(activity), conversation_id
-                )
-                return self._decided(decision, turn_context)
-            case GrantAdmin():
-                decision = await self.leads.grant_admin(
-                    intent, await self.people.identify(turn_context), mentions_of_people(activity)
-                )
-                self.people.forget_all()
-                return self._decided(decision, turn_context)
-            case RevokeAdmin():
-                decision = await self.leads.revoke_admin(
-                    intent, await self.people.identify(turn_context), mentions_of_people(activity)
-                )
-                self.people.forget_all()
-                return self._decided(decision, turn_context)
-            case Help():
-                return cards.help_card()
-            case Greeting():
-                return cards.welcome_card(in_channel=self._in_channel(turn_context))
-            case Thanks():
-                return cards.message("You're welcome.")
-            case (
-                Subscribe()
-                | Unsubscribe()
-                | DigestSettings()
-                | PersonalDigest()
-                | StopReminders()
-                | SnoozeReminders()
-                | ResumeReminders()
-            ):
-                return await self._digest_command(intent, turn_context)
-            case Cancel() | Back():
-                return cards.message("There's nothing to cancel right now. Type `help` to see what I can do.")
-            case Unknown():
-                return cards.message(
-                    "Ask me about a recommendation, e.g. `status of recommendation 8`, or type `help`."
-                )
-        return cards.message(
-            "I understood that, but it isn't something I can do yet. Type `help` to see what I can do."
-        )
-
-    async def _digest_command(self, intent: Intent, turn_context: TurnContext) -> Reply:
-        """Digest subscriptions and reminder settings (bot/digest_commands.py)."""
-        identity = await self.people.identify(turn_context)
-        place = Place.from_activity(turn_context.activity, tenant_of(turn_context.activity))
-        match intent:
-            case Subscribe():
-                return await self.digests.subscribe(intent, identity=identity, place=place)
-            case Unsubscribe():
-                return await self.digests.unsubscribe(intent, identity=identity, place=place)
-            case DigestSettings():
-                return await self.digests.digest_settings(identity=identity, place=place)
-            case PersonalDigest():
-                return await self.digests.personal_digest(intent, identity=identity, place=place)
-            case StopReminders():
-                return await self.digests.stop_reminders(identity=identity)
-            case SnoozeReminders():
-                return await self.digests.snooze_reminders(intent, identity=identity, today=self.today())
-            case ResumeReminders():
-                return await self.digests.resume_reminders(identity=identity)
-        raise AssertionError(f"not a digest command: {intent!r}")
-
-    @staticmethod
-    def _decided(decision: Decision, turn_context: TurnContext) -> Reply:
-        """The reply to the person who decided; the people it concerns are told after it is sent."""
-        turn_context.turn_state.setdefault(PENDING_NOTICES, []).extend(decision.notices)
-        return decision.reply
-
-    async def _deliver_notices(self, turn_context: TurnContext) -> None:
-        for notice in turn_context.turn_state.pop(PENDING_NOTICES, []):
-            await self._deliver(notice)
-
     async def _deliver(self, notice: Notice) -> None:
         if self._notify is None:
             return
@@ -482,10 +310,6 @@ class RecBot(ActivityHandler):
             await self._notify(notice)
         except Exception as error:  # noqa: BLE001 - a failed notice must not undo the decision already saved
             log.error("could not notify person %s: %s", notice.person_id, describe_failure(error))
-
-    @staticmethod
-    def _in_channel(turn_context: TurnContext) -> bool:
-        return (turn_context.activity.conversation.conversation_type or "personal") != "personal"
 
     @staticmethod
     async def _send(turn_context: TurnContext, reply: Reply) -> None:
@@ -518,7 +342,7 @@ class RecBot(ActivityHandler):
 
     async def _welcome(self, turn_context: TurnContext) -> None:
         if turn_context.turn_state.get("recbot.new_conversation"):
-            await self._send(turn_context, cards.welcome_card(in_channel=self._in_channel(turn_context)))
+            await self._send(turn_context, cards.welcome_card(in_channel=in_channel(turn_context.activity)))
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:

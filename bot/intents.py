@@ -1,8 +1,9 @@
 """What a person typed, as one small typed intent: pure functions, no I/O, no botbuilder.
 
-`parse_intent` tries an ordered list of anchored regular expressions, most specific first
-(dialog words, reminders, digests, admin commands, item commands, lists), then an item
-reference anywhere in the text (a status question), and finally free-text search. Every
+Each command in `bot/commands.py` declares the parsers of this module that read it, and
+`parse_intent` tries them in the registry's order, most specific first (dialog words,
+reminders, digests, admin commands, item commands, lists), then an item reference anywhere in
+the text (a status question), and finally free-text search. Every
 pattern is compiled once at import; nothing routes by substring, so "checklist training" is a
 search and "history" inside a sentence is not the History command.
 
@@ -22,82 +23,16 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import TypeAlias, get_args
 
-from storage.models import Kind
-
-__all__ = [
-    "INTENT_TYPES",
-    "AddDelegate",
-    "ApproveClosure",
-    "Assign",
-    "Back",
-    "Cancel",
-    "DigestSettings",
-    "GrantAdmin",
-    "Greeting",
-    "Help",
-    "History",
-    "Intent",
-    "ItemRef",
-    "ListFilter",
-    "ListItems",
-    "Mine",
-    "PersonalDigest",
-    "RejectClosure",
-    "RemoveDelegate",
-    "ResumeReminders",
-    "RevokeAdmin",
-    "Search",
-    "SetDueDate",
-    "SnoozeReminders",
-    "StartUpdate",
-    "CorrectUpdate",
-    "UseReport",
-    "Status",
-    "StopReminders",
-    "Subscribe",
-    "Thanks",
-    "Unknown",
-    "Unsubscribe",
-    "describe_ref",
-    "normalise",
-    "parse_intent",
-]
-
+from domain.refs import ItemRef, ListFilter
+from domain.vocabulary import Kind
 
 # --------------------------------------------------------------------------------------------
 # The intents
 # --------------------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ItemRef:
-    """How a person named an item: "R8" → number 8, kind recommendation, no report code."""
-
-    number: int
-    # None when only a number was given ("8?", "status of 8"): the handler searches all kinds.
-    kind: Kind | None = None
-    # Upper-cased report code such as "OIC-2025", when the person named the report.
-    report_code: str | None = None
-
-
-class ListFilter(StrEnum):
-    """Which items a list command asks for."""
-
-    ALL = "all"
-    OPEN = "open"
-    OVERDUE = "overdue"
-    DUE_THIS_MONTH = "due this month"
-    DUE_NEXT_30_DAYS = "due in the next 30 days"
-    NOT_STARTED = "not started"
-    IN_PROGRESS = "in progress"
-    BLOCKED = "blocked"
-    AWAITING_SIGN_OFF = "awaiting sign-off"
-    CLOSED = "closed"
 
 
 @dataclass(frozen=True, slots=True)
@@ -540,17 +475,6 @@ def _ref_from(span: str) -> ItemRef | None:
         kind = Kind.CAUSE_OF_CONCERN
     code = match["lead"] or match["lead_space"] or match["trail"] or match["trail_space"]
     return ItemRef(number, kind, _report_code(code) if code else None)
-
-
-def describe_ref(ref: ItemRef) -> str:
-    """How the bot names a reference back: "recommendation 8", "AFI 2", "OIC-2025 recommendation 8"."""
-    if ref.kind is None:
-        name = f"item {ref.number}"
-    elif ref.kind is Kind.AREA_FOR_IMPROVEMENT:
-        name = f"AFI {ref.number}"
-    else:
-        name = f"{ref.kind.value} {ref.number}"
-    return f"{ref.report_code} {name}" if ref.report_code else name
 
 
 # --------------------------------------------------------------------------------------------
@@ -1070,32 +994,67 @@ def _constant(intent: Intent) -> Builder:
     return lambda match: intent
 
 
-# Ordered: the first pattern whose builder returns an intent wins.
-_COMMANDS: tuple[tuple[re.Pattern[str], Builder], ...] = (
-    (_HELP, _constant(Help())),
-    (_CORRECT_UPDATE, _with_ref(_correct_update)),
-    (_USE_REPORT, _use_report),
-    (_THANKS, _constant(Thanks())),
-    (_CANCEL, _constant(Cancel())),
-    (_BACK, _constant(Back())),
-    (_STOP_REMINDERS, _constant(StopReminders())),
-    (_SNOOZE, _snooze),
-    (_RESUME, _constant(ResumeReminders())),
-    (_PERSONAL_DIGEST, _personal_digest),
-    (_UNSUBSCRIBE, _unsubscribe),
-    (_SUBSCRIBE, _subscribe),
-    (_DIGEST_SETTINGS, _constant(DigestSettings())),
-    *((pattern, _revoke) for pattern in _REVOKE_ADMIN),
-    *((pattern, _grant) for pattern in _GRANT_ADMIN),
-    *((pattern, _with_ref(_remove_delegate)) for pattern in _REMOVE_DELEGATE),
-    *((pattern, _with_ref(_add_delegate)) for pattern in _ADD_DELEGATE),
-    *((pattern, _with_ref(_set_due_date)) for pattern in _SET_DUE_DATE),
-    *((pattern, _with_ref(_reject)) for pattern in _REJECT_CLOSURE),
-    *((pattern, _with_ref(_approve)) for pattern in _APPROVE_CLOSURE),
-    *((pattern, _with_ref(_assign)) for pattern in _ASSIGN),
-    *((pattern, _with_ref(_history)) for pattern in _HISTORY),
-    (_MINE, _constant(Mine())),
-)
+# --------------------------------------------------------------------------------------------
+# The parsers each command declares (bot/commands.py orders them: the first intent found wins)
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """A message made ready for the parsers."""
+
+    cleaned: str  # markup, invisible characters and edge punctuation removed; at most a command long
+    body: str  # `cleaned` without courtesy ("please", "thanks", "@RecBot")
+    is_question: bool  # the message ended with "?"
+
+
+Parser = Callable[[Message], "Intent | None"]
+
+
+def rule(*patterns: re.Pattern[str], build: Builder) -> Parser:
+    """A parser that tries anchored patterns on the body and builds the intent from the first match."""
+
+    def parse(message: Message) -> Intent | None:
+        for pattern in patterns:
+            match = pattern.match(message.body)
+            if match:
+                intent = build(match)
+                if intent is not None:
+                    return intent
+        return None
+
+    return parse
+
+
+def _greeting(message: Message) -> Intent | None:
+    # Read before courtesy is stripped: "thanks" alone is Thanks, "hi thanks" is still a greeting.
+    return Greeting() if _GREETING.match(message.cleaned) else None
+
+
+GREETING: Parser = _greeting
+HELP = rule(_HELP, build=_constant(Help()))
+CORRECT_UPDATE = rule(_CORRECT_UPDATE, build=_with_ref(_correct_update))
+USE_REPORT = rule(_USE_REPORT, build=_use_report)
+THANKS = rule(_THANKS, build=_constant(Thanks()))
+CANCEL = rule(_CANCEL, build=_constant(Cancel()))
+BACK = rule(_BACK, build=_constant(Back()))
+STOP_REMINDERS = rule(_STOP_REMINDERS, build=_constant(StopReminders()))
+SNOOZE_REMINDERS = rule(_SNOOZE, build=_snooze)
+RESUME_REMINDERS = rule(_RESUME, build=_constant(ResumeReminders()))
+PERSONAL_DIGEST = rule(_PERSONAL_DIGEST, build=_personal_digest)
+UNSUBSCRIBE = rule(_UNSUBSCRIBE, build=_unsubscribe)
+SUBSCRIBE = rule(_SUBSCRIBE, build=_subscribe)
+DIGEST_SETTINGS = rule(_DIGEST_SETTINGS, build=_constant(DigestSettings()))
+REVOKE_ADMIN = rule(*_REVOKE_ADMIN, build=_revoke)
+GRANT_ADMIN = rule(*_GRANT_ADMIN, build=_grant)
+REMOVE_DELEGATE = rule(*_REMOVE_DELEGATE, build=_with_ref(_remove_delegate))
+ADD_DELEGATE = rule(*_ADD_DELEGATE, build=_with_ref(_add_delegate))
+SET_DUE_DATE = rule(*_SET_DUE_DATE, build=_with_ref(_set_due_date))
+REJECT_CLOSURE = rule(*_REJECT_CLOSURE, build=_with_ref(_reject))
+APPROVE_CLOSURE = rule(*_APPROVE_CLOSURE, build=_with_ref(_approve))
+ASSIGN = rule(*_ASSIGN, build=_with_ref(_assign))
+HISTORY = rule(*_HISTORY, build=_with_ref(_history))
+MINE = rule(_MINE, build=_constant(Mine()))
 
 
 def _start_update(text: str, is_question: bool) -> Intent | None:
@@ -1191,8 +1150,25 @@ def _strip_courtesy(text: str) -> str:
     return text
 
 
-def parse_intent(text: str) -> Intent:
-    """Read one message as an intent; never raises, and returns Unknown only for empty text."""
+def START_UPDATE(message: Message) -> Intent | None:
+    return _start_update(message.body, message.is_question)
+
+
+def LIST_ITEMS(message: Message) -> Intent | None:
+    return _list_items(message.body)
+
+
+def STATUS(message: Message) -> Intent | None:
+    return _status(message.body)
+
+
+def SEARCH(message: Message) -> Intent:
+    """Whatever no other parser took is a free-text search."""
+    return _search(message.body)
+
+
+def parse_intent(text: str, parsers: Sequence[Parser]) -> Intent:
+    """Read one message with `parsers` in order; never raises, and returns Unknown only for empty text."""
     unmarked = _unmarked(text)
     cleaned = unmarked.strip(_EDGE_PUNCTUATION)
     if not any(character.isalnum() for character in cleaned):
@@ -1201,15 +1177,9 @@ def parse_intent(text: str) -> Intent:
     # Only the start of a long message is parsed (no command is longer), which also caps the
     # query of the Search that such a message usually becomes.
     cleaned = cleaned[:_MAX_COMMAND_LENGTH].rstrip(_EDGE_PUNCTUATION)
-    if _GREETING.match(cleaned):
-        return Greeting()
-    body = _strip_courtesy(cleaned)
-    for pattern, build in _COMMANDS:
-        match = pattern.match(body)
-        if match:
-            intent = build(match)
-            if intent is not None:
-                return intent
-    return (
-        _start_update(body, is_question=unmarked.endswith("?")) or _list_items(body) or _status(body) or _search(body)
-    )
+    message = Message(cleaned, _strip_courtesy(cleaned), unmarked.endswith("?"))
+    for parse in parsers:
+        intent = parse(message)
+        if intent is not None:
+            return intent
+    return SEARCH(message)

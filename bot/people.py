@@ -11,13 +11,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from dataclasses import dataclass
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
-from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.turn import tenant_of
+from services.people import Identity
 from storage import tracker
 from storage.models import Person
 
@@ -27,23 +27,6 @@ log = logging.getLogger(__name__)
 # Whoever runs it has the database already, so there the e-mail is the identity.
 LOCAL_CHANNEL = "recbot-terminal"
 LOCAL_PREFIX = "local:"
-
-
-def tenant_of(activity: Activity) -> str | None:
-    """The Entra tenant of a Teams activity (channelData.tenant.id; conversation.tenant_id is unset)."""
-    channel_data = activity.channel_data if isinstance(activity.channel_data, dict) else {}
-    tenant = channel_data.get("tenant")
-    if isinstance(tenant, dict) and isinstance(tenant.get("id"), str):
-        return tenant["id"]
-    return activity.conversation.tenant_id if activity.conversation else None
-
-
-@dataclass(frozen=True)
-class Identity:
-    person_id: int
-    email: str | None
-    name: str | None
-    is_admin: bool
 
 
 class PeopleDirectory:

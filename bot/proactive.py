@@ -24,9 +24,9 @@ from botbuilder.schema import Activity, ChannelAccount, ConversationParameters, 
 from msrest.exceptions import ClientRequestError, HttpOperationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cards import Reply, to_activity
-from bot.leads import Notice
+from bot.cards.common import Reply, to_activity
 from domain.clock import SYSTEM_CLOCK, Clock
+from services.governance import Notice
 from storage import deliveries, tracker
 
 log = logging.getLogger(__name__)
@@ -253,7 +253,7 @@ class Deliverer:
         return Sent(created[0]["conversation"]["id"], created_conversation=True)
 
     async def notify(self, notice: Notice) -> Sent:
-        """Tell one person about a decision in their 1:1 chat (the Notice of bot/leads.py)."""
+        """Tell one person about a decision in their 1:1 chat (the Notice of services/governance.py)."""
         async with self._sessionmaker() as session:
             people = await deliveries.people_by_id(session, [notice.person_id])
         person = people.get(notice.person_id)

@@ -1,10 +1,11 @@
-"""What dialogs need from the rest of RecBot: plain records and the service protocol they call.
+"""What dialogs need from the rest of RecBot: plain records, the services they call and the screen they talk to.
 
 Dialog state holds only plain JSON (ids, strings, ISO dates), never these objects.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Protocol
@@ -18,7 +19,7 @@ class ItemBrief:
     reference: str  # "OIC-2025 R8"
     label: str  # "Recommendation 8"
     text: str
-    status: str  # a storage.models.Status value
+    status: str  # a domain.vocabulary.Status value
     owner_name: str | None = None
 
 
@@ -86,3 +87,20 @@ class UpdatePort(Protocol):
 
     def today(self) -> date:
         """Today in RECBOT_TIMEZONE."""
+
+
+class Screen(Protocol):
+    """Where a dialog speaks in this turn (a Teams chat in bot/dialog_host.py, a list in dialog tests)."""
+
+    # The conversation, and the redelivery key of the message being answered (`activity_key`).
+    conversation_id: str | None
+    activity_key: str | None
+
+    async def say(self, text: str) -> None:
+        """A plain message."""
+
+    async def ask_choice(self, question: str, choices: Sequence[str]) -> None:
+        """A question with a button per choice."""
+
+    async def show_update(self, reference: str, label: str, draft: UpdateDraft) -> None:
+        """The update about to be saved, with Confirm / Change / Cancel."""

@@ -2,7 +2,7 @@
 evidence link → revised date (and its reason) → summary card → confirm.
 
 Nothing is written before confirm; the port's `record` is the only write. The validators are
-pure module-level functions so the Adaptive Card form (bot/update_form.py) applies exactly the
+pure module-level functions so the Adaptive Card form (bot/cards/update_form.py) applies exactly the
 same rules. Dialogs import nothing from bot/: the date parser and the command test are injected.
 """
 
@@ -11,35 +11,32 @@ from __future__ import annotations
 import ipaddress
 import logging
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from botbuilder.core import CardFactory, MessageFactory
-
-from dialogs.base import (
+from dialogs.flow import (
     Finish,
     Flow,
-    FlowDialog,
+    FlowMachine,
     Goto,
     Outcome,
     Retry,
     Rewind,
     Step,
     choice_by_number,
-    key_of,
     normalise_answer,
 )
 from dialogs.ports import Actor, ItemBrief, Refused, UpdateDraft, UpdatePort
 from domain.clock import SYSTEM_CLOCK
+from domain.dates import format_uk_date
 from domain.failures import describe_failure
+from domain.text import safe_text
+from domain.vocabulary import Assessment, Status
 
 log = logging.getLogger(__name__)
 
-# The values of storage.models.Status / Assessment (dialogs do not import storage).
-IN_PROGRESS, BLOCKED, AWAITING_SIGN_OFF = "In progress", "Blocked", "Awaiting sign-off"
-ON_TRACK, AT_RISK, OFF_TRACK = "on track", "at risk", "off track"
 
 NARRATIVE_LIMIT = 2000
 REASON_LIMIT = 500
@@ -54,8 +51,6 @@ CONFIRM, CHANGE, CANCEL = "Confirm", "Change", "Cancel"
 NOT_SAVED = (
     "Sorry — your update was NOT saved (the tracker could not be reached). Say `confirm` to try again or `cancel`."
 )
-SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
-CARD_VERSION = "1.5"
 
 ParseDate = Callable[[str, date], date | None]
 
@@ -66,15 +61,15 @@ class InvalidAnswer(ValueError):
 
 # --- validators (pure; shared with the form) -------------------------------------------------
 
-_STATUS_WORDS = {
-    IN_PROGRESS: ("in progress", "in-progress", "progress", "ongoing", "under way", "underway", "started"),
-    BLOCKED: ("blocked", "stuck", "on hold"),
-    AWAITING_SIGN_OFF: ("complete", "completed", "done", "finished", "awaiting sign-off", "awaiting sign off"),
+_STATUS_WORDS: dict[str, tuple[str, ...]] = {
+    Status.IN_PROGRESS: ("in progress", "in-progress", "progress", "ongoing", "under way", "underway", "started"),
+    Status.BLOCKED: ("blocked", "stuck", "on hold"),
+    Status.AWAITING_SIGN_OFF: ("complete", "completed", "done", "finished", "awaiting sign-off", "awaiting sign off"),
 }
-_ASSESSMENT_WORDS = {
-    ON_TRACK: ("on track", "on-track", "ontrack"),
-    AT_RISK: ("at risk", "at-risk", "atrisk", "risk"),
-    OFF_TRACK: ("off track", "off-track", "offtrack"),
+_ASSESSMENT_WORDS: dict[str, tuple[str, ...]] = {
+    Assessment.ON_TRACK: ("on track", "on-track", "ontrack"),
+    Assessment.AT_RISK: ("at risk", "at-risk", "atrisk", "risk"),
+    Assessment.OFF_TRACK: ("off track", "off-track", "offtrack"),
 }
 _SKIP_WORDS = {"skip", "none", "no", "n/a", "na", "nothing", "no link", "no change", "not needed"}
 _CONFIRM_WORDS = {"confirm", "yes", "save", "ok", "okay", "y", "yes please", "confirm update"}
@@ -84,7 +79,7 @@ _HOST_LABEL = re.compile(r"[^\W_](?:[\w-]{0,61}[^\W_])?")
 _FORBIDDEN_IN_URL = re.compile(r"[\s\x00-\x1f\x7f<>\"]")
 
 
-def _pick(text: str, words: dict[str, tuple[str, ...]]) -> str | None:
+def _pick(text: str, words: Mapping[str, tuple[str, ...]]) -> str | None:
     answer = normalise_answer(text)
     return next((value for value, spellings in words.items() if answer in spellings), None)
 
@@ -158,7 +153,7 @@ def _is_host(host: str) -> bool:
 
 def parse_revised_date(text: str, today: date, parse_date: ParseDate) -> date | None:
     """A revised due date after `today` ("30/06/2026", "30 June 2026", "end of June", "2026-06-30");
-    None for "skip" or nothing; else InvalidAnswer. `parse_date` reads UK dates (bot.dates.parse_user_date).
+    None for "skip" or nothing; else InvalidAnswer. `parse_date` reads UK dates (domain.dates.parse_user_date).
     """
     typed = text.strip()
     if not typed or is_skip(typed):
@@ -193,114 +188,12 @@ def validate_reason(text: str) -> str:
     return reason
 
 
-def format_uk_date(day: date) -> str:
-    """`date(2026, 6, 30)` → "30 June 2026" (as bot.dates writes it)."""
-    return f"{day.day} {day:%B %Y}"
-
-
-# --- safe text in cards ----------------------------------------------------------------------
-
-# Everything TextBlock markdown (and CommonMark hosts) could act on: emphasis, links, code,
-# strikethrough, headings, quotes, bullets, tables, autolinks, and the escape character itself.
-_MARKDOWN = re.compile(r"([\\*_\[\]`~#>\-+|<])")
-# "&#42;" would be decoded back into "*" by CommonMark renderers.
-_ENTITY = re.compile(r"&(?=#?\w+;)")
-# "1." / "1)" at the start of a line starts a numbered list.
-_ORDERED_MARKER = re.compile(r"^(\d+)([.)])")
-_LINE_BREAK = re.compile(r"\r\n|[\r\n\u2028\u2029\x0b\x0c\x85]")
-
-
-def escape_markdown(text: str, limit: int = NARRATIVE_LIMIT) -> str:
-    """User text made safe to show in a TextBlock or Fact: markdown escaped, at most `limit` characters."""
-    lines = [line.strip() for line in _LINE_BREAK.split(text) if line.strip()]
-    joined = "\n".join(lines)
-    if len(joined) > limit:
-        joined = joined[: limit - 1].rstrip() + "…"
-    escaped = []
-    for line in joined.split("\n"):
-        line = _ENTITY.sub(r"\\&", _MARKDOWN.sub(r"\\\1", line))
-        escaped.append(_ORDERED_MARKER.sub(r"\1\\\2", line))
-    # A blank line between lines keeps the person's line breaks (markdown joins single lines).
-    return "\n\n".join(escaped)
-
-
 # --- the summary card ------------------------------------------------------------------------
-
-
-def _submit(title: str, command: str, **extra: Any) -> dict[str, Any]:
-    # Teams posts imBack as the person's own message; other hosts send `data` as the activity value.
-    return {
-        "type": "Action.Submit",
-        "title": title,
-        "data": {"command": command, "msteams": {"type": "imBack", "value": command}},
-        **extra,
-    }
 
 
 def status_phrase(status: str) -> str:
     """How a recorded status reads to the lead."""
-    return "Complete — awaiting sign-off by an admin" if status == AWAITING_SIGN_OFF else status
-
-
-def update_summary_card(reference: str, label: str, draft: UpdateDraft) -> dict[str, Any]:
-    """The card that shows an update before it is saved, with Confirm / Change / Cancel buttons."""
-    facts = [
-        ("Status", status_phrase(draft.status)),
-        ("Assessment", draft.assessment.capitalize()),
-        ("Due date", f"move to {format_uk_date(draft.revised_due_on)}" if draft.revised_due_on else "no change"),
-    ]
-    if draft.revised_due_on and draft.revised_due_reason:
-        facts.append(("Reason", escape_markdown(draft.revised_due_reason, REASON_LIMIT)))
-    body: list[dict[str, Any]] = [
-        {"type": "TextBlock", "text": "Check your update", "weight": "Bolder", "size": "Medium", "wrap": True},
-        {
-            "type": "TextBlock",
-            "text": f"{escape_markdown(reference, 100)} · {escape_markdown(label, 100)}",
-            "isSubtle": True,
-            "spacing": "None",
-            "wrap": True,
-        },
-    ]
-    if draft.corrects_update_id is not None:
-        body.append({"type": "TextBlock", "text": "This corrects your latest update (which is kept).", "wrap": True})
-    body += [
-        {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in facts]},
-        {"type": "TextBlock", "text": "What has happened", "weight": "Bolder", "wrap": True},
-        {"type": "TextBlock", "text": escape_markdown(draft.narrative), "wrap": True, "spacing": "Small"},
-        {"type": "TextBlock", "text": "Evidence link", "weight": "Bolder", "wrap": True},
-        # Shown as text, not a link: what the reader sees is exactly where it points.
-        {
-            "type": "TextBlock",
-            "text": escape_markdown(draft.evidence_url, URL_LIMIT) if draft.evidence_url else "none",
-            "wrap": True,
-            "spacing": "Small",
-        },
-    ]
-    if draft.status == AWAITING_SIGN_OFF:
-        body.append(
-            {
-                "type": "TextBlock",
-                "text": "Saving this asks an admin to sign off the closure.",
-                "isSubtle": True,
-                "wrap": True,
-            }
-        )
-    fallback = f"Check your update of {reference}: {status_phrase(draft.status)}, {draft.assessment}"
-    if draft.revised_due_on:
-        fallback += f", revised due date {format_uk_date(draft.revised_due_on)} requested"
-    fallback += ". Say confirm to save it, change to answer again, or cancel."
-    return {
-        "type": "AdaptiveCard",
-        "$schema": SCHEMA,
-        "version": CARD_VERSION,
-        "fallbackText": fallback,
-        "body": body,
-        "actions": [
-            _submit(CONFIRM, "confirm", style="positive"),
-            _submit(CHANGE, "change"),
-            _submit(CANCEL, "cancel"),
-        ],
-    }
+    return "Complete — awaiting sign-off by an admin" if status == Status.AWAITING_SIGN_OFF else status
 
 
 # --- the dialog ------------------------------------------------------------------------------
@@ -310,13 +203,13 @@ def _item_state(item: ItemBrief) -> dict[str, Any]:
     return {"item_id": item.item_id, "reference": item.reference, "label": item.label, "status": item.status}
 
 
-class UpdateDialog(FlowDialog):
+class UpdateDialog(FlowMachine):
     """A lead posts a progress update for one item, one question at a time.
 
     Options: `{"item_ids": [..], "actor": {"person_id", "name", "is_admin"}, "corrects_update_id": int | None}`.
     Results: `{"recorded": update_id, "item_id", "status", "duplicate"}` when saved;
     `{"use_form": item_id}` when the lead asks for the form; `{"refused": text}`, `{"not_found": True}`;
-    and FlowDialog's `{"cancelled"}`, `{"expired", "text"}`, `{"interrupted_by": text}`.
+    and FlowMachine's `{"cancelled"}`, `{"expired", "text"}`, `{"interrupted_by": text}`.
     """
 
     def __init__(
@@ -453,11 +346,10 @@ class UpdateDialog(FlowDialog):
                 return await self._take_item(flow, brief)
         if not text.strip():
             return Retry("Please tell me which recommendation.")
-        conversation = flow.context.activity.conversation
-        found = await self._port.resolve(text.strip(), conversation.id if conversation else None)
+        found = await self._port.resolve(text.strip(), flow.screen.conversation_id)
         if not found:
             return Retry(
-                f"I couldn't find a recommendation matching “{escape_markdown(text, 80)}”. "
+                f"I couldn't find a recommendation matching “{safe_text(text, 80)}”. "
                 "Try a reference such as R8 or OIC-2025 R8, or say cancel."
             )
         if len(found) == 1:
@@ -478,7 +370,7 @@ class UpdateDialog(FlowDialog):
         status = parse_status_choice(chosen)
         if status is None:
             return Retry("Please choose In progress, Blocked or Complete.")
-        if status == AWAITING_SIGN_OFF:
+        if status == Status.AWAITING_SIGN_OFF:
             await flow.say("Noted: complete. Once you confirm, an admin will be asked to sign off the closure.")
         return Goto("assessment", status)
 
@@ -557,10 +449,7 @@ class UpdateDialog(FlowDialog):
 
     async def ask_confirm(self, flow: Flow) -> None:
         item = flow.data["item"]
-        card = update_summary_card(item["reference"], item["label"], self._draft(flow))
-        activity = MessageFactory.attachment(CardFactory.adaptive_card(card))
-        activity.summary = card["fallbackText"]
-        await flow.say(activity)
+        await flow.screen.show_update(item["reference"], item["label"], self._draft(flow))
 
     async def answer_confirm(self, flow: Flow, text: str) -> Outcome:
         answer = normalise_answer(choice_by_number(text, [CONFIRM, CHANGE, CANCEL]) or text)
@@ -575,7 +464,7 @@ class UpdateDialog(FlowDialog):
         # commit before the error reached us, the port sees the same id and records nothing new.
         attempt = flow.data.get("attempt")
         if not attempt or attempt["values"] != flow.values:
-            attempt = {"activity_key": key_of(flow.context.activity), "values": dict(flow.values)}
+            attempt = {"activity_key": flow.screen.activity_key, "values": dict(flow.values)}
             flow.data["attempt"] = attempt
         try:
             recorded = await self._port.record(draft, self._actor(flow), attempt["activity_key"])
@@ -585,7 +474,7 @@ class UpdateDialog(FlowDialog):
             log.error("recording an update of item %s failed: %s", draft.item_id, describe_failure(error))
             return Retry(NOT_SAVED, reask=False, understood=True)
         reference = flow.data["item"]["reference"]
-        if draft.status == AWAITING_SIGN_OFF:
+        if draft.status == Status.AWAITING_SIGN_OFF:
             message = f"Saved. {reference} is now awaiting sign-off by an admin."
         else:
             message = f"Saved. {reference} is now {draft.status}."

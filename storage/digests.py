@@ -1,7 +1,7 @@
 """Digest subscriptions, reminder settings, and the rows weekly digests and nudges are built from.
 
 Every function takes a session; the caller owns the transaction. Nothing here knows about RAG,
-cards or Teams: `bot/digest_runner.py` turns these plain rows into `bot.digest` data.
+cards or Teams: `services/digests.py` turns these plain rows into `bot.cards.digest` data.
 
 Building a whole run costs a bounded number of statements whatever the number of items and
 subscriptions: counts come from one GROUP BY, the section lists from one window-function query
@@ -34,18 +34,8 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.models import (
-    OPEN_STATUSES,
-    Delegate,
-    DigestSubscription,
-    Item,
-    ItemEvent,
-    Person,
-    Report,
-    Status,
-    Update,
-    utcnow,
-)
+from domain.vocabulary import OPEN_STATUSES, Status
+from storage.models import Delegate, DigestSubscription, Item, ItemEvent, Person, Report, Update, utcnow
 
 # Enough of an item's text for a one-line summary; the rest never leaves the database.
 SHORT_TEXT_CHARS = 200
@@ -335,7 +325,7 @@ async def _counts(
         (due <= today + timedelta(days=due_soon_days), literal("soon")),
         else_=literal("later"),
     ).label("due_bucket")
-    # Stale by UTC date, as bot.rag does: today - update date >= rag_stale_days.
+    # Stale by UTC date, as domain.rag does: today - update date >= rag_stale_days.
     stale_before = _start_of_day(today - timedelta(days=rag_stale_days - 1))
     update_bucket = case(
         (Item.last_update_at.is_(None), literal("never")),

@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from storage.models import Delegate, EventKind, Item, ItemEvent, Person, Report
+from domain.vocabulary import EventKind
+from storage.models import Delegate, Item, ItemEvent, Person, Report
 
 
 class ItemNotFound(Exception):

@@ -14,7 +14,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
-from storage.models import Assessment, EventKind, Item, ItemEvent, Person, Status, Update, utcnow
+from domain.vocabulary import Assessment, EventKind, Status
+from storage.models import Item, ItemEvent, Person, Update, utcnow
 from storage.ownership import activity_seen, actor_name, lock_item, write_once
 from storage.tracker import INITIAL_RESPONSE_AUTHOR, latest_update
 

@@ -15,6 +15,8 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload
 
+from domain.records import ReportRecord
+from domain.vocabulary import Kind
 from storage.models import (
     ConversationRef,
     Delegate,
@@ -22,13 +24,11 @@ from storage.models import (
     DigestSubscription,
     Item,
     ItemEvent,
-    Kind,
     Person,
     Report,
     Update,
     utcnow,
 )
-from storage.records import ReportRecord
 
 INITIAL_RESPONSE_AUTHOR = "PCC response"
 

@@ -23,8 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from bot.app import create_app
 from bot.config import Settings
-from bot.importing import import_file
 from domain.clock import FixedClock
+from services.importing import import_file
 from storage.database import create_engine, create_sessionmaker, upgrade
 from storage.models import Base
 from tests.postgres import execute_on_server, url_of_database

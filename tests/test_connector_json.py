@@ -20,8 +20,8 @@ from botbuilder.schema import (
 from botframework.connector.aio import ConnectorClient
 from msrest.authentication import BasicTokenAuthentication
 
-from bot import cards
-from bot.cards import to_activity
+from bot.cards import common as cards
+from bot.cards.common import to_activity
 from bot.connector import _FastBodySerializer, _FastResponseDeserializer, activity_json
 
 _CLIENT = ConnectorClient(BasicTokenAuthentication({"access_token": "x"}), base_url="https://smba.example")

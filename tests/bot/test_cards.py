@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.cards import (
+from bot.cards.common import (
     Reply,
     choice_card,
     clip,
@@ -25,8 +25,9 @@ from bot.cards import (
     status_card,
     welcome_card,
 )
-from bot.dates import describe_overdue
-from storage.models import Assessment, Item, Kind, Person, Report, Status, Update
+from domain.dates import describe_overdue
+from domain.vocabulary import Assessment, Kind, Status
+from storage.models import Item, Person, Report, Update
 from tests.card_nodes import elements, walk
 
 TODAY = date(2026, 11, 28)

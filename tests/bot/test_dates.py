@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from bot.dates import (
+from domain.dates import (
     describe_overdue,
     format_uk_date,
     parse_due_date,

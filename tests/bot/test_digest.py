@@ -11,9 +11,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.cards import safe_text
-from bot.dates import describe_overdue
-from bot.digest import (
+from bot.cards.common import safe_text
+from bot.cards.digest import (
     NOTHING_TO_REPORT,
     SIZE_BUDGET,
     Change,
@@ -27,6 +26,7 @@ from bot.digest import (
     compose_nudge,
     describe_schedule,
 )
+from domain.dates import describe_overdue
 from tests.card_nodes import elements, walk
 
 LONDON = ZoneInfo("Europe/London")

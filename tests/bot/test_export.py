@@ -12,7 +12,9 @@ from openpyxl import load_workbook
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.export import (
+from domain.records import ItemRecord, ReportRecord
+from domain.vocabulary import Kind
+from services.export import (
     COLUMNS,
     TRACKER_COLUMNS,
     ExportError,
@@ -23,11 +25,10 @@ from bot.export import (
     write_csv,
     write_xlsx,
 )
-from bot.importers.csv_tracker import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from bot.importing import import_file
+from services.importers.csv_tracker import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from services.importing import import_file
 from storage import ownership, progress, tracker
-from storage.models import Base, Delegate, Item, Kind, Person, Update
-from storage.records import ItemRecord, ReportRecord
+from storage.models import Base, Delegate, Item, Person, Update
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 ROOT = Path(__file__).resolve().parents[2]

@@ -16,13 +16,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.cards import clip, safe_text
-from bot.dates import describe_overdue, parse_due_date, parse_published_date, parse_user_date, parse_written_date
-from bot.importers import DocumentError, parse_csv_tracker, parse_document, parse_pcc_document
-from bot.importers.csv_tracker import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
-from bot.intents import INTENT_TYPES, parse_intent
-from bot.update_form import parse_update_form
-from dialogs.base import choice_by_number, normalise_answer
+from bot.cards.common import clip, safe_text
+from bot.cards.update_form import parse_update_form
+from bot.commands import parse_intent
+from bot.intents import INTENT_TYPES
+from dialogs.flow import choice_by_number, normalise_answer
 from dialogs.ports import UpdateDraft
 from dialogs.update import (
     InvalidAnswer,
@@ -34,7 +32,10 @@ from dialogs.update import (
     validate_narrative,
     validate_reason,
 )
-from storage.records import ReportRecord
+from domain.dates import describe_overdue, parse_due_date, parse_published_date, parse_user_date, parse_written_date
+from domain.records import ReportRecord
+from services.importers import DocumentError, parse_csv_tracker, parse_document, parse_pcc_document
+from services.importers.csv_tracker import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 
 SEED = Path(__file__).resolve().parents[2] / "samples" / "oic-2025-cheshire-pcc-response.txt"
 SEED_TEXT = SEED.read_text(encoding="utf-8")

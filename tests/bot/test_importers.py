@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.importers import DocumentError, parse_csv_tracker, parse_document, parse_pcc_document
-from bot.importers.pcc_document import derive_code
-from storage.models import Kind, Status
-from storage.records import ItemRecord, ReportRecord
+from domain.records import ItemRecord, ReportRecord
+from domain.vocabulary import Kind, Status
+from services.importers import DocumentError, parse_csv_tracker, parse_document, parse_pcc_document
+from services.importers.pcc_document import derive_code
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = ROOT / "samples" / "oic-2025-cheshire-pcc-response.txt"

@@ -8,6 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.commands import parse_intent
 from bot.intents import (
     INTENT_TYPES,
     AddDelegate,
@@ -22,8 +23,6 @@ from bot.intents import (
     Help,
     History,
     Intent,
-    ItemRef,
-    ListFilter,
     ListItems,
     Mine,
     PersonalDigest,
@@ -42,11 +41,10 @@ from bot.intents import (
     Unknown,
     Unsubscribe,
     UseReport,
-    describe_ref,
     normalise,
-    parse_intent,
 )
-from storage.models import Kind
+from domain.refs import ItemRef, ListFilter, describe_ref
+from domain.vocabulary import Kind
 
 R = Kind.RECOMMENDATION
 AFI = Kind.AREA_FOR_IMPROVEMENT

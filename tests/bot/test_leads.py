@@ -11,15 +11,17 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cards import Reply
-from bot.intents import parse_intent
-from bot.leads import LeadCommands, Mention
-from bot.people import Identity, PeopleDirectory
-from bot.update_service import TrackerUpdateService, UpdateRefused
+from bot.cards.common import Reply
+from bot.commands import item_ref, parse_intent
+from bot.people import PeopleDirectory
 from dialogs.ports import Actor, UpdateDraft
+from domain.records import ItemRecord, ReportRecord
+from domain.vocabulary import EventKind, Kind, Status
+from services.governance import LeadCommands, Mention
+from services.people import Identity
+from services.updates import TrackerUpdateService, UpdateRefused
 from storage import tracker
-from storage.models import EventKind, Item, ItemEvent, Kind, Person, Report, Status, Update
-from storage.records import ItemRecord, ReportRecord
+from storage.models import Item, ItemEvent, Person, Report, Update
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 TODAY = date(2026, 1, 10)
@@ -79,7 +81,7 @@ async def world(sessionmaker: Sessionmaker) -> World:
             BOOTSTRAP_ADMINS,
             is_bootstrap_admin=PeopleDirectory(sessionmaker, BOOTSTRAP_ADMINS, home_tenant=TENANT).is_bootstrap_admin,
         ),
-        TrackerUpdateService(sessionmaker, lambda: TODAY),
+        TrackerUpdateService(sessionmaker, lambda: TODAY, item_ref),
         sessionmaker,
         *people,
         item_id=item_id,
@@ -471,7 +473,7 @@ def _card_item() -> Item:
 def test_the_history_card_shows_the_newest_entries_and_counts_the_rest() -> None:
     from datetime import datetime, timedelta, timezone
 
-    from bot.cards import history_card
+    from bot.cards.common import history_card
     from storage.progress import TimelineEntry
 
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)

@@ -32,11 +32,12 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import bot.intents as intents
-from bot.cards import clip, one_line, safe_text
-from bot.dates import parse_due_date, parse_published_date, parse_user_date, parse_written_date
-from bot.intents import INTENT_TYPES, ItemRef, Search, Status, parse_intent
-from bot.update_form import parse_update_form
-from dialogs.base import choice_by_number, normalise_answer
+from bot.cards.common import clip, one_line, safe_text
+from bot.cards.update_form import parse_update_form
+from bot.commands import parse_intent
+from bot.dialog_host import HostedFlow
+from bot.intents import INTENT_TYPES, Search, Status
+from dialogs.flow import choice_by_number, normalise_answer
 from dialogs.ports import ItemBrief
 from dialogs.update import (
     InvalidAnswer,
@@ -49,7 +50,9 @@ from dialogs.update import (
     validate_narrative,
     validate_reason,
 )
-from storage.models import Kind
+from domain.dates import parse_due_date, parse_published_date, parse_user_date, parse_written_date
+from domain.refs import ItemRef
+from domain.vocabulary import Kind
 from tests.dialogs.fakes import FakeUpdatePort
 
 # Teams refuses messages much over 28 KB.
@@ -303,7 +306,7 @@ def test_too_long_free_text_says_its_length() -> None:
 async def test_the_update_dialog_answers_a_pasted_page_quickly() -> None:
     item = ItemBrief(8, "OIC-2025 R8", "Recommendation 8", "By 30 April 2026, …", "In progress", "Jane Doe")
     port = FakeUpdatePort(items={8: item}, allowed={8: {1}}, today_is=TODAY)
-    dialog = UpdateDialog(port, lambda text: False, parse_date=parse_user_date)
+    dialog = HostedFlow(UpdateDialog(port, lambda text: False, parse_date=parse_user_date))
     client = DialogTestClient("test", dialog, {"item_ids": [8], "actor": {"person_id": 1, "name": "Jane Doe"}})
 
     async def say(text: str) -> str:

@@ -6,8 +6,9 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from bot.rag import Rag, compute_rag, rag_for_item
-from storage.models import Assessment, Item, Kind, Report, Status
+from domain.rag import Rag, compute_rag, rag_for_item
+from domain.vocabulary import Assessment, Kind, Status
+from storage.models import Item, Report
 
 TODAY = date(2026, 11, 28)
 FRESH = TODAY - timedelta(days=1)

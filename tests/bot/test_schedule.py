@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.schedule import (
+from domain.schedule import (
     due_digest_period,
     is_working_day,
     local_moment,

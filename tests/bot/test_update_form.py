@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from bot.update_form import parse_update_form, update_form_card
+from bot.cards.update_form import parse_update_form, update_form_card
 from dialogs.ports import ItemBrief, UpdateDraft
 
 TODAY = date(2026, 3, 10)

@@ -15,18 +15,20 @@ from botbuilder.schema import Activity, HeroCard
 from botbuilder.testing import DialogTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.dates import parse_user_date
-from dialogs.base import CANCELLED, normalise_answer
+from bot.cards.update_form import update_summary_card
+from bot.dialog_host import HostedFlow
+from dialogs.flow import CANCELLED, normalise_answer
 from dialogs.ports import ItemBrief, UpdateDraft, activity_key
 from dialogs.update import (
+    NARRATIVE_LIMIT,
     NOT_SAVED,
     UpdateDialog,
-    escape_markdown,
     parse_assessment_choice,
     parse_status_choice,
-    update_summary_card,
 )
-from storage.models import Assessment, Status
+from domain.dates import parse_user_date
+from domain.text import safe_text
+from domain.vocabulary import Assessment, Status
 from storage.state import SqlStorage, from_document, to_document
 from tests.dialogs.fakes import FakeUpdatePort
 
@@ -135,7 +137,7 @@ class Chat:
         self.client = self._client()
 
     def _client(self) -> DialogTestClient:
-        dialog = UpdateDialog(self.port, is_command, parse_date=parse_user_date, now=self.clock)
+        dialog = HostedFlow(UpdateDialog(self.port, is_command, parse_date=parse_user_date, now=self.clock))
         return DialogTestClient(self.channel, dialog, self.options, conversation_state=ConversationState(self.storage))
 
     def restart(self) -> None:
@@ -655,7 +657,8 @@ EVIL = "[click here](http://evil.example) **urgent** _now_ <http://evil.example>
 
 def test_the_summary_card_is_adaptive_1_5_with_fallback_text_and_buttons() -> None:
     draft = UpdateDraft(8, "Awaiting sign-off", "at risk", "Done.", None, date(2026, 6, 30), "Because.")
-    card = update_summary_card("OIC-2025 R8", "Recommendation 8", draft)
+    card = update_summary_card("OIC-2025 R8", "Recommendation 8", draft).card
+    assert card is not None
     assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
     assert card["fallbackText"].startswith("Check your update of OIC-2025 R8: Complete — awaiting sign-off")
     assert [action["data"]["command"] for action in card["actions"]] == ["confirm", "change", "cancel"]
@@ -669,13 +672,14 @@ def test_the_summary_card_shows_user_text_without_markdown_surprises() -> None:
     draft = replace(
         draft, evidence_url="https://example.com/a_b*c", revised_due_on=date(2026, 6, 30), revised_due_reason=EVIL
     )
-    card = update_summary_card("OIC-2025 R8", "Recommendation 8", draft)
+    card = update_summary_card("OIC-2025 R8", "Recommendation 8", draft).card
+    assert card is not None
     narrative = card["body"][-3]["text"]
     assert "\\[click here\\](http://evil.example)" in narrative
     assert "\\*\\*urgent\\*\\*" in narrative and "\\_now\\_" in narrative and "\\<http" in narrative
-    assert "&#42;" not in narrative  # no entity survives to be decoded into "*"
+    assert "&#42;" not in narrative.replace("\\&#42;", "")  # every entity's "&" is escaped: never decoded into "*"
     assert "1\\. first" in narrative and "\\# heading" in narrative and "\\> quote" in narrative
-    assert "\\- bullet \\| table" in narrative
+    assert "\\- bullet | table" in narrative  # a table needs lines that touch, and each line is a paragraph
     facts = {fact["title"]: fact["value"] for fact in card["body"][2]["facts"]}
     assert card["body"][-1]["text"] == "https://example.com/a\\_b\\*c"
     assert facts["Reason"].startswith("\\[click here\\]")
@@ -683,8 +687,8 @@ def test_the_summary_card_shows_user_text_without_markdown_surprises() -> None:
 
 
 def test_escaping_caps_length() -> None:
-    assert len(escape_markdown("a" * 5000)) == 2000
-    assert escape_markdown("a" * 5000).endswith("…")
+    assert len(safe_text("a" * 5000, NARRATIVE_LIMIT)) == 2000
+    assert safe_text("a" * 5000, NARRATIVE_LIMIT).endswith("…")
 
 
 @pytest.mark.parametrize(

@@ -20,9 +20,9 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.app import ADAPTER, ENGINE, create_app
 from bot.config import Settings
-from bot.digest_runner import RunReport, RunSettings, run_due
 from bot.proactive import Deliverer
-from bot.schedule import is_working_day
+from domain.schedule import is_working_day
+from services.digests import RunReport, RunSettings, run_due
 from storage import deliveries, tracker
 from storage.database import create_sessionmaker
 from storage.models import DigestSubscription, Item
@@ -193,7 +193,7 @@ async def test_two_concurrent_runs_send_once(harness: Harness) -> None:
 
 
 async def test_the_scheduler_sends_what_is_due_and_stops_cleanly(harness: Harness) -> None:
-    from bot.digest_runner import Scheduler
+    from services.digests import Scheduler
 
     await harness.channel_command("subscribe this channel to the weekly digest")
     at = london(next_day(0, working=True), time(9, 30))

@@ -10,9 +10,9 @@ from collections.abc import Callable
 import pytest
 from sqlalchemy import func, select, text, update
 
-from bot.intents import parse_intent
-from bot.leads import LeadCommands
-from bot.people import Identity
+from bot.commands import parse_intent
+from services.governance import LeadCommands
+from services.people import Identity
 from storage.database import create_engine, create_sessionmaker
 from storage.models import Item, Person, Update
 from tests.stub_connector import StubConnector

@@ -7,10 +7,11 @@ from datetime import date
 
 import pytest
 
+from domain.records import ItemRecord, ReportRecord
+from domain.vocabulary import Kind
 from storage import tracker
 from storage.database import create_engine, create_sessionmaker
-from storage.models import ConversationRef, Kind
-from storage.records import ItemRecord, ReportRecord
+from storage.models import ConversationRef
 from tests.card_nodes import walk
 from tests.stub_connector import StubConnector
 from tests.teams import CHANNEL, GROUP_CHAT, JANE, PERSONAL, TENANT, BotClient, activity, channel_message, message

@@ -14,7 +14,7 @@ from sqlalchemy.engine import make_url
 from bot.app import AUTHENTICATION, create_app
 from bot.config import Settings
 from bot.handler import UNREACHABLE_REPLY
-from bot.importing import import_file
+from services.importing import import_file
 from storage.database import create_engine, create_sessionmaker, upgrade
 from tests.conftest import SEED, _empty_tables
 from tests.faults.proxy import CuttableProxy

@@ -22,8 +22,8 @@ from sqlalchemy import func, select, update
 
 from bot.app import ADAPTER, ENGINE, create_app
 from bot.config import Settings
-from bot.digest_runner import RunSettings, run_due
 from bot.proactive import Deliverer
+from services.digests import RunSettings, run_due
 from storage import tracker
 from storage.database import create_sessionmaker
 from storage.models import Delivery, Item, Update

@@ -7,9 +7,10 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.records import ItemRecord, ReportRecord
+from domain.vocabulary import EventKind, Kind
 from storage import ownership, tracker
-from storage.models import EventKind, Item, ItemEvent, Kind, Person
-from storage.records import ItemRecord, ReportRecord
+from storage.models import Item, ItemEvent, Person
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

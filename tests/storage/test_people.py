@@ -8,9 +8,10 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.records import ItemRecord, ReportRecord
+from domain.vocabulary import Kind
 from storage import ownership, tracker
-from storage.models import Delegate, Item, Kind, Person
-from storage.records import ItemRecord, ReportRecord
+from storage.models import Delegate, Item, Person
 
 AAD = "6d7b5c2e-1111-4c8e-9a40-000000000001"
 TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"

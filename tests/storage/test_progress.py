@@ -9,8 +9,10 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain.records import ItemRecord, ReportRecord
+from domain.vocabulary import EventKind, Kind
 from storage import progress, tracker
-from storage.models import EventKind, Item, ItemEvent, Kind, Person, Update
+from storage.models import Item, ItemEvent, Person, Update
 from storage.ownership import assign_owner
 from storage.progress import (
     InvalidUpdate,
@@ -22,7 +24,6 @@ from storage.progress import (
     record_update,
     reject_closure,
 )
-from storage.records import ItemRecord, ReportRecord
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 REPORT = ReportRecord(

@@ -7,9 +7,10 @@ from datetime import UTC, date, datetime
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from domain.records import ItemRecord, ReportRecord
+from domain.vocabulary import Kind
 from storage import tracker
-from storage.models import Kind, Update
-from storage.records import ItemRecord, ReportRecord
+from storage.models import Update
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
+from typing import Protocol
 
-from storage.models import Assessment, Item, Status
+from domain.vocabulary import Assessment, Status
 
 # PRODUCT.md: "due within 30 days" is amber; "no update for 60 days or more" is amber.
 DUE_SOON = timedelta(days=30)
@@ -53,8 +54,21 @@ def compute_rag(
     return Rag.GREEN
 
 
-def rag_for_item(item: Item, today: date) -> Rag:
-    """Rate a stored item as of `today`."""
+class Rateable(Protocol):
+    """What the rating reads of an item (a stored `Item` has all of it)."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def current_due_on(self) -> date | None: ...
+    @property
+    def assessment(self) -> str | None: ...
+    @property
+    def last_update_at(self) -> datetime | None: ...
+
+
+def rag_for_item(item: Rateable, today: date) -> Rag:
+    """Rate an item as of `today`."""
     return compute_rag(
         status=Status(item.status),
         due_on=item.current_due_on,

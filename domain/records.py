@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from storage.models import Kind, Status
+from domain.vocabulary import Kind, Status
 
 
 @dataclass(frozen=True)

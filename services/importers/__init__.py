@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import PurePath
 
-from storage.records import ReportRecord
+from domain.records import ReportRecord
 
 
 class DocumentError(ValueError):
@@ -13,8 +13,8 @@ class DocumentError(ValueError):
 
 
 # Imported after DocumentError exists: both modules raise it.
-from bot.importers.csv_tracker import parse_csv_tracker  # noqa: E402
-from bot.importers.pcc_document import parse_pcc_document  # noqa: E402
+from services.importers.csv_tracker import parse_csv_tracker  # noqa: E402
+from services.importers.pcc_document import parse_pcc_document  # noqa: E402
 
 _CSV_HEADER_WORDS = re.compile(r"\breport_code\b|\bnumber\b.*\btext\b|\btext\b.*\bnumber\b", re.IGNORECASE)
 

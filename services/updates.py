@@ -10,19 +10,13 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.answers import resolve
-from bot.cards import safe_text
-from bot.intents import ItemRef, parse_intent
 from dialogs.ports import Actor, ItemBrief, Recorded, Refused, UpdateDraft
+from domain.refs import ItemRef
+from domain.text import safe_text
+from domain.vocabulary import Status
+from services.answers import resolve
 from storage import ownership, progress, tracker
-from storage.models import Item, Person, Status
-
-
-def item_ref(text: str) -> ItemRef | None:
-    """The item reference in a typed answer ("R8", "8", "OIC-2025 R8", "recommendation 8"), if any."""
-    intent = parse_intent(text)
-    ref = getattr(intent, "ref", None)
-    return ref if isinstance(ref, ItemRef) else None
+from storage.models import Item, Person
 
 
 def brief_of(item: Item) -> ItemBrief:
@@ -48,9 +42,16 @@ class UpdateRefused(Refused):
 class TrackerUpdateService:
     """Implements `dialogs.ports.UpdatePort` with `storage.progress` and `storage.ownership`."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], today: Callable[[], date]) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        today: Callable[[], date],
+        read_ref: Callable[[str], ItemRef | None],
+    ) -> None:
         self._sessionmaker = sessionmaker
         self._today = today
+        # Reads a typed reference ("R8", "OIC-2025 rec 8"): the chat grammar's, `bot.commands.item_ref`.
+        self._read_ref = read_ref
 
     def today(self) -> date:
         """Today in RECBOT_TIMEZONE."""
@@ -58,7 +59,7 @@ class TrackerUpdateService:
 
     async def resolve(self, text: str, conversation_id: str | None) -> list[ItemBrief]:
         """Items that a typed reference may mean; empty when none (or no reference was typed)."""
-        ref = item_ref(text)
+        ref = self._read_ref(text)
         if ref is None:
             return []
         async with self._sessionmaker() as session:

@@ -12,14 +12,15 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import cards
-from bot.cards import Reply
-from bot.intents import ItemRef, ListFilter, describe_ref
-from bot.people import Identity
-from bot.search import rank_items
+from bot.cards import common as cards
+from bot.cards.common import Reply
+from domain.refs import ItemRef, ListFilter, describe_ref
+from domain.search import rank_items
+from domain.vocabulary import OPEN_STATUSES, Kind, Status
+from services.people import Identity
 from storage import tracker
 from storage.database import for_reading
-from storage.models import OPEN_STATUSES, Item, Kind, Status
+from storage.models import Item
 
 LIST_LIMIT = 15
 
@@ -109,7 +110,7 @@ class Answers:
         """The best match for free text, a short list when unsure, or a clear "nothing found"."""
         async with self._reads() as session:
             items = await tracker.all_items(session)
-            ranked = rank_items(query, items)
+            ranked = rank_items(query, items, lambda item: f"{item.text} {item.report.title}")
             if ranked.best is not None:
                 latest = await tracker.latest_update(session, ranked.best.id)
                 return cards.status_card(ranked.best, latest, today=self._today())

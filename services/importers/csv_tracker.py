@@ -31,10 +31,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from bot.dates import parse_due_date, parse_written_date
-from bot.importers import DocumentError
-from storage.models import Kind, Status
-from storage.records import ItemRecord, ReportRecord
+from domain.dates import parse_due_date, parse_written_date
+from domain.records import ItemRecord, ReportRecord
+from domain.vocabulary import Kind, Status
+from services.importers import DocumentError
 
 REQUIRED_COLUMNS = ("report_code", "report_title", "published_on", "number", "text")
 OPTIONAL_COLUMNS = ("inspection_type", "kind", "due_on", "status", "owner_email", "latest_update")

@@ -35,11 +35,22 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cards import Reply, one_line
-from bot.digest import Change, DigestData, DigestItem, NudgeItem, ReportDigest, Section, compose_digest, compose_nudge
+from bot.cards.common import Reply, one_line
+from bot.cards.digest import (
+    Change,
+    DigestData,
+    DigestItem,
+    NudgeItem,
+    ReportDigest,
+    Section,
+    compose_digest,
+    compose_nudge,
+)
 from bot.proactive import Deliverer, DeliveryError, Gone, Recipient
-from bot.rag import DUE_SOON, STALE_AFTER, Rag, compute_rag
-from bot.schedule import (
+from domain.clock import SYSTEM_CLOCK
+from domain.failures import describe_failure
+from domain.rag import DUE_SOON, STALE_AFTER, Rag, compute_rag
+from domain.schedule import (
     DEFAULT_DIGEST_TIME,
     DEFAULT_NUDGE_TIME,
     due_digest_period,
@@ -47,12 +58,10 @@ from bot.schedule import (
     nudge_reasons,
     parse_time_text,
 )
-from domain.clock import SYSTEM_CLOCK
-from domain.failures import describe_failure
+from domain.vocabulary import Assessment, EventKind, Kind, Status
 from storage import deliveries, digests
 from storage.database import is_unreachable
 from storage.digests import AudienceRows, ChangeRow, CountRow, DigestRows, ItemRow, SectionRows
-from storage.models import Assessment, EventKind, Kind, Status
 
 log = logging.getLogger(__name__)
 

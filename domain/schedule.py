@@ -28,8 +28,8 @@ from datetime import date, datetime, time, timedelta, timezone
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from bot.dates import format_uk_date
-from storage.models import Status
+from domain.dates import format_uk_date
+from domain.vocabulary import Status
 
 DEFAULT_DIGEST_WEEKDAY = 0  # Monday
 DEFAULT_DIGEST_TIME = time(9, 0)

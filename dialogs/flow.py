@@ -1,4 +1,4 @@
-"""A shared base for multi-step conversations whose steps are methods: `FlowDialog`.
+"""A small step machine for multi-step conversations whose steps are methods: `FlowMachine`.
 
 Why a small step machine rather than WaterfallDialog + prompts: `back` has to move to an earlier
 step and forget its answer, `help` has to explain whichever step is waiting, and a choice step has
@@ -7,8 +7,10 @@ recognise (or re-prompt) before any of that can be decided, and prompts keep SDK
 (PromptOptions, Choice) in state. Here every turn goes through one `continue_dialog` that handles
 cancel / help / back / expiry / interruption once, then gives the text to the waiting step.
 
-The flow's whole state is one plain JSON dict in `dc.active_dialog.state` (no inner dialog stack,
-no SDK objects, datetimes as ISO strings), so it survives any storage and any restart:
+It knows nothing of the Bot Framework: it talks through a `Screen` (dialogs/ports.py) and keeps
+its whole state in one plain JSON dict that the host stores (`bot/dialog_host.py` keeps it in the
+SDK's `active_dialog.state`): no inner dialog stack, no SDK objects, datetimes as ISO strings, so
+it survives any storage and any restart:
 
     {"step": "status", "history": ["item"], "values": {"item": 12}, "data": {...},
      "options": {...}, "started_at": "2026-...+00:00", "last_active_at": "2026-...+00:00"}
@@ -22,17 +24,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from botbuilder.core import MessageFactory, TurnContext
-from botbuilder.dialogs import ComponentDialog, Dialog, DialogContext, DialogInstance, DialogReason, DialogTurnResult
-from botbuilder.dialogs.choices import ChoiceFactory
-from botbuilder.schema import Activity, ActivityTypes
-from botframework.connector import Channels
-
-from dialogs.ports import activity_key
+from dialogs.ports import Screen
 from domain.clock import SYSTEM_CLOCK
 
 EXPIRES_AFTER = timedelta(minutes=30)
-TEAMS_HERO_BUTTONS = 6
 CANCELLED = "Cancelled — nothing was saved."
 # The words that mean the same at every step, free-text steps included (compared exactly).
 CANCEL, HELP, BACK = "cancel", "help", "back"
@@ -80,10 +75,10 @@ Outcome = Goto | Retry | Rewind | Finish
 
 
 class Flow:
-    """One turn's view of a flow: the turn context and the flow's plain state."""
+    """One turn's view of a flow: where it speaks, and its plain state."""
 
-    def __init__(self, context: TurnContext, state: State) -> None:
-        self.context = context
+    def __init__(self, screen: Screen, state: State) -> None:
+        self.screen = screen
         self.state = state
 
     @property
@@ -105,20 +100,11 @@ class Flow:
     def step(self) -> str | None:
         return self.state.get("step")  # type: ignore[no-any-return]
 
-    async def say(self, message: str | Activity) -> None:
-        """Send a text message (or a prepared activity)."""
-        await self.context.send_activity(MessageFactory.text(message) if isinstance(message, str) else message)
+    async def say(self, text: str) -> None:
+        await self.screen.say(text)
 
     async def ask_choice(self, question: str, choices: Sequence[str]) -> None:
-        """Ask with buttons the way ChoicePrompt does: imBack hero card on Teams, the SDK's choice elsewhere."""
-        channel = self.context.activity.channel_id
-        if channel == Channels.ms_teams and len(choices) <= TEAMS_HERO_BUTTONS:
-            # The SDK's channel table allows Teams only 3 buttons of 20 characters and would fall
-            # back to a numbered text list; Teams hero cards show up to 6 buttons with longer titles.
-            activity = ChoiceFactory.hero_card(list(choices), question)
-        else:
-            activity = ChoiceFactory.for_channel(channel, list(choices), question)
-        await self.context.send_activity(activity)
+        await self.screen.ask_choice(question, choices)
 
 
 @dataclass(frozen=True)
@@ -167,28 +153,6 @@ def choice_by_number(text: str, choices: Sequence[str]) -> str | None:
     return None
 
 
-def answer_text(activity: Activity) -> str:
-    """What the person answered: the text without the bot's @mention, or a clicked button's `command`."""
-    text = activity.text or ""
-    for entity in activity.entities or []:
-        properties = getattr(entity, "additional_properties", None) or {}
-        # Entities are whatever the sender's client wrote: a malformed mention is skipped, not trusted.
-        mentioned, typed = properties.get("mentioned"), properties.get("text")
-        if not isinstance(mentioned, dict) or not isinstance(typed, str) or not typed:
-            continue
-        if entity.type == "mention" and activity.recipient and mentioned.get("id") == activity.recipient.id:
-            text = text.replace(typed, " ")
-    if not text.strip() and isinstance(activity.value, dict):
-        command = activity.value.get("command")
-        text = command if isinstance(command, str) else ""
-    return text.strip()
-
-
-def key_of(activity: Activity) -> str | None:
-    """The activity's redelivery key (`dialogs.ports.activity_key`): its conversation and its id."""
-    return activity_key(activity.conversation.id if activity.conversation else None, activity.id)
-
-
 def is_plain(value: Any) -> bool:
     """True when `value` is JSON made of dicts with str keys, lists, str, int, bool and None."""
     if value is None or isinstance(value, (bool, int, str)):
@@ -205,30 +169,30 @@ def plain_copy(value: Any) -> Any:
     return json.loads(json.dumps(value))
 
 
-# --- the base dialog -------------------------------------------------------------------------
+# --- the machine -----------------------------------------------------------------------------
+
+# What a turn of a flow returns: the flow's result when it has ended, None while it waits for an answer.
+Ended = dict[str, Any] | None
 
 
-class FlowDialog(ComponentDialog):
+class FlowMachine:
     """A multi-step flow with cancel, help, back, expiry and interruption handled once for every step.
 
     Subclasses add steps with `add_step`, implement `start` (the first outcome, from the options)
     and may override `describe` ("your update of OIC-2025 R8") for the shared messages.
     Results when the flow ends on its own: `{"cancelled": True}`, `{"expired": True, "text": …}`,
     `{"interrupted_by": text}`; anything else comes from the subclass's `Finish`.
-
-    It is a ComponentDialog so it sits in a DialogSet like every other flow, but it keeps no inner
-    dialog stack: the component's begin/continue are overridden so state stays one plain dict.
     """
 
     def __init__(
         self,
-        dialog_id: str,
+        name: str,
         is_command: Callable[[str], bool],
         *,
         now: Callable[[], datetime] = SYSTEM_CLOCK.now,
         expires_after: timedelta = EXPIRES_AFTER,
     ) -> None:
-        super().__init__(dialog_id)
+        self.name = name
         self._is_command = is_command
         self._now = now
         self._expires_after = expires_after
@@ -250,13 +214,13 @@ class FlowDialog(ComponentDialog):
         """How the messages name this flow: "your update of OIC-2025 R8"."""
         return "your answers"
 
-    # Dialog protocol.
+    # Turns.
 
-    async def begin_dialog(self, dialog_context: DialogContext, options: object = None) -> DialogTurnResult:
+    async def begin(self, state: State, options: object, screen: Screen) -> Ended:
+        """Start the flow in `state` (an empty dict the host keeps) with plain JSON `options`."""
         if options is not None and not (isinstance(options, dict) and is_plain(options)):
             raise TypeError(f"{type(self).__name__} options must be a plain JSON dict, not {options!r}")
         moment = self._now().isoformat()
-        state: State = dialog_context.active_dialog.state
         state.update(
             step=None,
             history=[],
@@ -266,15 +230,12 @@ class FlowDialog(ComponentDialog):
             started_at=moment,
             last_active_at=moment,
         )
-        flow = Flow(dialog_context.context, state)
-        return await self._apply(dialog_context, flow, await self.start(flow), text="")
+        flow = Flow(screen, state)
+        return await self._apply(flow, await self.start(flow), text="")
 
-    async def continue_dialog(self, dialog_context: DialogContext) -> DialogTurnResult:
-        context = dialog_context.context
-        if context.activity.type != ActivityTypes.message:
-            return Dialog.end_of_turn
-        flow = Flow(context, dialog_context.active_dialog.state)
-        text = answer_text(context.activity)
+    async def proceed(self, state: State, text: str, screen: Screen) -> Ended:
+        """Take one message's text as the answer to the waiting step."""
+        flow = Flow(screen, state)
         now = self._now()
         if now - datetime.fromisoformat(flow.state["last_active_at"]) > self._expires_after:
             minutes = int(self._expires_after.total_seconds() // 60)
@@ -282,63 +243,53 @@ class FlowDialog(ComponentDialog):
                 f"Sorry — {self.describe(flow)} timed out after {minutes} minutes without an answer, "
                 "so nothing was saved. You can start again whenever you like."
             )
-            return await dialog_context.end_dialog({"expired": True, "text": text})
+            return {"expired": True, "text": text}
         flow.state["last_active_at"] = now.isoformat()
 
         step = self._current(flow)
         word = normalise_answer(text)
         if word == CANCEL:
             await flow.say(CANCELLED)
-            return await dialog_context.end_dialog({"cancelled": True})
+            return {"cancelled": True}
         if word == HELP:
             await flow.say(f"{step.help}\n\nYou can also say back for the previous question, or cancel to stop.")
             await step.ask(flow)
-            return Dialog.end_of_turn
+            return None
         if word == BACK:
             history = flow.state["history"]
             if not history:
                 await flow.say("This is the first question, so there is nothing to go back to. Say cancel to stop.")
                 await step.ask(flow)
-                return Dialog.end_of_turn
-            return await self._apply(dialog_context, flow, Rewind(history[-1]), text)
-        return await self._apply(dialog_context, flow, await step.answer(flow, text), text)
+                return None
+            return await self._apply(flow, Rewind(history[-1]), text)
+        return await self._apply(flow, await step.answer(flow, text), text)
 
-    async def resume_dialog(
-        self, dialog_context: DialogContext, reason: DialogReason, result: object = None
-    ) -> DialogTurnResult:
-        # Nothing is started on top of a flow; if a caller did, ask the waiting question again.
-        await self.reprompt_dialog(dialog_context.context, dialog_context.active_dialog)
-        return Dialog.end_of_turn
-
-    async def reprompt_dialog(self, context: TurnContext, instance: DialogInstance) -> None:
-        flow = Flow(context, instance.state)
+    async def reprompt(self, state: State, screen: Screen) -> None:
+        """Ask the waiting question again."""
+        flow = Flow(screen, state)
         if flow.step is not None:
             await self._current(flow).ask(flow)
-
-    async def end_dialog(self, context: TurnContext, instance: DialogInstance, reason: DialogReason) -> None:
-        # No inner dialog stack to cancel (ComponentDialog's version expects one).
-        await self.on_end_dialog(context, instance, reason)
 
     # The machine.
 
     def _current(self, flow: Flow) -> Step:
         return self._steps[flow.state["step"]]
 
-    async def _apply(self, dialog_context: DialogContext, flow: Flow, outcome: Outcome, text: str) -> DialogTurnResult:
+    async def _apply(self, flow: Flow, outcome: Outcome, text: str) -> Ended:
         state = flow.state
         if isinstance(outcome, Finish):
             if outcome.message:
                 await flow.say(outcome.message)
-            return await dialog_context.end_dialog(outcome.result)
+            return outcome.result
         if isinstance(outcome, Retry):
             current = self._current(flow)
             if text and not (current.free_text or outcome.understood) and self._is_command(text):
                 await flow.say(f"I've set aside {self.describe(flow)} (nothing saved).")
-                return await dialog_context.end_dialog({"interrupted_by": text})
+                return {"interrupted_by": text}
             await flow.say(outcome.message)
             if outcome.reask:
                 await current.ask(flow)
-            return Dialog.end_of_turn
+            return None
         if isinstance(outcome, Goto):
             if outcome.step not in self._steps:
                 raise KeyError(f"{type(self).__name__} has no step {outcome.step!r}")
@@ -357,4 +308,4 @@ class FlowDialog(ComponentDialog):
         if not is_plain(state["data"]):
             raise TypeError(f"{type(self).__name__} put something other than plain JSON in its data: {state['data']!r}")
         await self._current(flow).ask(flow)
-        return Dialog.end_of_turn
+        return None

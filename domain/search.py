@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Generic, TypeVar
 
 from rapidfuzz import fuzz, process, utils
 
-from storage.models import Item
+T = TypeVar("T")
 
 # Scores are 0..100. A match is taken on its own only when it is both good and clearly ahead.
 SURE = 85
@@ -50,9 +51,9 @@ STOPWORDS = frozenset(
 
 
 @dataclass(frozen=True)
-class Ranking:
-    best: Item | None
-    candidates: Sequence[Item]
+class Ranking(Generic[T]):
+    best: T | None
+    candidates: Sequence[T]
 
 
 def _meaningful(query: str) -> str:
@@ -66,12 +67,12 @@ def _score(query: str, text: str, **_: object) -> float:
     return max(fuzz.token_set_ratio(query, text), 0.9 * fuzz.partial_ratio(query, text))
 
 
-def rank_items(query: str, items: Sequence[Item]) -> Ranking:
+def rank_items(query: str, items: Sequence[T], text_of: Callable[[T], str]) -> Ranking[T]:
     """The best item for a free-text query, or a few candidates when no single one stands out."""
     wanted = _meaningful(query)
     if len(re.sub(r"\W", "", wanted)) < 3 or not items:
         return Ranking(best=None, candidates=())
-    texts = [utils.default_process(f"{item.text} {item.report.title}") for item in items]
+    texts = [utils.default_process(text_of(item)) for item in items]
     matches = process.extract(wanted, texts, scorer=_score, limit=MAX_CANDIDATES + 1, score_cutoff=CANDIDATE)
     if not matches:
         return Ranking(best=None, candidates=())

@@ -13,25 +13,25 @@ from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import cards
-from bot.answers import resolve
-from bot.cards import Reply
-from bot.dates import format_uk_date, parse_user_date
+from bot.cards import common as cards
+from bot.cards.common import Reply
 from bot.intents import (
     AddDelegate,
     ApproveClosure,
     Assign,
     GrantAdmin,
-    ItemRef,
     RejectClosure,
     RemoveDelegate,
     RevokeAdmin,
     SetDueDate,
-    describe_ref,
 )
-from bot.people import Identity
+from domain.dates import format_uk_date, parse_user_date
+from domain.refs import ItemRef, describe_ref
+from domain.vocabulary import Status
+from services.answers import resolve
+from services.people import Identity
 from storage import ownership, progress, tracker
-from storage.models import Item, Person, Status
+from storage.models import Item, Person
 
 ADMINS_NAMED = 5
 

@@ -14,17 +14,15 @@ from dataclasses import dataclass
 from datetime import date, time, timedelta
 from typing import Any
 
-from botbuilder.core import TurnContext
-from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot import cards
-from bot.cards import Reply
-from bot.dates import format_uk_date, parse_user_date
-from bot.digest import describe_schedule
+from bot.cards import common as cards
+from bot.cards.common import Reply
+from bot.cards.digest import describe_schedule
 from bot.intents import PersonalDigest, SnoozeReminders, Subscribe, Unsubscribe
-from bot.people import Identity
-from bot.schedule import DEFAULT_DIGEST_TIME, DEFAULT_DIGEST_WEEKDAY, parse_time_text
+from domain.dates import format_uk_date, parse_user_date
+from domain.schedule import DEFAULT_DIGEST_TIME, DEFAULT_DIGEST_WEEKDAY, parse_time_text
+from services.people import Identity
 from storage import digests, tracker
 from storage.models import DigestSubscription
 
@@ -57,17 +55,6 @@ class Place:
     def digest_conversation_id(self) -> str:
         """Where a channel digest goes: the channel, not the thread the command came from."""
         return self.conversation_id.split(";messageid=")[0]
-
-    @classmethod
-    def from_activity(cls, activity: Activity, tenant_id: str | None) -> Place:
-        """The place of an inbound activity (`tenant_id` from channelData, see bot.handler.tenant_of)."""
-        return cls(
-            conversation_id=activity.conversation.id,
-            conversation_type=activity.conversation.conversation_type or "personal",
-            tenant_id=tenant_id,
-            service_url=activity.service_url or "",
-            reference=TurnContext.get_conversation_reference(activity).serialize(),
-        )
 
 
 def _schedule_words(subscription: DigestSubscription, zone_name: str, report_code: str | None) -> str:

@@ -10,11 +10,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from bot.cards import Reply, safe_text
-from bot.dates import parse_user_date
+from bot.cards.common import SCHEMA, VERSION, Reply, command_action, safe_text
 from dialogs.ports import ItemBrief, UpdateDraft
 from dialogs.update import (
     ASSESSMENT_CHOICES,
+    CANCEL,
+    CHANGE,
+    CONFIRM,
     NARRATIVE_LIMIT,
     REASON_LIMIT,
     STATUS_CHOICES,
@@ -24,12 +26,14 @@ from dialogs.update import (
     parse_evidence_url,
     parse_revised_date,
     parse_status_choice,
+    status_phrase,
     validate_narrative,
     validate_reason,
 )
+from domain.dates import format_uk_date, parse_user_date
+from domain.vocabulary import Status
 
 FORM = "update"
-SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 ITEM_TEXT_LIMIT = 400
 
 # The input ids: what `value` holds when the form is submitted.
@@ -114,7 +118,7 @@ def update_form_card(item: ItemBrief, today: date, *, corrects_update_id: int | 
     card = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
-        "version": "1.5",
+        "version": VERSION,
         "fallbackText": text,
         "body": body,
         "actions": [{"type": "Action.Submit", "title": "Save update", "style": "positive", "data": data}],
@@ -192,3 +196,65 @@ def parse_update_form(value: dict[str, Any], today: date) -> UpdateDraft | list[
         revised_due_reason=reason,
         corrects_update_id=_int(value, "corrects_update_id"),
     )
+
+
+def update_summary_card(reference: str, label: str, draft: UpdateDraft) -> Reply:
+    """The card that shows an update before it is saved, with Confirm / Change / Cancel buttons."""
+    facts = [
+        ("Status", status_phrase(draft.status)),
+        ("Assessment", draft.assessment.capitalize()),
+        ("Due date", f"move to {format_uk_date(draft.revised_due_on)}" if draft.revised_due_on else "no change"),
+    ]
+    if draft.revised_due_on and draft.revised_due_reason:
+        facts.append(("Reason", safe_text(draft.revised_due_reason, REASON_LIMIT)))
+    body: list[dict[str, Any]] = [
+        {"type": "TextBlock", "text": "Check your update", "weight": "Bolder", "size": "Medium", "wrap": True},
+        {
+            "type": "TextBlock",
+            "text": f"{safe_text(reference, 100)} · {safe_text(label, 100)}",
+            "isSubtle": True,
+            "spacing": "None",
+            "wrap": True,
+        },
+    ]
+    if draft.corrects_update_id is not None:
+        body.append({"type": "TextBlock", "text": "This corrects your latest update (which is kept).", "wrap": True})
+    body += [
+        {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in facts]},
+        {"type": "TextBlock", "text": "What has happened", "weight": "Bolder", "wrap": True},
+        {"type": "TextBlock", "text": safe_text(draft.narrative, NARRATIVE_LIMIT), "wrap": True, "spacing": "Small"},
+        {"type": "TextBlock", "text": "Evidence link", "weight": "Bolder", "wrap": True},
+        # Shown as text, not a link: what the reader sees is exactly where it points.
+        {
+            "type": "TextBlock",
+            "text": safe_text(draft.evidence_url, URL_LIMIT) if draft.evidence_url else "none",
+            "wrap": True,
+            "spacing": "Small",
+        },
+    ]
+    if draft.status == Status.AWAITING_SIGN_OFF:
+        body.append(
+            {
+                "type": "TextBlock",
+                "text": "Saving this asks an admin to sign off the closure.",
+                "isSubtle": True,
+                "wrap": True,
+            }
+        )
+    fallback = f"Check your update of {reference}: {status_phrase(draft.status)}, {draft.assessment}"
+    if draft.revised_due_on:
+        fallback += f", revised due date {format_uk_date(draft.revised_due_on)} requested"
+    fallback += ". Say confirm to save it, change to answer again, or cancel."
+    card = {
+        "type": "AdaptiveCard",
+        "$schema": SCHEMA,
+        "version": VERSION,
+        "fallbackText": fallback,
+        "body": body,
+        "actions": [
+            {**command_action(CONFIRM, "confirm"), "style": "positive"},
+            command_action(CHANGE, "change"),
+            command_action(CANCEL, "cancel"),
+        ],
+    }
+    return Reply(fallback, card)

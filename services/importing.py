@@ -6,7 +6,7 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.importers import DocumentError, parse_document
+from services.importers import DocumentError, parse_document
 from storage import tracker
 
 

@@ -8,10 +8,10 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import Any
 
-from bot.cards import RAG_COLOURS, SCHEMA, UNASSIGNED, VERSION, Card, Reply, command_action, one_line, safe_text
-from bot.dates import describe_overdue, format_uk_date
-from bot.rag import Rag
-from storage.models import Status
+from bot.cards.common import RAG_COLOURS, SCHEMA, UNASSIGNED, VERSION, Card, Reply, command_action, one_line, safe_text
+from domain.dates import describe_overdue, format_uk_date
+from domain.rag import Rag
+from domain.vocabulary import Status
 
 
 @dataclass(frozen=True)
@@ -23,7 +23,7 @@ class DigestItem:
     label: str  # "Recommendation 8"
     short_text: str  # the item text, already cut to about 100 characters
     status: str
-    rag: str  # a bot.rag.Rag value
+    rag: str  # a domain.rag.Rag value
     due_on: date | None
     owner_name: str | None
     last_update_on: date | None

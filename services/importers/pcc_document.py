@@ -22,10 +22,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TypeVar
 
-from bot.dates import parse_due_date, parse_published_date
-from bot.importers import DocumentError
-from storage.models import Kind, Status
-from storage.records import ItemRecord, ReportRecord
+from domain.dates import parse_due_date, parse_published_date
+from domain.records import ItemRecord, ReportRecord
+from domain.vocabulary import Kind, Status
+from services.importers import DocumentError
 
 _EXPECTED = (
     "expected a 'Title of inspection:' line and a 'Recommendations from Inspectors and Constabulary response' table"

@@ -1,7 +1,7 @@
 """`recbot export`: every item of every report as a tracker spreadsheet (CSV or Excel).
 
 The first eleven columns are exactly the ones the CSV tracker importer reads
-(`bot.importers.csv_tracker`), so an exported CSV imports into an empty database as the same
+(`services.importers.csv_tracker`), so an exported CSV imports into an empty database as the same
 reports and items. The columns after them are read-only extras for people working in the
 spreadsheet; the importer ignores them.
 
@@ -10,7 +10,7 @@ spreadsheet; the importer ignores them.
 | `report_code` … `owner_email` | the report's and the item's stored fields; `due_on` is the HMICFRS date |
 | `latest_update` | the narrative of the item's latest update (empty when that update has none) |
 | `revised_due_on` | the internally agreed later date, if any |
-| `rag` | the RAG rating as of `today` (`bot.rag.rag_for_item`) |
+| `rag` | the RAG rating as of `today` (`domain.rag.rag_for_item`) |
 | `assessment` | the lead's latest assessment: on track / at risk / off track |
 | `last_update_on`, `last_update_by` | the day (in the export's time zone) and author of the latest update |
 | `delegates` | the delegates' e-mail addresses (or names), oldest first, separated by "; " |
@@ -50,10 +50,11 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import contains_eager
 
-from bot.rag import rag_for_item
-from storage.models import Delegate, Item, Kind, Person, Report, Update
+from domain.rag import rag_for_item
+from domain.vocabulary import Kind
+from storage.models import Delegate, Item, Person, Report, Update
 
-# The importer's columns, in the order a tracker usually has them (bot.importers.csv_tracker).
+# The importer's columns, in the order a tracker usually has them (services.importers.csv_tracker).
 TRACKER_COLUMNS = (
     "report_code",
     "report_title",

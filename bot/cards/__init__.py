@@ -1,0 +1,1 @@
+"""Adaptive Cards by subject, built from the services' results."""

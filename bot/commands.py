@@ -1,0 +1,230 @@
+"""Every command RecBot answers, in one ordered registry.
+
+A `Command` declares the grammar parsers that read it (`bot/intents.py`), who may use it, and how
+it is answered: the service call and the card. `parse_intent` tries the parsers in the order of
+`COMMANDS` (the first intent found wins, so the most specific commands come first), and `answer`
+runs the command of the intent it found. Adding a command is one entry here plus its service
+method and its card.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from enum import Enum
+from typing import Any
+
+from bot import intents
+from bot.cards import common as cards
+from bot.cards.common import Reply
+from bot.intents import Intent, Parser
+from bot.turn import TurnInput
+from domain.refs import ItemRef
+from services.answers import Answers
+from services.governance import Decision, LeadCommands, Notice
+from services.people import Identity
+from services.subscriptions import DigestCommands, Place
+
+
+class Who(Enum):
+    """Who a command is for (the services check the rights themselves, with a reason when refused)."""
+
+    ANYONE = "anyone"
+    LEADS = "owners, delegates and admins"
+    ADMINS = "admins"
+
+
+@dataclass(frozen=True)
+class Services:
+    """The use cases the commands call."""
+
+    answers: Answers
+    governance: LeadCommands
+    subscriptions: DigestCommands
+    today: Callable[[], date]
+
+
+@dataclass
+class Asked:
+    """One command being answered: the message, the services, and what the handler lends it."""
+
+    turn: TurnInput
+    services: Services
+    # The sender as a stored person; looked up on demand (a status question needs no one).
+    identify: Callable[[], Awaitable[Identity | None]]
+    # Where a digest command was typed (built on demand: it serialises the conversation reference).
+    place: Callable[[], Place]
+    # Starts the update dialog (it speaks for itself, so there is no reply).
+    start_update: Callable[[ItemRef | None, bool], Awaitable[None]]
+    # Messages for other people, delivered after the reply has been sent.
+    notices: list[Notice] = field(default_factory=list)
+
+    def decided(self, decision: Decision) -> Reply:
+        self.notices.extend(decision.notices)
+        return decision.reply
+
+
+Run = Callable[[Asked, Any], Awaitable[Reply | None]]
+
+
+@dataclass(frozen=True)
+class Command:
+    answers: type[Intent]
+    parsers: tuple[Parser, ...]
+    who: Who
+    run: Run
+
+
+def _reply(reply: Reply) -> Run:
+    async def run(asked: Asked, intent: Any) -> Reply:
+        return reply
+
+    return run
+
+
+async def _governance(asked: Asked, intent: Any) -> Reply:
+    """Assign, delegate and due-date commands: the sender, who they @mentioned, and the message's key."""
+    governance, turn = asked.services.governance, asked.turn
+    actor = await asked.identify()
+    if isinstance(intent, intents.Assign):
+        return await governance.assign(intent, actor, turn.mentions, turn.key, turn.conversation_id)
+    if isinstance(intent, intents.AddDelegate):
+        return await governance.add_delegate(intent, actor, turn.mentions, turn.key, turn.conversation_id)
+    if isinstance(intent, intents.RemoveDelegate):
+        return await governance.remove_delegate(intent, actor, turn.mentions, turn.key, turn.conversation_id)
+    return await governance.set_due_date(intent, actor, turn.key, turn.conversation_id)
+
+
+async def _closure(asked: Asked, intent: Any) -> Reply:
+    governance, turn = asked.services.governance, asked.turn
+    decide = governance.approve_closure if isinstance(intent, intents.ApproveClosure) else governance.reject_closure
+    return asked.decided(await decide(intent, await asked.identify(), turn.key, turn.conversation_id))
+
+
+async def _admins(asked: Asked, intent: Any) -> Reply:
+    governance = asked.services.governance
+    change = governance.grant_admin if isinstance(intent, intents.GrantAdmin) else governance.revoke_admin
+    return asked.decided(await change(intent, await asked.identify(), asked.turn.mentions))
+
+
+async def _subscriptions(asked: Asked, intent: Any) -> Reply:
+    subscriptions, place, identity = asked.services.subscriptions, asked.place(), await asked.identify()
+    match intent:
+        case intents.Subscribe():
+            return await subscriptions.subscribe(intent, identity=identity, place=place)
+        case intents.Unsubscribe():
+            return await subscriptions.unsubscribe(intent, identity=identity, place=place)
+        case intents.DigestSettings():
+            return await subscriptions.digest_settings(identity=identity, place=place)
+        case intents.PersonalDigest():
+            return await subscriptions.personal_digest(intent, identity=identity, place=place)
+        case intents.StopReminders():
+            return await subscriptions.stop_reminders(identity=identity)
+        case intents.SnoozeReminders():
+            return await subscriptions.snooze_reminders(intent, identity=identity, today=asked.services.today())
+    return await subscriptions.resume_reminders(identity=identity)
+
+
+async def _start_update(asked: Asked, intent: Any) -> None:
+    await asked.start_update(intent.ref, isinstance(intent, intents.CorrectUpdate))
+
+
+async def _mine(asked: Asked, intent: Any) -> Reply:
+    return await asked.services.answers.mine(await asked.identify())
+
+
+async def _greet(asked: Asked, intent: Any) -> Reply:
+    return cards.welcome_card(in_channel=asked.turn.in_channel)
+
+
+NOTHING_TO_CANCEL = cards.message("There's nothing to cancel right now. Type `help` to see what I can do.")
+
+# Ordered: the first parser that finds an intent wins (Search, last, takes any text).
+COMMANDS: tuple[Command, ...] = (
+    Command(intents.Greeting, (intents.GREETING,), Who.ANYONE, _greet),
+    Command(intents.Help, (intents.HELP,), Who.ANYONE, _reply(cards.help_card())),
+    Command(intents.CorrectUpdate, (intents.CORRECT_UPDATE,), Who.LEADS, _start_update),
+    Command(
+        intents.UseReport,
+        (intents.USE_REPORT,),
+        Who.ANYONE,
+        lambda asked, intent: asked.services.answers.use_report(intent.report_code, asked.turn.conversation_id),
+    ),
+    Command(intents.Thanks, (intents.THANKS,), Who.ANYONE, _reply(cards.message("You're welcome."))),
+    Command(intents.Cancel, (intents.CANCEL,), Who.ANYONE, _reply(NOTHING_TO_CANCEL)),
+    Command(intents.Back, (intents.BACK,), Who.ANYONE, _reply(NOTHING_TO_CANCEL)),
+    Command(intents.StopReminders, (intents.STOP_REMINDERS,), Who.ANYONE, _subscriptions),
+    Command(intents.SnoozeReminders, (intents.SNOOZE_REMINDERS,), Who.ANYONE, _subscriptions),
+    Command(intents.ResumeReminders, (intents.RESUME_REMINDERS,), Who.ANYONE, _subscriptions),
+    Command(intents.PersonalDigest, (intents.PERSONAL_DIGEST,), Who.ANYONE, _subscriptions),
+    Command(intents.Unsubscribe, (intents.UNSUBSCRIBE,), Who.ANYONE, _subscriptions),
+    Command(intents.Subscribe, (intents.SUBSCRIBE,), Who.ANYONE, _subscriptions),
+    Command(intents.DigestSettings, (intents.DIGEST_SETTINGS,), Who.ANYONE, _subscriptions),
+    Command(intents.RevokeAdmin, (intents.REVOKE_ADMIN,), Who.ADMINS, _admins),
+    Command(intents.GrantAdmin, (intents.GRANT_ADMIN,), Who.ADMINS, _admins),
+    Command(intents.RemoveDelegate, (intents.REMOVE_DELEGATE,), Who.LEADS, _governance),
+    Command(intents.AddDelegate, (intents.ADD_DELEGATE,), Who.LEADS, _governance),
+    Command(intents.SetDueDate, (intents.SET_DUE_DATE,), Who.ADMINS, _governance),
+    Command(intents.RejectClosure, (intents.REJECT_CLOSURE,), Who.ADMINS, _closure),
+    Command(intents.ApproveClosure, (intents.APPROVE_CLOSURE,), Who.ADMINS, _closure),
+    Command(intents.Assign, (intents.ASSIGN,), Who.ADMINS, _governance),
+    Command(
+        intents.History,
+        (intents.HISTORY,),
+        Who.ANYONE,
+        lambda asked, intent: asked.services.governance.history(intent.ref, asked.turn.conversation_id),
+    ),
+    Command(intents.Mine, (intents.MINE,), Who.ANYONE, _mine),
+    Command(intents.StartUpdate, (intents.START_UPDATE,), Who.LEADS, _start_update),
+    Command(
+        intents.ListItems,
+        (intents.LIST_ITEMS,),
+        Who.ANYONE,
+        lambda asked, intent: asked.services.answers.list_items(intent.filter, intent.report_code, intent.kind),
+    ),
+    Command(
+        intents.Status,
+        (intents.STATUS,),
+        Who.ANYONE,
+        lambda asked, intent: asked.services.answers.status(intent.ref, asked.turn.conversation_id),
+    ),
+    Command(
+        intents.Search,
+        (intents.SEARCH,),
+        Who.ANYONE,
+        lambda asked, intent: asked.services.answers.search(intent.query),
+    ),
+    Command(
+        intents.Unknown,
+        (),
+        Who.ANYONE,
+        _reply(cards.message("Ask me about a recommendation, e.g. `status of recommendation 8`, or type `help`.")),
+    ),
+)
+
+_PARSERS: tuple[Parser, ...] = tuple(parser for command in COMMANDS for parser in command.parsers)
+_BY_INTENT: dict[type, Command] = {command.answers: command for command in COMMANDS}
+# What a message inside a dialog may be without being taken for a new command.
+_NOT_COMMANDS: Sequence[type] = (intents.Search, intents.Unknown, intents.Cancel, intents.Back, intents.Thanks)
+
+
+def parse_intent(text: str) -> Intent:
+    """Read one message as an intent; never raises, and returns Unknown only for empty text."""
+    return intents.parse_intent(text, _PARSERS)
+
+
+def is_command(text: str) -> bool:
+    """True when a message inside a dialog is clearly a new command rather than an answer."""
+    return not isinstance(parse_intent(text), tuple(_NOT_COMMANDS))
+
+
+def item_ref(text: str) -> ItemRef | None:
+    """The item reference in a typed answer ("R8", "8", "OIC-2025 R8", "recommendation 8"), if any."""
+    ref = getattr(parse_intent(text), "ref", None)
+    return ref if isinstance(ref, ItemRef) else None
+
+
+async def answer(intent: Intent, asked: Asked) -> Reply | None:
+    """The reply to one parsed message (None when a dialog started and spoke for itself)."""
+    return await _BY_INTENT[type(intent)].run(asked, intent)
