@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 import aiohttp
 
 from dialogs.ports import activity_key
-from tests.teams import TENANT, User, activity
+from tests.fakes.teams import TENANT, User, activity
 
 
 def bodies(service_url: str, questions: list[str], conversations: int = 50) -> list[bytes]:

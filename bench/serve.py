@@ -37,7 +37,7 @@ def build(kind: str, database_url: str) -> web.Application:
             return authentication
 
         bot.app.create_authentication = sdk_authentication  # type: ignore[assignment]
-    from tests.teams import TENANT
+    from tests.fakes.teams import TENANT
 
     admins = Settings.from_env({"RECBOT_ADMINS": os.environ.get("RECBOT_ADMINS", "")}).admins
     # The load's activities come from this tenant: the force's own, as in production.

@@ -27,9 +27,9 @@ from domain.clock import FixedClock
 from services.importing import import_file
 from storage.database import create_engine, create_sessionmaker, upgrade
 from storage.models import Base
+from tests.fakes.stub_connector import StubConnector, start_stub_connector
+from tests.fakes.teams import JANE, SAM, TENANT, BotClient
 from tests.postgres import execute_on_server, url_of_database
-from tests.stub_connector import StubConnector, start_stub_connector
-from tests.teams import JANE, SAM, TENANT, BotClient
 
 POSTGRES_ADMIN_URL = os.environ.get("RECBOT_TEST_POSTGRES_URL", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
 SEED = Path(__file__).resolve().parent.parent / "samples" / "oic-2025-cheshire-pcc-response.txt"

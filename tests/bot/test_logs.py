@@ -13,8 +13,8 @@ import pytest
 
 from bot.config import Settings, SettingsError
 from bot.logs import JsonFormatter
-from tests.stub_connector import StubConnector
-from tests.teams import BotClient, message
+from tests.fakes.stub_connector import StubConnector
+from tests.fakes.teams import BotClient, message
 
 
 @pytest.fixture

@@ -33,8 +33,8 @@ from bot.app import AUTHENTICATION, create_app
 from bot.config import Settings
 from bot.openid import OpenIdKeys
 from storage.database import create_engine, upgrade
-from tests.stub_connector import StubConnector
-from tests.teams import TENANT, activity
+from tests.fakes.stub_connector import StubConnector
+from tests.fakes.teams import TENANT, activity
 
 APP_ID = "00000000-0000-0000-0000-00000000b0d1"
 CHANNEL_ISSUER = "https://api.botframework.com"

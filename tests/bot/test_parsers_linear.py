@@ -53,7 +53,7 @@ from dialogs.update import (
 from domain.dates import parse_due_date, parse_published_date, parse_user_date, parse_written_date
 from domain.refs import ItemRef
 from domain.vocabulary import Kind
-from tests.dialogs.fakes import FakeUpdatePort
+from tests.fakes.update_port import FakeUpdatePort
 
 # Teams refuses messages much over 28 KB.
 SIZE = 30_000

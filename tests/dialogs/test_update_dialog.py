@@ -30,7 +30,7 @@ from domain.dates import parse_user_date
 from domain.text import safe_text
 from domain.vocabulary import Assessment, Status
 from storage.state import SqlStorage, from_document, to_document
-from tests.dialogs.fakes import FakeUpdatePort
+from tests.fakes.update_port import FakeUpdatePort
 
 # The conversation DialogTestClient's adapter puts every activity in.
 TEST_CONVERSATION = "Convo1"

@@ -26,8 +26,8 @@ from services.digests import RunReport, RunSettings, run_due
 from storage import deliveries, tracker
 from storage.database import create_sessionmaker
 from storage.models import DigestSubscription, Item
-from tests.stub_connector import StubConnector
-from tests.teams import CHANNEL, JANE, SAM, TENANT, BotClient, channel_message
+from tests.fakes.stub_connector import StubConnector
+from tests.fakes.teams import CHANNEL, JANE, SAM, TENANT, BotClient, channel_message
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -7,8 +7,8 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.stub_connector import StubConnector
-from tests.teams import BotClient, activity, message
+from tests.fakes.stub_connector import StubConnector
+from tests.fakes.teams import BotClient, activity, message
 
 APP_ID = "00000000-0000-0000-0000-00000000b0d1"
 

@@ -15,8 +15,8 @@ from services.governance import LeadCommands
 from services.people import Identity
 from storage.database import create_engine, create_sessionmaker
 from storage.models import Item, Person, Update
-from tests.stub_connector import StubConnector
-from tests.teams import JANE, PERSONAL, SAM, TENANT, BotClient, User, activity, message
+from tests.fakes.stub_connector import StubConnector
+from tests.fakes.teams import JANE, PERSONAL, SAM, TENANT, BotClient, User, activity, message
 
 OTHER_TENANT = "0b0b0b0b-0000-4000-8000-00000000beef"
 # Someone in another tenant whose directory gives them Jane's e-mail address.

@@ -12,9 +12,9 @@ from domain.vocabulary import Kind
 from storage import tracker
 from storage.database import create_engine, create_sessionmaker
 from storage.models import ConversationRef
-from tests.card_nodes import walk
-from tests.stub_connector import StubConnector
-from tests.teams import CHANNEL, GROUP_CHAT, JANE, PERSONAL, TENANT, BotClient, activity, channel_message, message
+from tests.fakes.card_nodes import walk
+from tests.fakes.stub_connector import StubConnector
+from tests.fakes.teams import CHANNEL, GROUP_CHAT, JANE, PERSONAL, TENANT, BotClient, activity, channel_message, message
 
 
 def facts(card: dict[str, object]) -> dict[str, str]:

@@ -8,8 +8,8 @@ from sqlalchemy import func, select
 
 from storage.database import create_engine, create_sessionmaker
 from storage.models import Update
-from tests.stub_connector import StubConnector
-from tests.teams import CHANNEL, JANE, PERSONAL, SAM, BotClient, activity, channel_message, message
+from tests.fakes.stub_connector import StubConnector
+from tests.fakes.teams import CHANNEL, JANE, PERSONAL, SAM, BotClient, activity, channel_message, message
 
 SAM_PERSONAL = "a:1personal-chat-with-sam"
 

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.teams import TENANT
+from tests.fakes.teams import TENANT
 
 RECBOT = str(Path(sys.executable).with_name("recbot"))
 

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.stub_connector import StubConnector
-from tests.teams import BotClient, message
+from tests.fakes.stub_connector import StubConnector
+from tests.fakes.teams import BotClient, message
 
 CONVERSATIONS = 50
 ACTIVITIES = 1000

@@ -17,9 +17,9 @@ from bot.handler import UNREACHABLE_REPLY
 from services.importing import import_file
 from storage.database import create_engine, create_sessionmaker, upgrade
 from tests.conftest import SEED, _empty_tables
+from tests.fakes.stub_connector import StubConnector, start_stub_connector
+from tests.fakes.teams import BotClient, message
 from tests.faults.proxy import CuttableProxy
-from tests.stub_connector import StubConnector, start_stub_connector
-from tests.teams import BotClient, message
 
 pytestmark = pytest.mark.postgres
 

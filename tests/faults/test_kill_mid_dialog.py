@@ -23,9 +23,9 @@ from sqlalchemy import select
 from dialogs.ports import activity_key
 from storage.database import create_engine, create_sessionmaker
 from storage.models import Item, Report, Update
+from tests.fakes.stub_connector import StubConnector
+from tests.fakes.teams import JANE, message
 from tests.faults.server_process import ServerProcess
-from tests.stub_connector import StubConnector
-from tests.teams import JANE, message
 
 NARRATIVE = "Hydra training: 62% of response officers done; the rest booked for March."
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]

@@ -28,8 +28,8 @@ from storage import tracker
 from storage.database import create_sessionmaker
 from storage.models import Delivery, Item, Update
 from tests.e2e.test_digests import london, next_day
-from tests.stub_connector import StubConnector
-from tests.teams import CHANNEL, JANE, SAM, TENANT, BotClient, channel_message, message
+from tests.fakes.stub_connector import StubConnector
+from tests.fakes.teams import CHANNEL, JANE, SAM, TENANT, BotClient, channel_message, message
 
 pytestmark = [
     pytest.mark.postgres,

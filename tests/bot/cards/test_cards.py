@@ -28,7 +28,7 @@ from bot.cards.common import (
 from domain.dates import describe_overdue
 from domain.vocabulary import Assessment, Kind, Status
 from storage.models import Item, Person, Report, Update
-from tests.card_nodes import elements, walk
+from tests.fakes.card_nodes import elements, walk
 
 TODAY = date(2026, 11, 28)
 R8_TEXT = (

@@ -38,7 +38,7 @@ APP_MANIFEST_VERSION = "1.1.2"
 APP_MANIFEST_INTEGRITY = (
     "sha512-uXdmYzhIcchi3Tc9Sh3pTDMe55zy7ge19bnYCGB1gzuyha85Ii7wfdTruwEhqseaX9pwsWDRB5Ot/ltv0rCONw=="  # noqa: E501
 )
-CACHE_DIR = Path(__file__).resolve().parent / ".cache"
+CACHE_DIR = Path(__file__).resolve().parents[1] / ".cache"
 SCHEMA_URL = "https://developer.microsoft.com/en-us/json-schemas/teams/v{version}/MicrosoftTeams.schema.json"
 PLACEHOLDER = "${{MICROSOFT_APP_ID}}"
 LINKS = Links(
@@ -319,7 +319,7 @@ def test_default_output_is_under_the_ignored_build_folder() -> None:
 
 def test_the_manifest_ships_in_the_wheel(tmp_path: Path) -> None:
     """`recbot manifest build` works from an installed wheel, not only from a checkout."""
-    root = Path(__file__).resolve().parent.parent
+    root = Path(__file__).resolve().parents[2]
     subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(tmp_path), str(root)],
         check=True,

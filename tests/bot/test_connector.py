@@ -23,8 +23,8 @@ from botframework.connector.auth.jwt_token_validation import JwtTokenValidation
 from msrest.exceptions import ClientRequestError, HttpOperationError
 
 from bot.connector import ConnectorPool, PooledConnectorFactory, RetryPolicy
-from tests.stub_connector import StubConnector, start_stub_connector
-from tests.teams import BotClient, message
+from tests.fakes.stub_connector import StubConnector, start_stub_connector
+from tests.fakes.teams import BotClient, message
 
 APP_ID = "00000000-0000-0000-0000-00000000b07d"
 FAST = RetryPolicy(attempts=5, base_delay=0.01, max_delay=0.05, max_retry_after=2.0)

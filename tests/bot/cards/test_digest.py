@@ -27,7 +27,7 @@ from bot.cards.digest import (
     describe_schedule,
 )
 from domain.dates import describe_overdue
-from tests.card_nodes import elements, walk
+from tests.fakes.card_nodes import elements, walk
 
 LONDON = ZoneInfo("Europe/London")
 NOW = datetime(2026, 11, 30, 9, 0, tzinfo=LONDON)
