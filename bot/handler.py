@@ -20,6 +20,7 @@ from bot.config import Settings
 from bot.dialog_host import HostedFlow
 from bot.intents import GrantAdmin, Intent, RevokeAdmin
 from bot.people import PeopleDirectory
+from bot.state import SqlStorage
 from bot.turn import in_channel, key_of, place_of, read_turn, tenant_of
 from dialogs.ports import Actor, Refused
 from dialogs.update import UpdateDialog
@@ -34,7 +35,6 @@ from services.subscriptions import DigestCommands
 from services.updates import TrackerUpdateService
 from storage import tracker
 from storage.database import is_unreachable
-from storage.state import SqlStorage
 
 log = logging.getLogger(__name__)
 

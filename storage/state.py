@@ -1,28 +1,15 @@
-"""Bot Framework state (conversation, user and dialog state) kept in the `bot_state` table.
+"""The `bot_state` table: JSON documents under keys, each with an eTag for optimistic concurrency.
 
-`SqlStorage` is a `botbuilder.core.Storage` with real eTags, so two turns of one conversation
-running at once cannot silently overwrite each other: the second save raises `EtagConflict`.
-
-Documents are stored as plain JSON. The few SDK objects that dialog state holds (DialogState,
-DialogInstance, PromptOptions, ...) are written as tagged dicts such as
-`{"$type": "DialogInstance", "id": ..., "state": {...}}` naming no Python module, unlike the
-jsonpickle used by the SDK's Cosmos and Blob storages, so moving code never breaks a stored dialog.
+SQL only; `bot/state.py` puts the Bot Framework's state objects in and out of these documents.
 """
 
 from __future__ import annotations
 
-import math
 import uuid
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass
-from datetime import date, datetime
+from collections.abc import Iterable, Sequence
+from datetime import datetime
 from typing import Any, cast
 
-from botbuilder.core import Storage, StoreItem
-from botbuilder.dialogs import DialogInstance, DialogState
-from botbuilder.dialogs.choices import Choice, ListStyle
-from botbuilder.dialogs.prompts import PromptOptions
-from botbuilder.schema import Activity, CardAction
 from sqlalchemy import CursorResult, Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -30,15 +17,8 @@ from sqlalchemy.sql.dml import Insert
 
 from storage.database import for_reading
 from storage.models import BotState as BotStateRow
-from storage.models import utcnow
-
-__all__ = ["EtagConflict", "SqlStorage", "from_document", "to_document"]
 
 _TABLE = cast(Table, BotStateRow.__table__)
-TYPE_TAG = "$type"
-# A caller's dict that happens to have a "$type" key is wrapped in this tag, so it reads back as a dict.
-_ESCAPED_DICT = "dict"
-ETAG_KEY = "e_tag"
 
 
 class EtagConflict(Exception):
@@ -50,125 +30,6 @@ class EtagConflict(Exception):
         self.key = key
         self.expected = expected
         self.current = current
-
-
-# --- the codec -------------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class _Codec:
-    tag: str
-    cls: type
-    # Fields still to be encoded / already decoded; the codec adds and strips the tag itself.
-    to_fields: Callable[[Any], dict[str, Any]]
-    from_fields: Callable[[dict[str, Any]], Any]
-
-
-def _attributes(*names: str) -> Callable[[Any], dict[str, Any]]:
-    return lambda obj: {name: getattr(obj, name) for name in names}
-
-
-_CODECS = [
-    _Codec("datetime", datetime, lambda v: {"value": v.isoformat()}, lambda f: datetime.fromisoformat(f["value"])),
-    _Codec("date", date, lambda v: {"value": v.isoformat()}, lambda f: date.fromisoformat(f["value"])),
-    _Codec(
-        "StoreItem",
-        StoreItem,
-        lambda v: {name: value for name, value in vars(v).items() if name != ETAG_KEY},
-        lambda f: StoreItem(**f),
-    ),
-    _Codec("DialogState", DialogState, _attributes("dialog_stack"), lambda f: DialogState(f["dialog_stack"])),
-    _Codec("DialogInstance", DialogInstance, _attributes("id", "state"), lambda f: DialogInstance(**f)),
-    # What prompts keep in their own state between turns.
-    _Codec(
-        "PromptOptions",
-        PromptOptions,
-        _attributes("prompt", "retry_prompt", "choices", "style", "validations", "number_of_attempts"),
-        lambda f: PromptOptions(**f),
-    ),
-    _Codec("Choice", Choice, _attributes("value", "action", "synonyms"), lambda f: Choice(**f)),
-    _Codec("ListStyle", ListStyle, lambda v: {"value": v.name}, lambda f: ListStyle[f["value"]]),
-    # Schema models have their own (camelCase, Bot Framework wire format) JSON form.
-    _Codec("Activity", Activity, lambda v: {"value": v.serialize()}, lambda f: Activity.deserialize(f["value"])),
-    _Codec("CardAction", CardAction, lambda v: {"value": v.serialize()}, lambda f: CardAction.deserialize(f["value"])),
-]
-_BY_CLASS = {codec.cls: codec for codec in _CODECS}
-_BY_TAG = {codec.tag: codec for codec in _CODECS}
-
-
-def _encode(value: Any, path: str) -> Any:
-    # Exact types only: a subclass may hold more than its base's codec would save.
-    codec = _BY_CLASS.get(type(value))
-    if codec is not None:
-        fields = codec.to_fields(value)
-        return {TYPE_TAG: codec.tag, **{name: _encode(item, f"{path}.{name}") for name, item in fields.items()}}
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        if not math.isfinite(value):
-            raise ValueError(f"bot state at {path} is {value}, which JSON cannot hold")
-        return value
-    if isinstance(value, list):
-        return [_encode(item, f"{path}[{index}]") for index, item in enumerate(value)]
-    if isinstance(value, dict):
-        encoded = {}
-        for name, item in value.items():
-            if not isinstance(name, str):
-                raise TypeError(f"bot state at {path} has a {type(name).__name__} key {name!r}; keys must be str")
-            encoded[name] = _encode(item, f"{path}.{name}")
-        return {TYPE_TAG: _ESCAPED_DICT, "value": encoded} if TYPE_TAG in encoded else encoded
-    known = ", ".join(sorted(_BY_TAG))
-    raise TypeError(
-        f"cannot store a {type(value).__module__}.{type(value).__qualname__} in bot state (at {path}): "
-        f"use dicts, lists, str, int, float, bool, None or one of {known}"
-    )
-
-
-def _decode(value: Any) -> Any:
-    if isinstance(value, list):
-        return [_decode(item) for item in value]
-    if not isinstance(value, dict):
-        return value
-    tag = value.get(TYPE_TAG)
-    if tag is None:
-        return {name: _decode(item) for name, item in value.items()}
-    if tag == _ESCAPED_DICT:
-        return {name: _decode(item) for name, item in value["value"].items()}
-    codec = _BY_TAG.get(tag)
-    if codec is None:
-        raise ValueError(f"stored bot state has an unknown {TYPE_TAG} {tag!r}")
-    fields = {name: _decode(item) for name, item in value.items() if name != TYPE_TAG}
-    return codec.from_fields(fields)
-
-
-def to_document(item: object) -> dict[str, Any]:
-    """The plain-JSON document stored for a state item (a dict or StoreItem), without its eTag."""
-    if isinstance(item, dict):
-        return cast(dict[str, Any], _encode({k: v for k, v in item.items() if k != ETAG_KEY}, "$"))
-    if type(item) is StoreItem:
-        return cast(dict[str, Any], _encode(item, "$"))
-    raise TypeError(f"bot state items must be dicts or StoreItems, not {type(item).__qualname__}")
-
-
-def from_document(document: dict[str, Any]) -> Any:
-    """The dict or StoreItem a stored document stands for (the inverse of `to_document`)."""
-    return _decode(document)
-
-
-def _etag_of(item: object) -> str | None:
-    if isinstance(item, dict):
-        return cast(str | None, item.get(ETAG_KEY))
-    return cast(str | None, getattr(item, ETAG_KEY, None))
-
-
-def _set_etag(item: object, etag: str) -> None:
-    if isinstance(item, dict):
-        item[ETAG_KEY] = etag
-    else:
-        setattr(item, ETAG_KEY, etag)
-
-
-# --- the storage -----------------------------------------------------------------------------
 
 
 def _upsert(dialect: str, values: dict[str, Any]) -> Insert:
@@ -187,79 +48,38 @@ _READ_ONE = select(*_COLUMNS).where(_TABLE.c.key == bindparam("key"))
 _READ_MANY = select(*_COLUMNS).where(_TABLE.c.key.in_(bindparam("keys", expanding=True)))
 
 
-class SqlStorage(Storage):
-    """Bot Framework `Storage` over the `bot_state` table, with eTag concurrency control.
+def new_etag() -> str:
+    return uuid.uuid4().hex
 
-    eTags: `read` returns each item with its current eTag (`"e_tag"` key or attribute). `write`
-    with no eTag or `"*"` overwrites; with any other eTag it writes only if the stored eTag is
-    still that one, else raises `EtagConflict` (also when the key has since been deleted). Every
-    write stores a new eTag and sets it on the written item, so one turn can save twice. A batch
-    is written in one transaction: all items or none.
-    """
 
-    def __init__(
-        self,
-        sessionmaker: async_sessionmaker[AsyncSession],
-        *,
-        clock: Callable[[], datetime] = utcnow,
-    ) -> None:
-        super().__init__()
+class StateTable:
+    """Reads and writes `bot_state` rows; a batch of writes is one transaction: all or none."""
+
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
         self._reads = for_reading(sessionmaker)
-        self._clock = clock
 
-    async def read(self, keys: Iterable[str]) -> dict[str, Any]:
-        """The stored items under `keys`, each with its current eTag; missing keys are left out."""
-        if keys is None:
-            raise ValueError("Keys are required when reading")  # the text StorageBaseTests expects
-        wanted = list(dict.fromkeys(keys))
-        if not wanted:
-            return {}
-        if len(wanted) == 1:
+    async def read(self, keys: Sequence[str]) -> list[tuple[str, str, Any]]:
+        """(key, eTag, document) of each stored key; missing keys are left out."""
+        if len(keys) == 1:
             # The usual case (one state object per turn): a primary-key look-up, built once.
-            query, parameters = _READ_ONE, {"key": wanted[0]}
+            query, parameters = _READ_ONE, {"key": keys[0]}
         else:
-            query, parameters = _READ_MANY, {"keys": wanted}  # type: ignore[dict-item]
+            query, parameters = _READ_MANY, {"keys": list(keys)}  # type: ignore[dict-item]
         bind = self._reads.kw.get("bind")
         if isinstance(bind, AsyncEngine):
             # A Core connection: no ORM session to set up and tear down for a read of one row.
             async with bind.connect() as connection:
-                rows = (await connection.execute(query, parameters)).all()
-        else:
-            async with self._reads() as session:
-                rows = (await session.execute(query, parameters)).all()
-        items: dict[str, Any] = {}
-        for key, etag, document in rows:
-            item = from_document(document)
-            _set_etag(item, etag)
-            items[key] = item
-        return items
+                return [tuple(row) for row in (await connection.execute(query, parameters)).all()]  # type: ignore[misc]
+        async with self._reads() as session:
+            return [tuple(row) for row in (await session.execute(query, parameters)).all()]  # type: ignore[misc]
 
-    async def write(self, changes: Mapping[str, object]) -> None:
-        """Store `changes` atomically, honouring their eTags (see the class docstring)."""
-        if changes is None:
-            raise ValueError("Changes are required when writing")  # the text StorageBaseTests expects
-        if not changes:
-            return
-        now = self._clock()
-        planned: list[tuple[object, str | None, dict[str, Any]]] = []
-        # Sorted, so that two batches on PostgreSQL lock shared rows in the same order.
-        for key in sorted(changes):
-            item = changes[key]
-            expected = _etag_of(item)
-            if expected == "":
-                raise ValueError(f"empty eTag writing {key!r}: use None or '*' to overwrite unconditionally")
-            values: dict[str, Any] = {
-                "key": key,
-                "etag": uuid.uuid4().hex,
-                "document": to_document(item),
-                "updated_at": now,
-            }
-            planned.append((item, None if expected == "*" else expected, values))
-
+    async def write(self, rows: Sequence[tuple[str | None, dict[str, Any]]]) -> None:
+        """Write each (expected eTag, values) in one transaction: no expectation overwrites, any other
+        writes only over that eTag, else `EtagConflict`. `values` holds key, etag, document, updated_at."""
         async with self._sessionmaker.begin() as session:
             dialect = session.get_bind().dialect.name
-            for _, expected, values in planned:
+            for expected, values in rows:
                 if expected is None:
                     await session.execute(_upsert(dialect, values))
                     continue
@@ -272,26 +92,18 @@ class SqlStorage(Storage):
                 if cast(CursorResult[Any], result).rowcount != 1:
                     current = await session.scalar(select(_TABLE.c.etag).where(_TABLE.c.key == row_key))
                     raise EtagConflict(row_key, expected, current)
-        for item, _, values in planned:
-            _set_etag(item, values["etag"])
 
     async def delete(self, keys: Iterable[str]) -> None:
-        """Delete the items under `keys`, whatever their eTags; missing keys are ignored."""
-        if keys is None:
-            raise ValueError("Keys are required when deleting")
-        wanted = list(keys)
-        if not wanted:
-            return
         async with self._sessionmaker.begin() as session:
-            await session.execute(delete(_TABLE).where(_TABLE.c.key.in_(wanted)))
+            await session.execute(delete(_TABLE).where(_TABLE.c.key.in_(list(keys))))
 
     async def delete_expired(self, older_than: datetime) -> int:
-        """Delete the items last written before `older_than` (an aware datetime); returns how many."""
+        """Delete the rows last written before `older_than` (an aware datetime); returns how many."""
         async with self._sessionmaker.begin() as session:
             result = await session.execute(delete(_TABLE).where(_TABLE.c.updated_at < older_than))
         return cast(CursorResult[Any], result).rowcount
 
     async def last_written(self, key: str) -> datetime | None:
-        """When the item under `key` was last written, or None if there is none."""
+        """When the row under `key` was last written, or None if there is none."""
         async with self._sessionmaker() as session:
             return await session.scalar(select(_TABLE.c.updated_at).where(_TABLE.c.key == key))

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards.update_form import update_summary_card
 from bot.dialog_host import HostedFlow
+from bot.state import SqlStorage, from_document, to_document
 from dialogs.flow import CANCELLED, normalise_answer
 from dialogs.ports import ItemBrief, UpdateDraft, activity_key
 from dialogs.update import (
@@ -29,7 +30,6 @@ from dialogs.update import (
 from domain.dates import parse_user_date
 from domain.text import safe_text
 from domain.vocabulary import Assessment, Status
-from storage.state import SqlStorage, from_document, to_document
 from tests.fakes.update_port import FakeUpdatePort
 
 # The conversation DialogTestClient's adapter puts every activity in.

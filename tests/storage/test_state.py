@@ -23,9 +23,10 @@ from botbuilder.testing.storage_base_tests import StorageBaseTests
 from sqlalchemy import select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from bot.state import SqlStorage
 from storage.database import create_engine, create_sessionmaker
 from storage.models import BotState as BotStateRow
-from storage.state import EtagConflict, SqlStorage
+from storage.state import EtagConflict
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 
@@ -297,9 +298,9 @@ async def test_delete_expired_deletes_only_older_items(sessionmaker: Sessionmake
     now[0] = start + timedelta(days=30)
     await storage.write({"refreshed": {"n": 2}, "new": {"n": 1}})
 
-    assert await storage.last_written("abandoned") == start
-    assert await storage.last_written("refreshed") == now[0]
-    assert await storage.delete_expired(start + timedelta(days=7)) == 1
+    assert await storage.table.last_written("abandoned") == start
+    assert await storage.table.last_written("refreshed") == now[0]
+    assert await storage.table.delete_expired(start + timedelta(days=7)) == 1
     assert set(await storage.read(["abandoned", "refreshed", "new"])) == {"refreshed", "new"}
-    assert await storage.last_written("abandoned") is None
-    assert await storage.delete_expired(start + timedelta(days=7)) == 0
+    assert await storage.table.last_written("abandoned") is None
+    assert await storage.table.delete_expired(start + timedelta(days=7)) == 0
