@@ -21,7 +21,7 @@ from bot.dialog_host import HostedFlow
 from bot.intents import GrantAdmin, Intent, RevokeAdmin
 from bot.people import PeopleDirectory
 from bot.state import SqlStorage
-from bot.turn import in_channel, key_of, place_of, read_turn, tenant_of
+from bot.turn import TurnInput, in_channel, key_of, place_of, read_turn, tenant_of
 from dialogs.ports import Actor, Refused
 from dialogs.update import UpdateDialog
 from domain.clock import SYSTEM_CLOCK, Clock
@@ -190,7 +190,8 @@ class RecBot(ActivityHandler):
             if result.status == DialogTurnStatus.Complete:
                 await self._after_dialog(result.result, turn_context, dialog_context)
         else:
-            await self._route(parse_intent(read_turn(turn_context.activity).text), turn_context, dialog_context)
+            turn = read_turn(turn_context.activity)
+            await self._route(parse_intent(turn.text), turn, turn_context, dialog_context)
         await self.conversation_state.save_changes(turn_context)
 
     async def _after_dialog(self, result: object, turn_context: TurnContext, dialog_context: DialogContext) -> None:
@@ -204,9 +205,11 @@ class RecBot(ActivityHandler):
             return
         follow_up = result.get("interrupted_by") or (result.get("text") if result.get("expired") else None)
         if isinstance(follow_up, str) and is_command(follow_up):
-            await self._route(parse_intent(follow_up), turn_context, dialog_context)
+            await self._route(parse_intent(follow_up), read_turn(turn_context.activity), turn_context, dialog_context)
 
-    async def _route(self, intent: Intent, turn_context: TurnContext, dialog_context: DialogContext) -> None:
+    async def _route(
+        self, intent: Intent, turn: TurnInput, turn_context: TurnContext, dialog_context: DialogContext
+    ) -> None:
         """Answer one command (bot/commands.py); the people it concerns are told after the reply is sent."""
         activity = turn_context.activity
 
@@ -217,7 +220,7 @@ class RecBot(ActivityHandler):
             await self._start_update(turn_context, dialog_context, ref=ref, correcting=correcting)
 
         asked = Asked(
-            read_turn(activity),
+            turn,
             self.services,
             identify,
             lambda: place_of(activity),

@@ -46,13 +46,10 @@ from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
-from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from sqlalchemy.orm import contains_eager
 
 from domain.rag import rag_for_item
-from domain.vocabulary import Kind
-from storage.models import Delegate, Item, Person, Report, Update
+from storage import exports
 
 # The importer's columns, in the order a tracker usually has them (services.importers.csv_tracker).
 TRACKER_COLUMNS = (
@@ -99,7 +96,6 @@ _WIDTHS = {
     "last_update_by": 24,
     "delegates": 40,
 }
-_KIND_ORDER = {kind.value: position for position, kind in enumerate(Kind)}
 
 
 class ExportError(Exception):
@@ -112,33 +108,8 @@ async def export_rows(session: AsyncSession, *, today: date, tz: tzinfo = UTC) -
     Two statements whatever the number of items: items with their report, owner and latest update;
     then every delegate.
     """
-    # The newest update of each item; ties broken by id, so a correction beats its original.
-    ranked = select(
-        Update.item_id,
-        Update.narrative,
-        Update.created_at,
-        Update.author_name,
-        func.row_number()
-        .over(partition_by=Update.item_id, order_by=(Update.created_at.desc(), Update.id.desc()))
-        .label("recency"),
-    ).subquery("ranked_updates")
-    query = (
-        select(Item, ranked.c.narrative, ranked.c.created_at, ranked.c.author_name)
-        .join(Item.report)
-        .outerjoin(Item.owner)
-        .outerjoin(ranked, and_(ranked.c.item_id == Item.id, ranked.c.recency == 1))
-        .options(contains_eager(Item.report), contains_eager(Item.owner))
-        # Both backends put reports without a publication date last (they disagree on NULL order).
-        .order_by(
-            Report.published_on.is_(None),
-            Report.published_on,
-            Report.id,
-            case(_KIND_ORDER, value=Item.kind, else_=len(_KIND_ORDER)),
-            Item.number,
-        )
-    )
-    items = (await session.execute(query)).all()
-    delegates = await _delegates(session)
+    items = await exports.items_with_latest_update(session)
+    delegates = await exports.delegates_by_item(session)
     rows: list[dict[str, object]] = []
     for item, narrative, updated_at, author_name in items:
         rows.append(
@@ -163,19 +134,6 @@ async def export_rows(session: AsyncSession, *, today: date, tz: tzinfo = UTC) -
             }
         )
     return rows
-
-
-async def _delegates(session: AsyncSession) -> dict[int, list[str]]:
-    """Every item's delegates (e-mail, else name), oldest first, in one statement."""
-    rows = await session.execute(
-        select(Delegate.item_id, Person.id, Person.email, Person.name)
-        .join(Person, Delegate.person_id == Person.id)
-        .order_by(Delegate.item_id, Delegate.created_at, Person.id)
-    )
-    delegates: dict[int, list[str]] = {}
-    for item_id, person_id, email, name in rows:
-        delegates.setdefault(item_id, []).append(email or name or f"person {person_id}")
-    return delegates
 
 
 def neutralise_formula(text: str) -> str:
