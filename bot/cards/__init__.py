@@ -1,1 +1,1 @@
-"""Adaptive Cards by subject, built from the services' results."""
+"""Adaptive Cards by subject: what the bot shows, as plain dicts."""
