@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy.engine import make_url
 
+from services.export import TRACKER_COLUMNS
 from services.importing import import_file
 from storage.database import create_engine, create_sessionmaker, upgrade
 from tests.postgres import execute_on_server, url_of_database
@@ -17,19 +18,6 @@ SEED = ROOT / "samples" / "oic-2025-cheshire-pcc-response.txt"
 SEED_CODE = "OIC-2025"
 SEED_NUMBERS = (2, 4, 8, 9)
 POSTGRES_ADMIN_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
-CSV_COLUMNS = (
-    "report_code",
-    "report_title",
-    "published_on",
-    "inspection_type",
-    "kind",
-    "number",
-    "text",
-    "due_on",
-    "status",
-    "owner_email",
-    "latest_update",
-)
 STATUSES = ("Not started", "In progress", "Blocked", "Awaiting sign-off", "Closed")
 
 
@@ -38,7 +26,7 @@ def write_csv(path: Path, *, reports: int, items_per_report: int, first_year: in
     codes = []
     with path.open("w", newline="", encoding="utf-8") as handle:
         writer = csv.writer(handle)
-        writer.writerow(CSV_COLUMNS)
+        writer.writerow(TRACKER_COLUMNS)
         for report in range(reports):
             code = f"BENCH-{first_year + report}"
             codes.append(code)

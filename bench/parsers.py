@@ -24,8 +24,9 @@ from bot.cards.common import safe_text
 from bot.cards.update_form import parse_update_form
 from bot.commands import parse_intent
 from dialogs.flow import choice_by_number, normalise_answer
-from dialogs.update import InvalidAnswer, parse_evidence_url, parse_revised_date, validate_narrative
+from dialogs.update import parse_evidence_url, parse_revised_date, validate_narrative
 from domain.dates import parse_due_date, parse_published_date, parse_user_date, parse_written_date
+from tests.bot.test_parsers_linear import never_invalid
 
 SIZES = (300, 3_000, 30_000)
 # The size the targets (in bench/report.py) are read at: about Teams' message limit.
@@ -54,18 +55,6 @@ OPENERS = [
 ]  # fmt: skip
 
 
-def _answer(validate: Callable[[str], object]) -> Callable[[str], object]:
-    """`validate` with the InvalidAnswer it raises for bad text taken as an answer."""
-
-    def call(text: str) -> object:
-        try:
-            return validate(text)
-        except InvalidAnswer as problem:
-            return problem
-
-    return call
-
-
 def _form(text: str) -> object:
     value = {"form": "update", "item_id": 8, "status": "In progress", "assessment": "On track", "narrative": "Done."}
     return parse_update_form(value | {"evidence_url": text, "revised_due_on": text, "revised_due_reason": text}, TODAY)
@@ -88,9 +77,9 @@ PARSERS: list[tuple[str, Callable[[str], object], bool]] = [
     (UNCAPPED, _uncapped, False),
     ("normalise_answer", normalise_answer, False),
     ("choice_by_number", lambda text: choice_by_number(text, ["In progress", "Blocked", "Complete"]), False),
-    ("validate_narrative", _answer(validate_narrative), False),
-    ("parse_evidence_url", _answer(parse_evidence_url), False),
-    ("parse_revised_date", _answer(lambda text: parse_revised_date(text, TODAY, parse_user_date)), False),
+    ("validate_narrative", never_invalid(validate_narrative), False),
+    ("parse_evidence_url", never_invalid(parse_evidence_url), False),
+    ("parse_revised_date", never_invalid(lambda text: parse_revised_date(text, TODAY, parse_user_date)), False),
     ("parse_update_form", _form, False),
     ("parse_user_date", lambda text: parse_user_date(text, TODAY), False),
     ("parse_due_date", lambda text: parse_due_date(text, TODAY), False),

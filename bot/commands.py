@@ -9,7 +9,7 @@ method and its card.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
@@ -59,6 +59,8 @@ class Asked:
     start_update: Callable[[ItemRef | None, bool], Awaitable[None]]
     # Messages for other people, delivered after the reply has been sent.
     notices: list[Notice] = field(default_factory=list)
+    # An admin grant or revoke ran: identities cached with the old rights are forgotten.
+    rights_changed: bool = False
 
     def decided(self, decision: Decision) -> Reply:
         self.notices.extend(decision.notices)
@@ -105,7 +107,9 @@ async def _closure(asked: Asked, intent: Any) -> Reply:
 async def _admins(asked: Asked, intent: Any) -> Reply:
     governance = asked.services.governance
     change = governance.grant_admin if isinstance(intent, intents.GrantAdmin) else governance.revoke_admin
-    return asked.decided(await change(intent, await asked.identify(), asked.turn.mentions))
+    reply = asked.decided(await change(intent, await asked.identify(), asked.turn.mentions))
+    asked.rights_changed = True
+    return reply
 
 
 async def _subscriptions(asked: Asked, intent: Any) -> Reply:
@@ -206,7 +210,7 @@ COMMANDS: tuple[Command, ...] = (
 _PARSERS: tuple[Parser, ...] = tuple(parser for command in COMMANDS for parser in command.parsers)
 _BY_INTENT: dict[type, Command] = {command.answers: command for command in COMMANDS}
 # What a message inside a dialog may be without being taken for a new command.
-_NOT_COMMANDS: Sequence[type] = (intents.Search, intents.Unknown, intents.Cancel, intents.Back, intents.Thanks)
+_NOT_COMMANDS = (intents.Search, intents.Unknown, intents.Cancel, intents.Back, intents.Thanks)
 
 
 def parse_intent(text: str) -> Intent:
@@ -216,7 +220,7 @@ def parse_intent(text: str) -> Intent:
 
 def is_command(text: str) -> bool:
     """True when a message inside a dialog is clearly a new command rather than an answer."""
-    return not isinstance(parse_intent(text), tuple(_NOT_COMMANDS))
+    return not isinstance(parse_intent(text), _NOT_COMMANDS)
 
 
 def item_ref(text: str) -> ItemRef | None:

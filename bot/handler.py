@@ -18,7 +18,7 @@ from bot.cards.update_form import parse_update_form, update_form_card
 from bot.commands import Asked, Services, answer, is_command, item_ref, parse_intent
 from bot.config import Settings
 from bot.dialog_host import HostedFlow
-from bot.intents import GrantAdmin, Intent, RevokeAdmin
+from bot.intents import Intent
 from bot.people import PeopleDirectory
 from bot.state import SqlStorage
 from bot.turn import TurnInput, in_channel, key_of, place_of, read_turn, tenant_of
@@ -231,7 +231,7 @@ class RecBot(ActivityHandler):
             await self._send(turn_context, reply)
         for notice in asked.notices:
             await self._deliver(notice)
-        if any(isinstance(intent, kind) for kind in (GrantAdmin, RevokeAdmin)):
+        if asked.rights_changed:
             self.people.forget_all()
 
     async def _start_update(

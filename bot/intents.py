@@ -1057,9 +1057,10 @@ HISTORY = rule(*_HISTORY, build=_with_ref(_history))
 MINE = rule(_MINE, build=_constant(Mine()))
 
 
-def _start_update(text: str, is_question: bool) -> Intent | None:
+def _start_update(message: Message) -> Intent | None:
+    text = message.body
     match = _START_UPDATE.match(text)
-    if match is None or (is_question and _UPDATE_QUESTION.match(text)):
+    if match is None or (message.is_question and _UPDATE_QUESTION.match(text)):
         return None
     if match["ref"] is None:
         # "update for" with nothing after it, or "update" alone: the dialog asks which item.
@@ -1068,8 +1069,9 @@ def _start_update(text: str, is_question: bool) -> Intent | None:
     return None if ref is None else StartUpdate(ref)
 
 
-def _list_items(text: str) -> Intent | None:
+def _list_items(message: Message) -> Intent | None:
     """A list command, read piece by piece; None if any word is not part of the list grammar."""
+    text = message.body
     verb = _LIST_VERB.match(text)
     strength = "strong" if verb and verb["strong"] else "weak" if verb else "none"
     rest = verb["rest"] if verb else text
@@ -1106,7 +1108,8 @@ def _list_items(text: str) -> Intent | None:
     return ListItems(chosen or ListFilter.ALL, code, kind)
 
 
-def _status(text: str) -> Intent | None:
+def _status(message: Message) -> Intent | None:
+    text = message.body
     match = _STATUS.match(text)
     if match:
         ref = _ref_from(match["ref"])
@@ -1128,7 +1131,9 @@ def _status(text: str) -> Intent | None:
 _FILLER_PASSES = 4
 
 
-def _search(text: str) -> Search:
+def _search(message: Message) -> Search:
+    """Whatever no other parser took is a free-text search."""
+    text = message.body
     query = normalise(text)
     for _ in range(_FILLER_PASSES):
         previous = query
@@ -1150,21 +1155,10 @@ def _strip_courtesy(text: str) -> str:
     return text
 
 
-def START_UPDATE(message: Message) -> Intent | None:
-    return _start_update(message.body, message.is_question)
-
-
-def LIST_ITEMS(message: Message) -> Intent | None:
-    return _list_items(message.body)
-
-
-def STATUS(message: Message) -> Intent | None:
-    return _status(message.body)
-
-
-def SEARCH(message: Message) -> Intent:
-    """Whatever no other parser took is a free-text search."""
-    return _search(message.body)
+START_UPDATE: Parser = _start_update
+LIST_ITEMS: Parser = _list_items
+STATUS: Parser = _status
+SEARCH = _search
 
 
 def parse_intent(text: str, parsers: Sequence[Parser]) -> Intent:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
-from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -15,20 +14,17 @@ from botbuilder.schema import Activity, HeroCard
 from botbuilder.testing import DialogTestClient
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cards.update_form import update_summary_card
 from bot.dialog_host import HostedFlow
 from bot.state import SqlStorage, from_document, to_document
 from dialogs.flow import CANCELLED, normalise_answer
 from dialogs.ports import ItemBrief, UpdateDraft, activity_key
 from dialogs.update import (
-    NARRATIVE_LIMIT,
     NOT_SAVED,
     UpdateDialog,
     parse_assessment_choice,
     parse_status_choice,
 )
 from domain.dates import parse_user_date
-from domain.text import safe_text
 from domain.vocabulary import Assessment, Status
 from tests.fakes.update_port import FakeUpdatePort
 
@@ -650,45 +646,7 @@ async def test_a_restart_mid_conversation_continues_from_the_database(
     )
 
 
-# --- the summary card and the validators -----------------------------------------------------
-
-EVIL = "[click here](http://evil.example) **urgent** _now_ <http://evil.example> &#42;x&#42;"
-
-
-def test_the_summary_card_is_adaptive_1_5_with_fallback_text_and_buttons() -> None:
-    draft = UpdateDraft(8, "Awaiting sign-off", "at risk", "Done.", None, date(2026, 6, 30), "Because.")
-    card = update_summary_card("OIC-2025 R8", "Recommendation 8", draft).card
-    assert card is not None
-    assert card["type"] == "AdaptiveCard" and card["version"] == "1.5"
-    assert card["fallbackText"].startswith("Check your update of OIC-2025 R8: Complete — awaiting sign-off")
-    assert [action["data"]["command"] for action in card["actions"]] == ["confirm", "change", "cancel"]
-    facts = {fact["title"]: fact["value"] for fact in card["body"][2]["facts"]}
-    assert facts["Due date"] == "move to 30 June 2026" and facts["Reason"] == "Because."
-    json.dumps(card)
-
-
-def test_the_summary_card_shows_user_text_without_markdown_surprises() -> None:
-    draft = UpdateDraft(8, "In progress", "on track", f"{EVIL}\n1. first\n# heading\n> quote\n- bullet | table")
-    draft = replace(
-        draft, evidence_url="https://example.com/a_b*c", revised_due_on=date(2026, 6, 30), revised_due_reason=EVIL
-    )
-    card = update_summary_card("OIC-2025 R8", "Recommendation 8", draft).card
-    assert card is not None
-    narrative = card["body"][-3]["text"]
-    assert "\\[click here\\](http://evil.example)" in narrative
-    assert "\\*\\*urgent\\*\\*" in narrative and "\\_now\\_" in narrative and "\\<http" in narrative
-    assert "&#42;" not in narrative.replace("\\&#42;", "")  # every entity's "&" is escaped: never decoded into "*"
-    assert "1\\. first" in narrative and "\\# heading" in narrative and "\\> quote" in narrative
-    assert "\\- bullet | table" in narrative  # a table needs lines that touch, and each line is a paragraph
-    facts = {fact["title"]: fact["value"] for fact in card["body"][2]["facts"]}
-    assert card["body"][-1]["text"] == "https://example.com/a\\_b\\*c"
-    assert facts["Reason"].startswith("\\[click here\\]")
-    assert EVIL not in json.dumps(card)
-
-
-def test_escaping_caps_length() -> None:
-    assert len(safe_text("a" * 5000, NARRATIVE_LIMIT)) == 2000
-    assert safe_text("a" * 5000, NARRATIVE_LIMIT).endswith("…")
+# --- the validators --------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
