@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 
 import aiohttp
 
-from dialogs.ports import activity_key
+from domain.updates import activity_key
 from tests.fakes.teams import TENANT, User, activity
 
 

@@ -18,12 +18,15 @@ from typing import Any
 from bot import intents
 from bot.cards import common as cards
 from bot.cards.common import Reply
+from bot.cards.help import help_card, welcome_card
+from bot.cards.render import render
 from bot.intents import Intent, Parser
 from bot.turn import TurnInput
 from domain.refs import ItemRef
 from services.answers import Answers
 from services.governance import Decision, LeadCommands, Notice
 from services.people import Identity
+from services.results import Result
 from services.subscriptions import DigestCommands, Place
 
 
@@ -62,12 +65,13 @@ class Asked:
     # An admin grant or revoke ran: identities cached with the old rights are forgotten.
     rights_changed: bool = False
 
-    def decided(self, decision: Decision) -> Reply:
+    def decided(self, decision: Decision) -> Result:
         self.notices.extend(decision.notices)
         return decision.reply
 
 
-Run = Callable[[Asked, Any], Awaitable[Reply | None]]
+# A command's answer: a service's result, a card of our own, or None when a dialog spoke for itself.
+Run = Callable[[Asked, Any], Awaitable[Result | Reply | None]]
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,7 @@ def _reply(reply: Reply) -> Run:
     return run
 
 
-async def _governance(asked: Asked, intent: Any) -> Reply:
+async def _governance(asked: Asked, intent: Any) -> Result:
     """Assign, delegate and due-date commands: the sender, who they @mentioned, and the message's key."""
     governance, turn = asked.services.governance, asked.turn
     actor = await asked.identify()
@@ -98,13 +102,13 @@ async def _governance(asked: Asked, intent: Any) -> Reply:
     return await governance.set_due_date(intent, actor, turn.key, turn.conversation_id)
 
 
-async def _closure(asked: Asked, intent: Any) -> Reply:
+async def _closure(asked: Asked, intent: Any) -> Result:
     governance, turn = asked.services.governance, asked.turn
     decide = governance.approve_closure if isinstance(intent, intents.ApproveClosure) else governance.reject_closure
     return asked.decided(await decide(intent, await asked.identify(), turn.key, turn.conversation_id))
 
 
-async def _admins(asked: Asked, intent: Any) -> Reply:
+async def _admins(asked: Asked, intent: Any) -> Result:
     governance = asked.services.governance
     change = governance.grant_admin if isinstance(intent, intents.GrantAdmin) else governance.revoke_admin
     reply = asked.decided(await change(intent, await asked.identify(), asked.turn.mentions))
@@ -112,7 +116,7 @@ async def _admins(asked: Asked, intent: Any) -> Reply:
     return reply
 
 
-async def _subscriptions(asked: Asked, intent: Any) -> Reply:
+async def _subscriptions(asked: Asked, intent: Any) -> Result:
     subscriptions, place, identity = asked.services.subscriptions, asked.place(), await asked.identify()
     match intent:
         case intents.Subscribe():
@@ -134,12 +138,12 @@ async def _start_update(asked: Asked, intent: Any) -> None:
     await asked.start_update(intent.ref, isinstance(intent, intents.CorrectUpdate))
 
 
-async def _mine(asked: Asked, intent: Any) -> Reply:
+async def _mine(asked: Asked, intent: Any) -> Result:
     return await asked.services.answers.mine(await asked.identify())
 
 
 async def _greet(asked: Asked, intent: Any) -> Reply:
-    return cards.welcome_card(in_channel=asked.turn.in_channel)
+    return welcome_card(in_channel=asked.turn.in_channel)
 
 
 NOTHING_TO_CANCEL = cards.message("There's nothing to cancel right now. Type `help` to see what I can do.")
@@ -147,7 +151,7 @@ NOTHING_TO_CANCEL = cards.message("There's nothing to cancel right now. Type `he
 # Ordered: the first parser that finds an intent wins (Search, last, takes any text).
 COMMANDS: tuple[Command, ...] = (
     Command(intents.Greeting, (intents.GREETING,), Who.ANYONE, _greet),
-    Command(intents.Help, (intents.HELP,), Who.ANYONE, _reply(cards.help_card())),
+    Command(intents.Help, (intents.HELP,), Who.ANYONE, _reply(help_card())),
     Command(intents.CorrectUpdate, (intents.CORRECT_UPDATE,), Who.LEADS, _start_update),
     Command(
         intents.UseReport,
@@ -231,4 +235,5 @@ def item_ref(text: str) -> ItemRef | None:
 
 async def answer(intent: Intent, asked: Asked) -> Reply | None:
     """The reply to one parsed message (None when a dialog started and spoke for itself)."""
-    return await _BY_INTENT[type(intent)].run(asked, intent)
+    answered = await _BY_INTENT[type(intent)].run(asked, intent)
+    return render(answered) if answered is not None and not isinstance(answered, Reply) else answered

@@ -19,7 +19,7 @@ from bot.cards.common import to_activity
 from bot.cards.update_form import update_summary_card
 from bot.turn import answer_text, key_of
 from dialogs.flow import FlowMachine
-from dialogs.ports import UpdateDraft
+from domain.updates import UpdateDraft
 
 # Teams hero cards show up to 6 buttons; the SDK's channel table allows Teams only 3.
 TEAMS_HERO_BUTTONS = 6

@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards import common as cards
 from bot.cards.common import Reply, to_activity
+from bot.cards.help import welcome_card
+from bot.cards.render import render
 from bot.cards.update_form import parse_update_form, update_form_card
 from bot.commands import Asked, Services, answer, is_command, item_ref, parse_intent
 from bot.config import Settings
@@ -22,12 +24,12 @@ from bot.intents import Intent
 from bot.people import PeopleDirectory
 from bot.state import SqlStorage
 from bot.turn import TurnInput, in_channel, key_of, place_of, read_turn, tenant_of
-from dialogs.ports import Actor, Refused
 from dialogs.update import UpdateDialog
 from domain.clock import SYSTEM_CLOCK, Clock
 from domain.dates import parse_user_date
 from domain.failures import describe_failure
 from domain.refs import ItemRef
+from domain.updates import Actor, Refused
 from services.answers import Answers, resolve
 from services.governance import LeadCommands, Notice
 from services.people import Identity
@@ -246,7 +248,9 @@ class RecBot(ActivityHandler):
             async with self._sessionmaker() as session:
                 resolved = await resolve(session, ref, turn_context.activity.conversation.id)
             if resolved.item is None and not resolved.candidates:
-                await self._send(turn_context, await self.answers.status(ref, turn_context.activity.conversation.id))
+                await self._send(
+                    turn_context, render(await self.answers.status(ref, turn_context.activity.conversation.id))
+                )
                 return
             item_ids = [resolved.item.id] if resolved.item is not None else [item.id for item in resolved.candidates]
         options: dict[str, object] = {
@@ -345,7 +349,7 @@ class RecBot(ActivityHandler):
 
     async def _welcome(self, turn_context: TurnContext) -> None:
         if turn_context.turn_state.get("recbot.new_conversation"):
-            await self._send(turn_context, cards.welcome_card(in_channel=in_channel(turn_context.activity)))
+            await self._send(turn_context, welcome_card(in_channel=in_channel(turn_context.activity)))
 
 
 async def on_turn_error(context: TurnContext, error: Exception) -> None:

@@ -13,8 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -25,48 +24,26 @@ from msrest.exceptions import ClientRequestError, HttpOperationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards.common import Reply, to_activity
+from bot.cards.digest import compose_digest, compose_nudge
+from bot.cards.render import render
 from domain.clock import SYSTEM_CLOCK, Clock
+from domain.text import one_line
+from services.delivery import (
+    DeliveryError,
+    DeliveryFailed,
+    DigestData,
+    Gone,
+    NoRoute,
+    NudgeItem,
+    Recipient,
+    Sent,
+)
 from services.governance import Notice
 from storage import deliveries, tracker
 
 log = logging.getLogger(__name__)
 
 GONE_STATUSES = frozenset({403, 404})
-
-
-class DeliveryError(Exception):
-    """A proactive message could not be delivered."""
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        self.status = status
-
-
-class Gone(DeliveryError):
-    """403/404: the bot was removed from the conversation, or the conversation no longer exists."""
-
-
-class DeliveryFailed(DeliveryError):
-    """Anything else, after the connector layer's retries: may succeed on a later run."""
-
-
-class NoRoute(DeliveryError):
-    """Nowhere to send: no stored reference, no Teams user id, or no service URL for the tenant."""
-
-
-@dataclass(frozen=True)
-class Recipient:
-    """A person to message 1:1."""
-
-    person_id: int
-    teams_user_id: str | None
-    name: str | None = None
-
-
-@dataclass(frozen=True)
-class Sent:
-    conversation_id: str
-    created_conversation: bool = False
 
 
 def _status_of(error: BaseException) -> int | None:
@@ -126,7 +103,7 @@ def _as_activity(message: Reply | Activity) -> Activity:
 
 
 class Deliverer:
-    """Sends proactive messages through the app's `CloudAdapter`."""
+    """Sends proactive messages through the app's `CloudAdapter`: the services' `Messenger`."""
 
     def __init__(
         self,
@@ -141,6 +118,15 @@ class Deliverer:
         # Local mode (no app id) needs no bot_app_id; with authentication on it must be the app id.
         self._app_id = app_id or None
         self._pacer = pacer or Pacer(sessionmaker)
+
+    def digest(self, data: DigestData) -> Reply:
+        return compose_digest(data)
+
+    def nudge(self, audience: str, items: Sequence[NudgeItem]) -> Reply:
+        return compose_nudge(audience, items)
+
+    def summary(self, message: Reply) -> str:
+        return one_line(message.text, 300)
 
     async def send_to_conversation(
         self, reference: dict[str, Any], tenant_id: str | None, message: Reply | Activity
@@ -259,4 +245,6 @@ class Deliverer:
         person = people.get(notice.person_id)
         if person is None:
             raise NoRoute(f"person {notice.person_id} does not exist")
-        return await self.send_to_person(Recipient(person.person_id, person.teams_user_id, person.name), notice.reply)
+        return await self.send_to_person(
+            Recipient(person.person_id, person.teams_user_id, person.name), render(notice.message)
+        )

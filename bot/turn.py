@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from botbuilder.core import TurnContext
 from botbuilder.schema import Activity
 
-from dialogs.ports import activity_key
+from domain.updates import activity_key
 from services.governance import Mention
 from services.subscriptions import Place
 

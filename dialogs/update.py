@@ -28,11 +28,12 @@ from dialogs.flow import (
     choice_by_number,
     normalise_answer,
 )
-from dialogs.ports import Actor, ItemBrief, Refused, UpdateDraft, UpdatePort
+from dialogs.ports import UpdatePort
 from domain.clock import SYSTEM_CLOCK
 from domain.dates import format_uk_date
 from domain.failures import describe_failure
 from domain.text import safe_text
+from domain.updates import Actor, ItemBrief, Refused, UpdateDraft
 from domain.vocabulary import Assessment, Status
 
 log = logging.getLogger(__name__)

@@ -262,3 +262,12 @@ def parse_time_text(text: str | None) -> time | None:
     if hour > 23 or minute > 59:
         return None
     return time(hour, minute)
+
+
+_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+
+
+def describe_schedule(weekday: int, at: time, zone_name: str, report_code: str | None) -> str:
+    """What a subscription does, in words: "every Monday at 09:00 (Europe/London), all reports"."""
+    scope = f"{report_code} only" if report_code else "all reports"
+    return f"every {_WEEKDAY_NAMES[weekday]} at {at:%H:%M} ({zone_name}), {scope}"

@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 
 ELLIPSIS = "…"
+# The most of a person's name any message shows.
+NAME_LIMIT = 120
 
 # Inline syntax that TextBlock markdown (and the CommonMark parsers behind some hosts) act on:
 # emphasis, links and images, code, strikethrough, autolinks, and the escape character itself.

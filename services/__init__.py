@@ -1,1 +1,1 @@
-"""Use cases over the tracker: no botbuilder. Answers, governance and subscriptions still return `bot.cards` replies (issue 13 moves them to result dataclasses)."""
+"""Use cases: plain requests in (`requests.py`), plain results out (`results.py`, `delivery.py`); no botbuilder, no card JSON."""

@@ -1,4 +1,4 @@
-"""Answers to the questions people ask: each takes a parsed intent and returns a `Reply`.
+"""Answers to the questions people ask: each returns a result (`services/results.py`) for `bot/cards` to show.
 
 One short transaction per answer; a status question costs one indexed query.
 """
@@ -12,12 +12,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cards import common as cards
-from bot.cards.common import Reply
 from domain.refs import ItemRef, ListFilter, describe_ref
 from domain.search import rank_items
+from domain.text import safe_text
 from domain.vocabulary import OPEN_STATUSES, Kind, Status
 from services.people import Identity
+from services.results import Choose, ItemList, ItemStatus, Result, Said, SearchResults
 from storage import tracker
 from storage.database import for_reading
 from storage.models import Item
@@ -68,15 +68,15 @@ async def choose(session: AsyncSession, items: Sequence[Item], ref: ItemRef, con
 
 
 class Answers:
-    """Turns intents into replies, reading the tracker through `storage.tracker`."""
+    """Answers questions, reading the tracker through `storage.tracker`."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], today: Callable[[], date]) -> None:
         self._sessionmaker = sessionmaker
         self._reads = for_reading(sessionmaker)
         self._today = today
 
-    async def status(self, ref: ItemRef, conversation_id: str | None) -> Reply:
-        """The status card of one item, or the question of which report is meant."""
+    async def status(self, ref: ItemRef, conversation_id: str | None) -> Result:
+        """One item's status, or the question of which report is meant."""
         async with self._reads() as session:
             # One statement finds the items and their latest updates (rather than one for each).
             rows = await tracker.find_items_with_latest(
@@ -86,7 +86,7 @@ class Answers:
             if resolved.item is None and not resolved.candidates:
                 return await self._not_found(session, ref)
             if resolved.item is None:
-                return cards.choice_card(
+                return Choose(
                     f"{_sentence(describe_ref(ref))} is in more than one report. Which one do you mean?",
                     [
                         (f"{item.reference} · {item.report.title}", f"status of {item.reference}")
@@ -94,35 +94,35 @@ class Answers:
                     ],
                 )
             latest = next(update for item, update in rows if item is resolved.item)
-            return cards.status_card(resolved.item, latest, today=self._today())
+            return ItemStatus(resolved.item, latest, self._today())
 
-    async def _not_found(self, session: AsyncSession, ref: ItemRef) -> Reply:
+    async def _not_found(self, session: AsyncSession, ref: ItemRef) -> Result:
         if ref.report_code and await tracker.report_by_code(session, ref.report_code) is None:
-            return cards.message(
+            return Said(
                 f"I don't know a report called {ref.report_code}. Try `list recommendations` to see the reports I track."
             )
-        return cards.message(
+        return Said(
             f"I can't find {describe_ref(ref)}. Try `list recommendations` to see what I track, "
             "or describe it in a few words, e.g. `hydra training`."
         )
 
-    async def search(self, query: str) -> Reply:
+    async def search(self, query: str) -> Result:
         """The best match for free text, a short list when unsure, or a clear "nothing found"."""
         async with self._reads() as session:
             items = await tracker.all_items(session)
             ranked = rank_items(query, items, lambda item: f"{item.text} {item.report.title}")
             if ranked.best is not None:
                 latest = await tracker.latest_update(session, ranked.best.id)
-                return cards.status_card(ranked.best, latest, today=self._today())
+                return ItemStatus(ranked.best, latest, self._today())
         if ranked.candidates:
-            return cards.search_results_card(query, ranked.candidates)
-        return cards.message(
-            f'I couldn\'t find a recommendation matching "{cards.safe_text(query, 80)}". '
+            return SearchResults(query, ranked.candidates)
+        return Said(
+            f'I couldn\'t find a recommendation matching "{safe_text(query, 80)}". '
             "Ask like `status of recommendation 8`, try other words, or type `help` to see what I can do."
         )
 
-    async def list_items(self, list_filter: ListFilter, report_code: str | None, kind: Kind | None = None) -> Reply:
-        """A compact list card for `list …` commands."""
+    async def list_items(self, list_filter: ListFilter, report_code: str | None, kind: Kind | None = None) -> Result:
+        """The items a `list …` command asks for."""
         today = self._today()
         title, empty_text, filters = self._list_filters(list_filter, today)
         if kind is not None:
@@ -130,11 +130,11 @@ class Answers:
             title = f"{title} · {kind.label}s"
         async with self._reads() as session:
             if report_code and await tracker.report_by_code(session, report_code) is None:
-                return cards.message(f"I don't know a report called {report_code}. Try `list recommendations`.")
+                return Said(f"I don't know a report called {report_code}. Try `list recommendations`.")
             items, total = await tracker.list_items(session, report_code=report_code, limit=LIST_LIMIT, **filters)
         if report_code:
             title = f"{title} · {report_code}"
-        return cards.item_list_card(title, items, today=today, more=total - len(items), empty_text=empty_text)
+        return ItemList(title=title, items=items, today=today, more=total - len(items), empty_text=empty_text)
 
     @staticmethod
     def _list_filters(list_filter: ListFilter, today: date) -> tuple[str, str, dict[str, Any]]:
@@ -185,30 +185,28 @@ class Answers:
         }
         return choices[list_filter]
 
-    async def use_report(self, report_code: str, conversation_id: str) -> Reply:
+    async def use_report(self, report_code: str, conversation_id: str) -> Result:
         """Make a report this conversation's default for bare item numbers."""
         async with self._sessionmaker.begin() as session:
             report = await tracker.report_by_code(session, report_code)
             if report is None:
-                return cards.message(f"I don't know a report called {report_code}. Try `list recommendations`.")
+                return Said(f"I don't know a report called {report_code}. Try `list recommendations`.")
             if not await tracker.set_conversation_default_report(session, conversation_id, report.id):
-                return cards.message(
+                return Said(
                     "I can only remember a default report for a Teams chat or channel. "
                     f"Name the report instead, e.g. `status of {report.code} R8`."
                 )
-            return cards.message(
-                f"From now on in this conversation, numbers like `R8` mean {report.code}: {report.title}."
-            )
+            return Said(f"From now on in this conversation, numbers like `R8` mean {report.code}: {report.title}.")
 
-    async def mine(self, person: Identity | None) -> Reply:
+    async def mine(self, person: Identity | None) -> Result:
         """The items the asking person owns."""
         if person is None:
-            return cards.message("I couldn't tell who you are, so I can't list your items.")
+            return Said("I couldn't tell who you are, so I can't list your items.")
         async with self._reads() as session:
             items, total = await tracker.list_items(session, owner_id=person.person_id, limit=LIST_LIMIT)
-        return cards.item_list_card(
-            "Your items",
-            items,
+        return ItemList(
+            title="Your items",
+            items=items,
             today=self._today(),
             more=total - len(items),
             empty_text="You don't own any items yet. An admin can assign one with `assign recommendation 8 to you@…`.",

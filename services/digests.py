@@ -35,18 +35,6 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cards.common import Reply, one_line
-from bot.cards.digest import (
-    Change,
-    DigestData,
-    DigestItem,
-    NudgeItem,
-    ReportDigest,
-    Section,
-    compose_digest,
-    compose_nudge,
-)
-from bot.proactive import Deliverer, DeliveryError, Gone, Recipient
 from domain.clock import SYSTEM_CLOCK
 from domain.failures import describe_failure
 from domain.rag import DUE_SOON, STALE_AFTER, Rag, compute_rag
@@ -58,7 +46,20 @@ from domain.schedule import (
     nudge_reasons,
     parse_time_text,
 )
+from domain.text import one_line
 from domain.vocabulary import Assessment, EventKind, Kind, Status
+from services.delivery import (
+    Change,
+    DeliveryError,
+    DigestData,
+    DigestItem,
+    Gone,
+    Messenger,
+    NudgeItem,
+    Recipient,
+    ReportDigest,
+    Section,
+)
 from storage import deliveries, digests
 from storage.database import is_unreachable
 from storage.digests import AudienceRows, ChangeRow, CountRow, DigestRows, ItemRow, SectionRows
@@ -467,10 +468,10 @@ async def _record(sessionmaker: async_sessionmaker[AsyncSession], key: str, outc
 
 
 async def _deliver_digest(
-    plan: _DigestPlan, *, sessionmaker: async_sessionmaker[AsyncSession], deliverer: Deliverer
+    plan: _DigestPlan, *, sessionmaker: async_sessionmaker[AsyncSession], deliverer: Messenger
 ) -> Outcome:
     # Composed before the claim: a composing bug must not leave a claim that is never finished.
-    reply = compose_digest(plan.data)
+    reply = deliverer.digest(plan.data)
     async with sessionmaker.begin() as session:
         won = await deliveries.claim(
             session, key=plan.key, kind="digest", period=plan.period, subscription_id=plan.subscription_id
@@ -504,10 +505,10 @@ async def _deliver_digest(
 
 
 async def _deliver_nudge(
-    plan: _NudgePlan, *, sessionmaker: async_sessionmaker[AsyncSession], deliverer: Deliverer
+    plan: _NudgePlan, *, sessionmaker: async_sessionmaker[AsyncSession], deliverer: Messenger
 ) -> Outcome:
     audience = plan.recipient.name or "owner"
-    reply = compose_nudge(audience, plan.items) if plan.items else None
+    reply = deliverer.nudge(audience, plan.items) if plan.items else None
     async with sessionmaker.begin() as session:
         won = await deliveries.claim(
             session, key=plan.key, kind="nudge", period=plan.period, person_id=plan.recipient.person_id
@@ -535,10 +536,13 @@ async def _deliver_nudge(
     return Outcome(plan.key, "nudge", audience, deliveries.SENT, conversation_id=sent.conversation_id)
 
 
-def _dry_run(plans: list[_DigestPlan], nudges: list[_NudgePlan], out: TextIO | None) -> list[Outcome]:
+def _dry_run(
+    plans: list[_DigestPlan], nudges: list[_NudgePlan], messenger: Messenger, out: TextIO | None
+) -> list[Outcome]:
+    """What would be sent, composed but not sent."""
     outcomes = []
     for plan in plans:
-        reply = compose_digest(plan.data)
+        reply = messenger.digest(plan.data)
         if plan.reference is not None:
             where = f"conversation {top_level(plan.reference.reference)['conversation']['id']}"
         else:
@@ -546,28 +550,24 @@ def _dry_run(plans: list[_DigestPlan], nudges: list[_NudgePlan], out: TextIO | N
             where = f"1:1 chat with {plan.recipient.teams_user_id}"
         outcomes.append(Outcome(plan.key, "digest", plan.audience, "dry run", detail=where))
         if out is not None:
-            out.write(f"[{plan.key}] digest to {plan.audience} in {where}:\n  {_summary(reply)}\n")
+            out.write(f"[{plan.key}] digest to {plan.audience} in {where}:\n  {messenger.summary(reply)}\n")
     for nudge in nudges:
         if not nudge.items:
             continue
-        reply = compose_nudge(nudge.recipient.name or "owner", nudge.items)
+        reply = messenger.nudge(nudge.recipient.name or "owner", nudge.items)
         where = f"1:1 chat with {nudge.recipient.teams_user_id}"
         outcomes.append(Outcome(nudge.key, "nudge", nudge.recipient.name or "owner", "dry run", detail=where))
         if out is not None:
-            out.write(f"[{nudge.key}] nudge to {nudge.recipient.name} in {where}:\n  {_summary(reply)}\n")
+            out.write(f"[{nudge.key}] nudge to {nudge.recipient.name} in {where}:\n  {messenger.summary(reply)}\n")
     if out is not None and not outcomes:
         out.write("nothing is due\n")
     return outcomes
 
 
-def _summary(reply: Reply) -> str:
-    return one_line(reply.text, 300)
-
-
 async def run_due(
     *,
     sessionmaker: async_sessionmaker[AsyncSession],
-    deliverer: Deliverer | None,
+    deliverer: Messenger,
     settings: RunSettings,
     at: datetime,
     dry_run: bool = False,
@@ -594,7 +594,7 @@ async def run_due(
 async def _run(
     report: RunReport,
     sessionmaker: async_sessionmaker[AsyncSession],
-    deliverer: Deliverer | None,
+    deliverer: Messenger,
     settings: RunSettings,
     out: TextIO | None,
 ) -> RunReport:
@@ -603,14 +603,12 @@ async def _run(
         plans, nudges, skipped = await plan_run(session, at=at, settings=settings)
     report.outcomes.extend(skipped)
     if dry_run:
-        report.outcomes.extend(_dry_run(plans, nudges, out))
+        report.outcomes.extend(_dry_run(plans, nudges, deliverer, out))
         return report
-    if deliverer is None:
-        raise ValueError("a Deliverer is needed unless dry_run")
     jobs: list[Coroutine[Any, Any, Outcome]] = [
         _deliver_digest(plan, sessionmaker=sessionmaker, deliverer=deliverer) for plan in plans
     ] + [_deliver_nudge(plan, sessionmaker=sessionmaker, deliverer=deliverer) for plan in nudges]
-    # The Deliverer's pacer bounds how many sends run at once; each job catches its own failures.
+    # The Messenger's pacer (bot/proactive.py) bounds how many sends run at once; each job catches its own failures.
     for result in await asyncio.gather(*jobs, return_exceptions=True):
         if isinstance(result, BaseException):
             log.error("a delivery failed outside its own error handling: %s", describe_failure(result))
@@ -633,7 +631,7 @@ class Scheduler:
         self,
         *,
         sessionmaker: async_sessionmaker[AsyncSession],
-        deliverer: Deliverer,
+        deliverer: Messenger,
         settings: RunSettings,
         interval: float = 60.0,
         clock: Callable[[], datetime] = SYSTEM_CLOCK.now,

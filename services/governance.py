@@ -13,9 +13,13 @@ from typing import NamedTuple
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cards import common as cards
-from bot.cards.common import Reply
-from bot.intents import (
+from domain.dates import format_uk_date, parse_user_date
+from domain.refs import ItemRef, describe_ref
+from domain.text import NAME_LIMIT, one_line, safe_text
+from domain.vocabulary import Status
+from services.answers import resolve
+from services.people import Identity
+from services.requests import (
     AddDelegate,
     ApproveClosure,
     Assign,
@@ -25,11 +29,7 @@ from bot.intents import (
     RevokeAdmin,
     SetDueDate,
 )
-from domain.dates import format_uk_date, parse_user_date
-from domain.refs import ItemRef, describe_ref
-from domain.vocabulary import Status
-from services.answers import resolve
-from services.people import Identity
+from services.results import Choose, Result, Said, Timeline, Told
 from storage import ownership, progress, tracker
 from storage.models import Item, Person
 
@@ -50,14 +50,14 @@ class Notice:
     """A message for someone other than the speaker, to deliver to their 1:1 chat."""
 
     person_id: int
-    reply: Reply
+    message: Result
 
 
 @dataclass(frozen=True)
 class Decision:
     """The reply to the speaker and the notices their decision sends to others."""
 
-    reply: Reply
+    reply: Result
     notices: tuple[Notice, ...] = ()
 
 
@@ -71,7 +71,7 @@ def _named(item: Item) -> str:
 
 
 def _safe_name(person: Person) -> str:
-    return cards.safe_text(cards.one_line(person.display_name, cards.NAME_LIMIT), cards.NAME_LIMIT)
+    return safe_text(one_line(person.display_name, NAME_LIMIT), NAME_LIMIT)
 
 
 def _join(names: Sequence[str]) -> str:
@@ -79,7 +79,7 @@ def _join(names: Sequence[str]) -> str:
 
 
 class LeadCommands:
-    """Turns governance intents into replies, writing through `storage.ownership` and `storage.progress`."""
+    """Carries out governance requests, writing through `storage.ownership` and `storage.progress`."""
 
     def __init__(
         self,
@@ -99,34 +99,34 @@ class LeadCommands:
 
     async def _item(
         self, session: AsyncSession, ref: ItemRef, conversation_id: str | None, command: Callable[[str], str]
-    ) -> Item | Reply:
+    ) -> Item | Result:
         """The item a reference means, or the reply that asks which one (or says there is none)."""
         resolved = await resolve(session, ref, conversation_id)
         if resolved.item is not None:
             return resolved.item
         if resolved.candidates:
-            return cards.choice_card(
+            return Choose(
                 f"{_sentence(describe_ref(ref))} is in more than one report. Which one do you mean?",
                 [(f"{item.reference} · {item.report.title}", command(item.reference)) for item in resolved.candidates],
             )
         if ref.report_code and await tracker.report_by_code(session, ref.report_code) is None:
-            return cards.message(f"I don't know a report called {ref.report_code}. Try `list recommendations`.")
-        return cards.message(f"I can't find {describe_ref(ref)}. Try `list recommendations` to see what I track.")
+            return Said(f"I don't know a report called {ref.report_code}. Try `list recommendations`.")
+        return Said(f"I can't find {describe_ref(ref)}. Try `list recommendations` to see what I track.")
 
-    async def _admin_refusal(self, session: AsyncSession, doing: str) -> Reply:
+    async def _admin_refusal(self, session: AsyncSession, doing: str) -> Result:
         people = await ownership.admins(session, self._bootstrap_admins)
         if not people:
-            return cards.message(
+            return Said(
                 f"Only an admin can {doing} — no admins are set up yet; ask whoever runs RecBot to add you to RECBOT_ADMINS."
             )
         names = [_safe_name(person) for person in people[:ADMINS_NAMED]]
         if len(people) > ADMINS_NAMED:
             names.append(f"{len(people) - ADMINS_NAMED} more")
-        return cards.message(f"Only an admin can {doing} — admins are {_join(names)}.")
+        return Said(f"Only an admin can {doing} — admins are {_join(names)}.")
 
     @staticmethod
-    def _unknown_actor(doing: str) -> Reply:
-        return cards.message(f"I couldn't tell who you are, so I can't {doing}.")
+    def _unknown_actor(doing: str) -> Result:
+        return Said(f"I couldn't tell who you are, so I can't {doing}.")
 
     async def _person(
         self,
@@ -135,7 +135,7 @@ class LeadCommands:
         typed: str,
         mentioned: Sequence[Mention],
         example: str,
-    ) -> Person | Reply:
+    ) -> Person | Result:
         """The person a command names by e-mail or @mention (created when new), or the reply asking who."""
         if email:
             person = await tracker.person_by_email(session, email)
@@ -151,12 +151,12 @@ class LeadCommands:
                 name=mention.name,
             )
         if mention == "several":
-            return cards.message(f"Please @mention just one person, e.g. `{example}`.")
+            return Said(f"Please @mention just one person, e.g. `{example}`.")
         if not typed.strip():
-            return cards.message(f"Who do you mean? Give their e-mail address or @mention them, e.g. `{example}`.")
+            return Said(f"Who do you mean? Give their e-mail address or @mention them, e.g. `{example}`.")
         # A bare name could match two people: an e-mail address or a mention is unambiguous.
-        return cards.message(
-            f'I can\'t tell who "{cards.safe_text(cards.one_line(typed, 80), 80)}" is. '
+        return Said(
+            f'I can\'t tell who "{safe_text(one_line(typed, 80), 80)}" is. '
             f"Give their e-mail address or @mention them, e.g. `{example}`."
         )
 
@@ -174,59 +174,59 @@ class LeadCommands:
 
     async def assign(
         self,
-        intent: Assign,
+        request: Assign,
         actor: Identity | None,
         mentioned: Sequence[Mention] = (),
         activity_key: str | None = None,
         conversation_id: str | None = None,
-    ) -> Reply:
+    ) -> Result:
         """Make someone the owner of an item (admins only)."""
         if actor is None:
             return self._unknown_actor("assign owners")
         async with self._sessionmaker.begin() as session:
             if not actor.is_admin:
                 return await self._admin_refusal(session, "assign owners")
-            who = intent.assignee or intent.assignee_text
-            found = await self._item(session, intent.ref, conversation_id, lambda ref: f"assign {ref} to {who}".strip())
-            if isinstance(found, Reply):
+            who = request.assignee or request.assignee_text
+            found = await self._item(
+                session, request.ref, conversation_id, lambda ref: f"assign {ref} to {who}".strip()
+            )
+            if not isinstance(found, Item):
                 return found
             example = f"assign {found.reference} to jane.doe@force.police.uk"
-            person = await self._person(session, intent.assignee, intent.assignee_text, mentioned, example)
-            if isinstance(person, Reply):
+            person = await self._person(session, request.assignee, request.assignee_text, mentioned, example)
+            if not isinstance(person, Person):
                 return person
             me = await session.get(Person, actor.person_id)
             assert me is not None
             if found.owner_id == person.id and not await ownership.activity_seen(session, activity_key):
-                return cards.notice_card(
-                    f"{_sentence(_named(found))} is already owned by {{name}}.", name=person.display_name
-                )
+                return Told(f"{_sentence(_named(found))} is already owned by {{name}}.", {"name": person.display_name})
             await ownership.assign_owner(session, found, person, me, activity_key)
-            return cards.notice_card(
+            return Told(
                 f"{_sentence(_named(found))} is now owned by {{name}}.",
+                {"name": person.display_name},
                 [("Status", f"status of {found.reference}"), ("History", f"history of {found.reference}")],
-                name=person.display_name,
             )
 
     async def _delegate_change(
         self,
-        intent: AddDelegate | RemoveDelegate,
+        request: AddDelegate | RemoveDelegate,
         actor: Identity | None,
         mentioned: Sequence[Mention],
         activity_key: str | None,
         conversation_id: str | None,
-    ) -> Reply:
-        adding = isinstance(intent, AddDelegate)
+    ) -> Result:
+        adding = isinstance(request, AddDelegate)
         doing = "add delegates" if adding else "remove delegates"
         if actor is None:
             return self._unknown_actor(doing)
-        who = intent.delegate_email or intent.delegate_text
+        who = request.delegate_email or request.delegate_text
 
         def command(ref: str) -> str:
             return f"add delegate to {ref}: {who}" if adding else f"remove delegate from {ref}: {who}"
 
         async with self._sessionmaker.begin() as session:
-            found = await self._item(session, intent.ref, conversation_id, command)
-            if isinstance(found, Reply):
+            found = await self._item(session, request.ref, conversation_id, command)
+            if not isinstance(found, Item):
                 return found
             if not actor.is_admin and found.owner_id != actor.person_id:
                 owner = (
@@ -234,14 +234,14 @@ class LeadCommands:
                     if found.owner is not None
                     else "it has no owner yet; ask an admin to assign one"
                 )
-                return cards.message(f"Only the owner of {_named(found)} or an admin can {doing} — {owner}.")
+                return Said(f"Only the owner of {_named(found)} or an admin can {doing} — {owner}.")
             example = (
                 f"add delegate to {found.reference}: sam@force.police.uk"
                 if adding
                 else f"remove delegate from {found.reference}: sam@force.police.uk"
             )
-            person = await self._person(session, intent.delegate_email, intent.delegate_text, mentioned, example)
-            if isinstance(person, Reply):
+            person = await self._person(session, request.delegate_email, request.delegate_text, mentioned, example)
+            if not isinstance(person, Person):
                 return person
             me = await session.get(Person, actor.person_id)
             assert me is not None
@@ -249,43 +249,42 @@ class LeadCommands:
             actions = [("History", f"history of {found.reference}")]
             if adding:
                 if found.owner_id == person.id:
-                    return cards.notice_card(
-                        f"{{name}} owns {_named(found)}, so they can post updates already.", name=person.display_name
+                    return Told(
+                        f"{{name}} owns {_named(found)}, so they can post updates already.",
+                        {"name": person.display_name},
                     )
                 if not await ownership.add_delegate(session, found, person, me, activity_key) and not seen:
-                    return cards.notice_card(
-                        f"{{name}} is already a delegate on {_named(found)}.", name=person.display_name
-                    )
-                return cards.notice_card(
-                    f"{{name}} can now post updates for {_named(found)}.", actions, name=person.display_name
+                    return Told(f"{{name}} is already a delegate on {_named(found)}.", {"name": person.display_name})
+                return Told(
+                    f"{{name}} can now post updates for {_named(found)}.", {"name": person.display_name}, actions
                 )
             if not await ownership.remove_delegate(session, found, person, me, activity_key) and not seen:
-                return cards.notice_card(f"{{name}} isn't a delegate on {_named(found)}.", name=person.display_name)
-            return cards.notice_card(
-                f"{{name}} can no longer post updates for {_named(found)}.", actions, name=person.display_name
+                return Told(f"{{name}} isn't a delegate on {_named(found)}.", {"name": person.display_name})
+            return Told(
+                f"{{name}} can no longer post updates for {_named(found)}.", {"name": person.display_name}, actions
             )
 
     async def add_delegate(
         self,
-        intent: AddDelegate,
+        request: AddDelegate,
         actor: Identity | None,
         mentioned: Sequence[Mention] = (),
         activity_key: str | None = None,
         conversation_id: str | None = None,
-    ) -> Reply:
+    ) -> Result:
         """Let someone post updates for an item (its owner or an admin)."""
-        return await self._delegate_change(intent, actor, mentioned, activity_key, conversation_id)
+        return await self._delegate_change(request, actor, mentioned, activity_key, conversation_id)
 
     async def remove_delegate(
         self,
-        intent: RemoveDelegate,
+        request: RemoveDelegate,
         actor: Identity | None,
         mentioned: Sequence[Mention] = (),
         activity_key: str | None = None,
         conversation_id: str | None = None,
-    ) -> Reply:
+    ) -> Result:
         """Stop someone posting updates for an item (its owner or an admin)."""
-        return await self._delegate_change(intent, actor, mentioned, activity_key, conversation_id)
+        return await self._delegate_change(request, actor, mentioned, activity_key, conversation_id)
 
     # --- admins --------------------------------------------------------------------------------
 
@@ -294,10 +293,10 @@ class LeadCommands:
         session: AsyncSession,
         actor: Identity,
         doing: str,
-        intent: GrantAdmin | RevokeAdmin,
+        request: GrantAdmin | RevokeAdmin,
         mentioned: Sequence[Mention],
         example: str,
-    ) -> Person | Reply:
+    ) -> Person | Result:
         """The person an admin-rights command is about, or the reply refusing it (the actor is no admin).
 
         The admin set is locked first and the actor's rights read again under the lock: two admins
@@ -307,147 +306,143 @@ class LeadCommands:
         me = await ownership.reload_person(session, actor.person_id)
         if me is None or not (me.is_admin or self._is_bootstrap_admin(me)):
             return await self._admin_refusal(session, doing)
-        return await self._person(session, intent.email, intent.target_text, mentioned, example)
+        return await self._person(session, request.email, request.target_text, mentioned, example)
 
     async def grant_admin(
-        self, intent: GrantAdmin, actor: Identity | None, mentioned: Sequence[Mention] = ()
+        self, request: GrantAdmin, actor: Identity | None, mentioned: Sequence[Mention] = ()
     ) -> Decision:
         """Make someone an admin (admins only); the new admin is told."""
         if actor is None:
             return Decision(self._unknown_actor("make admins"))
         async with self._sessionmaker.begin() as session:
             person = await self._admin_target(
-                session, actor, "make someone an admin", intent, mentioned, "make jane.doe@force.police.uk an admin"
+                session, actor, "make someone an admin", request, mentioned, "make jane.doe@force.police.uk an admin"
             )
-            if isinstance(person, Reply):
+            if not isinstance(person, Person):
                 return Decision(person)
             if person.is_admin or self._is_bootstrap_admin(person):
-                return Decision(cards.notice_card("{name} is already an admin.", name=person.display_name))
+                return Decision(Told("{name} is already an admin.", {"name": person.display_name}))
             await ownership.grant_admin(session, person)
-            told = cards.notice_card(
+            told = Told(
                 "{name} made you a RecBot admin: you can now assign owners, change due dates and approve closures.",
+                {"name": actor.name or actor.email or "An admin"},
                 [("Help", "help")],
-                name=actor.name or actor.email or "An admin",
             )
             notices = () if person.id == actor.person_id else (Notice(person.id, told),)
-            return Decision(cards.notice_card("{name} is now an admin.", name=person.display_name), notices)
+            return Decision(Told("{name} is now an admin.", {"name": person.display_name}), notices)
 
     async def revoke_admin(
-        self, intent: RevokeAdmin, actor: Identity | None, mentioned: Sequence[Mention] = ()
+        self, request: RevokeAdmin, actor: Identity | None, mentioned: Sequence[Mention] = ()
     ) -> Decision:
         """Take admin rights away (admins only); never from the last admin, nor from one set in RECBOT_ADMINS."""
         if actor is None:
             return Decision(self._unknown_actor("remove admins"))
         async with self._sessionmaker.begin() as session:
             person = await self._admin_target(
-                session, actor, "remove an admin", intent, mentioned, "remove admin from jane.doe@force.police.uk"
+                session, actor, "remove an admin", request, mentioned, "remove admin from jane.doe@force.police.uk"
             )
-            if isinstance(person, Reply):
+            if not isinstance(person, Person):
                 return Decision(person)
             if self._is_bootstrap_admin(person):
                 return Decision(
-                    cards.notice_card(
+                    Told(
                         "{name} is an admin through the RECBOT_ADMINS setting: ask whoever runs RecBot to change it.",
-                        name=person.display_name,
+                        {"name": person.display_name},
                     )
                 )
             if not person.is_admin:
-                return Decision(cards.notice_card("{name} isn't an admin.", name=person.display_name))
+                return Decision(Told("{name} isn't an admin.", {"name": person.display_name}))
             others = [
                 admin for admin in await ownership.admins(session, self._bootstrap_admins) if admin.id != person.id
             ]
             if not others:
                 # Without an admin nobody could assign, sign off or make a new admin.
                 return Decision(
-                    cards.notice_card(
+                    Told(
                         "{name} is the only admin, so I've kept them: make someone else an admin first.",
-                        name=person.display_name,
+                        {"name": person.display_name},
                     )
                 )
             await ownership.revoke_admin(session, person)
-            return Decision(cards.notice_card("{name} is no longer an admin.", name=person.display_name))
+            return Decision(Told("{name} is no longer an admin.", {"name": person.display_name}))
 
     # --- history and due dates -----------------------------------------------------------------
 
-    async def history(self, ref: ItemRef, conversation_id: str | None = None) -> Reply:
-        """The timeline card of one item (anyone may ask)."""
+    async def history(self, ref: ItemRef, conversation_id: str | None = None) -> Result:
+        """The timeline of one item (anyone may ask)."""
         async with self._sessionmaker() as session:
             found = await self._item(session, ref, conversation_id, lambda full: f"history of {full}")
-            if isinstance(found, Reply):
+            if not isinstance(found, Item):
                 return found
             entries = await progress.history(session, found.id)
-            return cards.history_card(found, entries, today=self._today())
+            return Timeline(found, entries, self._today())
 
     async def set_due_date(
         self,
-        intent: SetDueDate,
+        request: SetDueDate,
         actor: Identity | None,
         activity_key: str | None = None,
         conversation_id: str | None = None,
-    ) -> Reply:
+    ) -> Result:
         """Set an item's revised due date with a reason (admins only); every change is kept."""
         if actor is None:
             return self._unknown_actor("change due dates")
-        named = describe_ref(intent.ref)
+        named = describe_ref(request.ref)
         example = f"set due date of {named} to 30 June 2026 because the supplier slipped"
         async with self._sessionmaker.begin() as session:
             if not actor.is_admin:
                 return await self._admin_refusal(session, "change due dates")
-            if not intent.date_text.strip():
-                return cards.message(f"Which date? e.g. `{example}`")
+            if not request.date_text.strip():
+                return Said(f"Which date? e.g. `{example}`")
             today = self._today()
-            due_on = parse_user_date(intent.date_text, today)
+            due_on = parse_user_date(request.date_text, today)
             if due_on is None:
-                shown = cards.safe_text(cards.one_line(intent.date_text, 60), 60)
-                return cards.message(
-                    f'I couldn\'t read "{shown}" as a date. Try 30/06/2026, 30 June 2026 or end of June.'
-                )
+                shown = safe_text(one_line(request.date_text, 60), 60)
+                return Said(f'I couldn\'t read "{shown}" as a date. Try 30/06/2026, 30 June 2026 or end of June.')
             if due_on < today:
-                return cards.message(
-                    f"{format_uk_date(due_on)} has already passed: a revised due date must be today or later."
-                )
-            if not intent.reason:
-                return cards.message(f"Tell me why, e.g. `{example}`")
-            reason = intent.reason
+                return Said(f"{format_uk_date(due_on)} has already passed: a revised due date must be today or later.")
+            if not request.reason:
+                return Said(f"Tell me why, e.g. `{example}`")
+            reason = request.reason
 
             def command(full: str) -> str:
-                return f"set due date of {full} to {intent.date_text} because {reason}"
+                return f"set due date of {full} to {request.date_text} because {reason}"
 
-            found = await self._item(session, intent.ref, conversation_id, command)
-            if isinstance(found, Reply):
+            found = await self._item(session, request.ref, conversation_id, command)
+            if not isinstance(found, Item):
                 return found
             me = await session.get(Person, actor.person_id)
             assert me is not None
             await progress.set_due_date(session, found, me, due_on, reason, activity_key)
             hmicfrs = format_uk_date(found.due_on) if found.due_on else "none written"
-            return cards.notice_card(
+            return Told(
                 f"The revised due date of {_named(found)} is now {format_uk_date(due_on)} "
                 f"(HMICFRS due date: {hmicfrs}). Reason: {{reason}}",
+                {"reason": reason},
                 [("History", f"history of {found.reference}")],
-                reason=reason,
             )
 
     # --- closure -------------------------------------------------------------------------------
 
     async def approve_closure(
         self,
-        intent: ApproveClosure,
+        request: ApproveClosure,
         actor: Identity | None,
         activity_key: str | None = None,
         conversation_id: str | None = None,
     ) -> Decision:
         """Close an item awaiting sign-off (admins only); its lead is told."""
-        return await self._closure(intent.ref, None, actor, activity_key, conversation_id, approve=True)
+        return await self._closure(request.ref, None, actor, activity_key, conversation_id, approve=True)
 
     async def reject_closure(
         self,
-        intent: RejectClosure,
+        request: RejectClosure,
         actor: Identity | None,
         activity_key: str | None = None,
         conversation_id: str | None = None,
     ) -> Decision:
         """Send an item awaiting sign-off back to In progress with a reason (admins only); its lead is told."""
-        return await self._closure(intent.ref, intent.reason, actor, activity_key, conversation_id, approve=False)
+        return await self._closure(request.ref, request.reason, actor, activity_key, conversation_id, approve=False)
 
     async def _closure(
         self,
@@ -467,7 +462,7 @@ class LeadCommands:
                 return Decision(await self._admin_refusal(session, doing))
             if not approve and not reason:
                 return Decision(
-                    cards.message(
+                    Said(
                         "Tell me why, so the lead knows what to do next, e.g. "
                         f"`reject closure of {describe_ref(ref)} because the evidence is missing`"
                     )
@@ -477,7 +472,7 @@ class LeadCommands:
                 return f"approve closure of {full}" if approve else f"reject closure of {full} because {reason}"
 
             found = await self._item(session, ref, conversation_id, command)
-            if isinstance(found, Reply):
+            if not isinstance(found, Item):
                 return Decision(found)
             me = await session.get(Person, actor.person_id)
             assert me is not None
@@ -493,12 +488,12 @@ class LeadCommands:
             return self._decided(found, me, reason, proposal.author_id if proposal else None, notify=decided)
 
     @staticmethod
-    def _not_awaiting(item: Item) -> Reply:
+    def _not_awaiting(item: Item) -> Result:
         if item.status == Status.CLOSED.value:
-            return cards.message(f"{_sentence(_named(item))} is already closed.")
+            return Said(f"{_sentence(_named(item))} is already closed.")
         if item.status == Status.SUPERSEDED.value:
-            return cards.message(f"{_sentence(_named(item))} has been superseded, so there is no closure to decide.")
-        return cards.message(
+            return Said(f"{_sentence(_named(item))} has been superseded, so there is no closure to decide.")
+        return Said(
             f"{_sentence(_named(item))} is {item.status.lower()}, not awaiting sign-off: its lead proposes closure "
             f"by posting an update with the status complete (`update {item.reference}`)."
         )
@@ -511,28 +506,26 @@ class LeadCommands:
         lead_names = [item.owner.display_name] if item.owner is not None and item.owner_id in leads else []
         told = (" I've told " + ("{lead}" if lead_names else "the lead") + ".") if leads and notify else ""
         if approved:
-            reply = cards.notice_card(
+            reply = Told(
                 f"{_sentence(_named(item))} is now closed.{told}",
+                {**({"lead": lead_names[0]} if lead_names and told else {})},
                 [("History", f"history of {item.reference}")],
-                **({"lead": lead_names[0]} if lead_names and told else {}),
             )
-            notice = cards.notice_card(
+            notice = Told(
                 f"{{admin}} approved the closure of {_named(item)}: it is now closed. Thank you!",
+                {"admin": admin.display_name},
                 [("History", f"history of {item.reference}")],
-                admin=admin.display_name,
             )
         else:
-            reply = cards.notice_card(
+            reply = Told(
                 f"{_sentence(_named(item))} is back in progress.{told} Reason: {{reason}}",
+                {"reason": reason or "", **({"lead": lead_names[0]} if lead_names and told else {})},
                 [("History", f"history of {item.reference}")],
-                reason=reason or "",
-                **({"lead": lead_names[0]} if lead_names and told else {}),
             )
-            notice = cards.notice_card(
+            notice = Told(
                 f"{{admin}} did not approve the closure of {_named(item)}: it is back in progress. Reason: {{reason}}",
+                {"admin": admin.display_name, "reason": reason or ""},
                 [("Post update", f"update {item.reference}"), ("History", f"history of {item.reference}")],
-                admin=admin.display_name,
-                reason=reason or "",
             )
         # A redelivered decision was already announced: tell nobody twice.
         notices = tuple(Notice(person_id, notice) for person_id in leads) if notify else ()

@@ -1,6 +1,6 @@
 """The digest and reminder commands: subscribe, unsubscribe, digest settings, personal digests, reminders.
 
-Each method answers with a `Reply`; the handler passes who is speaking (`Identity`) and where
+Each method answers with a `Said`; the handler passes who is speaking (`Identity`) and where
 (`Place`, built from the activity with `Place.from_activity`).
 
 Channel digests are stored against the channel itself ("19:…@thread.tacv2", without the
@@ -16,13 +16,12 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.cards import common as cards
-from bot.cards.common import Reply
-from bot.cards.digest import describe_schedule
-from bot.intents import PersonalDigest, SnoozeReminders, Subscribe, Unsubscribe
 from domain.dates import format_uk_date, parse_user_date
-from domain.schedule import DEFAULT_DIGEST_TIME, DEFAULT_DIGEST_WEEKDAY, parse_time_text
+from domain.schedule import DEFAULT_DIGEST_TIME, DEFAULT_DIGEST_WEEKDAY, describe_schedule, parse_time_text
+from domain.text import safe_text
 from services.people import Identity
+from services.requests import PersonalDigest, SnoozeReminders, Subscribe, Unsubscribe
+from services.results import Result, Said
 from storage import digests, tracker
 from storage.models import DigestSubscription
 
@@ -84,20 +83,20 @@ class DigestCommands:
             return f"I don't know a report with the code {code}. Type `list recommendations` to see the reports."
         return report.id, report.code
 
-    async def subscribe(self, intent: Subscribe, *, identity: Identity | None, place: Place) -> Reply:
+    async def subscribe(self, request: Subscribe, *, identity: Identity | None, place: Place) -> Result:
         """`subscribe this channel to the weekly digest [on Friday at 8am] [for OIC-2025]` (admins, in a channel)."""
         if place.is_personal:
-            return cards.message(PERSONAL_ONLY)
+            return Said(PERSONAL_ONLY)
         if identity is None or not identity.is_admin:
-            return cards.message(ADMINS_ONLY)
-        when = self._when(intent.weekday, intent.time_text)
+            return Said(ADMINS_ONLY)
+        when = self._when(request.weekday, request.time_text)
         if isinstance(when, str):
-            return cards.message(when)
+            return Said(when)
         weekday, at = when
         async with self._sessionmaker.begin() as session:
-            report = await self._report(session, intent.report_code)
+            report = await self._report(session, request.report_code)
             if isinstance(report, str):
-                return cards.message(report)
+                return Said(report)
             report_id, report_code = report
             channel_id = place.digest_conversation_id
             reference = {
@@ -123,65 +122,65 @@ class DigestCommands:
             words = _schedule_words(subscription, self._timezone, report_code)
         where = "this group chat" if place.conversation_type == "groupChat" else "this channel"
         verb = "will get" if created else "now gets"
-        return cards.message(f"Done: {where} {verb} the weekly digest {words}.")
+        return Said(f"Done: {where} {verb} the weekly digest {words}.")
 
-    async def unsubscribe(self, intent: Unsubscribe, *, identity: Identity | None, place: Place) -> Reply:
+    async def unsubscribe(self, request: Unsubscribe, *, identity: Identity | None, place: Place) -> Result:
         """`unsubscribe [from OIC-2025]`: a channel's digest (admins), or your own in a personal chat."""
         if place.is_personal:
             if identity is None:
-                return cards.message(UNKNOWN_PERSON)
+                return Said(UNKNOWN_PERSON)
             target: dict[str, Any] = {"person_id": identity.person_id}
         else:
             if identity is None or not identity.is_admin:
-                return cards.message(ADMINS_ONLY)
+                return Said(ADMINS_ONLY)
             target = {"conversation_id": place.digest_conversation_id}
         async with self._sessionmaker.begin() as session:
-            report = await self._report(session, intent.report_code)
+            report = await self._report(session, request.report_code)
             if isinstance(report, str):
-                return cards.message(report)
+                return Said(report)
             report_id, report_code = report
             if report_code is None:
                 stopped = await digests.unsubscribe(session, **target)
             else:
                 stopped = await digests.unsubscribe(session, **target, report_id=report_id)
         if not stopped:
-            return cards.message("There was no weekly digest set up here to stop.")
+            return Said("There was no weekly digest set up here to stop.")
         scope = f" for {report_code}" if report_code else ""
         who = "You" if place.is_personal else "This conversation"
-        return cards.message(f"Done: {who} will no longer get the weekly digest{scope}.")
+        return Said(f"Done: {who} will no longer get the weekly digest{scope}.")
 
-    async def digest_settings(self, *, identity: Identity | None, place: Place) -> Reply:
+    async def digest_settings(self, *, identity: Identity | None, place: Place) -> Result:
         """`digest settings`: what is set up here (and, in a personal chat, your reminders)."""
         async with self._sessionmaker() as session:
             if place.is_personal:
                 if identity is None:
-                    return cards.message(UNKNOWN_PERSON)
+                    return Said(UNKNOWN_PERSON)
                 subscriptions = await digests.subscriptions_for(session, person_id=identity.person_id)
             else:
                 subscriptions = await digests.subscriptions_for(session, conversation_id=place.digest_conversation_id)
             codes = await self._codes(session, {s.report_id for s in subscriptions if s.report_id is not None})
         if not subscriptions:
             hint = "`send me a weekly digest`" if place.is_personal else "`subscribe this channel to the weekly digest`"
-            return cards.message(f"No weekly digest is set up here. An admin can type {hint}.")
+            return Said(f"No weekly digest is set up here. An admin can type {hint}.")
         lines = [
             "- " + _schedule_words(s, self._timezone, codes.get(s.report_id) if s.report_id else None)
             for s in subscriptions
         ]
         heading = "Your weekly digest:" if place.is_personal else "Weekly digest in this conversation:"
-        return cards.message("\n".join([heading, *lines]))
+        return Said("\n".join([heading, *lines]))
 
     @staticmethod
     async def _codes(session: AsyncSession, report_ids: set[int]) -> dict[int | None, str]:
         rows = await digests.report_codes(session, report_ids)
         return dict(rows)
 
-    async def personal_digest(self, intent: PersonalDigest, *, identity: Identity | None, place: Place) -> Reply:
+    async def personal_digest(self, request: PersonalDigest, *, identity: Identity | None, place: Place) -> Result:
         """`send me a weekly digest [on Friday at 8am]`: the items you own or follow, in your 1:1 chat."""
         if identity is None:
-            return cards.message(UNKNOWN_PERSON)
-        when = self._when(intent.weekday, intent.time_text)
+            return Said(UNKNOWN_PERSON)
+        when = self._when(request.weekday, request.time_text)
         if isinstance(when, str):
-            return cards.message(when)
+            return Said(when)
         weekday, at = when
         async with self._sessionmaker.begin() as session:
             subscription, created = await digests.subscribe(
@@ -194,45 +193,43 @@ class DigestCommands:
             words = _schedule_words(subscription, self._timezone, None).removesuffix(", all reports")
         where = "here" if place.is_personal else "in your personal chat with me"
         verb = "I'll send you" if created else "Changed: I'll send you"
-        return cards.message(f"{verb} a weekly digest of the items you own or follow {where}, {words}.")
+        return Said(f"{verb} a weekly digest of the items you own or follow {where}, {words}.")
 
-    async def stop_reminders(self, *, identity: Identity | None) -> Reply:
+    async def stop_reminders(self, *, identity: Identity | None) -> Result:
         """`stop reminders`."""
         if identity is None:
-            return cards.message(UNKNOWN_PERSON)
+            return Said(UNKNOWN_PERSON)
         async with self._sessionmaker.begin() as session:
             await digests.set_reminders(session, identity.person_id, stopped=True, snoozed_until=None)
-        return cards.message("Done: no more reminders about your items. Type `resume reminders` to turn them back on.")
+        return Said("Done: no more reminders about your items. Type `resume reminders` to turn them back on.")
 
-    async def snooze_reminders(self, intent: SnoozeReminders, *, identity: Identity | None, today: date) -> Reply:
+    async def snooze_reminders(self, request: SnoozeReminders, *, identity: Identity | None, today: date) -> Result:
         """`snooze reminders for 2 weeks` / `… until 1 June`: reminders come back on that day."""
         if identity is None:
-            return cards.message(UNKNOWN_PERSON)
-        if intent.days is not None:
-            until = today + timedelta(days=intent.days)
-        elif intent.until_text is not None:
-            parsed = parse_user_date(intent.until_text, today)
+            return Said(UNKNOWN_PERSON)
+        if request.days is not None:
+            until = today + timedelta(days=request.days)
+        elif request.until_text is not None:
+            parsed = parse_user_date(request.until_text, today)
             if parsed is None:
-                return cards.message(
-                    f'I couldn\'t read "{cards.safe_text(intent.until_text, 60)}" as a date. Try `snooze reminders until 1 June`.'
+                return Said(
+                    f'I couldn\'t read "{safe_text(request.until_text, 60)}" as a date. Try `snooze reminders until 1 June`.'
                 )
             until = parsed
         else:
-            return cards.message("For how long? Try `snooze reminders for 2 weeks`.")
+            return Said("For how long? Try `snooze reminders for 2 weeks`.")
         if until <= today:
-            return cards.message("That date has already come. Try `snooze reminders for 2 weeks`.")
+            return Said("That date has already come. Try `snooze reminders for 2 weeks`.")
         if (until - today).days > MAX_SNOOZE_DAYS:
-            return cards.message(
-                "I can snooze reminders for up to a year. To stop them for good, type `stop reminders`."
-            )
+            return Said("I can snooze reminders for up to a year. To stop them for good, type `stop reminders`.")
         async with self._sessionmaker.begin() as session:
             await digests.set_reminders(session, identity.person_id, stopped=False, snoozed_until=until)
-        return cards.message(f"Done: reminders are snoozed until {format_uk_date(until)}.")
+        return Said(f"Done: reminders are snoozed until {format_uk_date(until)}.")
 
-    async def resume_reminders(self, *, identity: Identity | None) -> Reply:
+    async def resume_reminders(self, *, identity: Identity | None) -> Result:
         """`resume reminders`."""
         if identity is None:
-            return cards.message(UNKNOWN_PERSON)
+            return Said(UNKNOWN_PERSON)
         async with self._sessionmaker.begin() as session:
             await digests.set_reminders(session, identity.person_id, stopped=False, snoozed_until=None)
-        return cards.message("Done: reminders about your items are back on.")
+        return Said("Done: reminders about your items are back on.")

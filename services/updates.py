@@ -10,9 +10,9 @@ from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from dialogs.ports import Actor, ItemBrief, Recorded, Refused, UpdateDraft
 from domain.refs import ItemRef
 from domain.text import safe_text
+from domain.updates import Actor, ItemBrief, Recorded, Refused, UpdateDraft
 from domain.vocabulary import Status
 from services.answers import resolve
 from storage import ownership, progress, tracker

@@ -7,21 +7,15 @@ is also the notification summary, what a screen reader can fall back on, and the
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
 from typing import Any
 
 from botbuilder.core import CardFactory, MessageFactory
 from botbuilder.schema import Activity
 
-from domain.dates import describe_overdue, format_uk_date
-from domain.rag import Rag, rag_for_item
+from domain.rag import Rag
 from domain.text import clip, one_line, safe_text
-from domain.vocabulary import EventKind, Status
-from storage.models import Item, Update
-from storage.progress import TimelineEntry
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 # Teams renders Adaptive Cards up to 1.5 (BOTFRAMEWORK.md).
@@ -30,7 +24,6 @@ VERSION = "1.5"
 ITEM_TEXT_LIMIT = 1500
 NARRATIVE_LIMIT = 1500
 TITLE_LIMIT = 300
-NAME_LIMIT = 120
 ROW_TEXT_LIMIT = 90
 BUTTON_LABEL_LIMIT = 60
 NONE_WRITTEN = "none written"
@@ -66,7 +59,7 @@ def command_action(title: str, command: str) -> Card:
     }
 
 
-def _card(text: str, body: list[Card], actions: Sequence[Card] = ()) -> Card:
+def make_card(text: str, body: list[Card], actions: Sequence[Card] = ()) -> Card:
     card: Card = {
         "type": "AdaptiveCard",
         "$schema": SCHEMA,
@@ -79,36 +72,16 @@ def _card(text: str, body: list[Card], actions: Sequence[Card] = ()) -> Card:
     return card
 
 
-def _text_block(text: str, **style: Any) -> Card:
+def text_block(text: str, **style: Any) -> Card:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
 
 
-def _heading(text: str) -> Card:
-    return _text_block(text, weight="Bolder", size="Medium")
+def title_block(text: str) -> Card:
+    return text_block(text, weight="Bolder", size="Medium")
 
 
-def _fact_set(facts: Sequence[tuple[str, str]]) -> Card:
+def fact_set(facts: Sequence[tuple[str, str]]) -> Card:
     return {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in facts]}
-
-
-def _uk_date(day: date | None) -> str:
-    return format_uk_date(day) if day is not None else NONE_WRITTEN
-
-
-def _utc_day(moment: datetime) -> date:
-    return (moment if moment.tzinfo is None else moment.astimezone(timezone.utc)).date()
-
-
-def _owner_name(item: Item) -> str:
-    return item.owner.display_name if item.owner is not None else UNASSIGNED
-
-
-def _overdue(item: Item, today: date) -> str | None:
-    """The "Overdue by …" line, when the item is open and past its current due date."""
-    due_on = item.current_due_on
-    if due_on is None or today <= due_on or not Status(item.status).is_open:
-        return None
-    return f"Overdue by {describe_overdue(due_on, today)}"
 
 
 # --- replies ---------------------------------------------------------------------------------
@@ -119,103 +92,6 @@ def message(text: str) -> Reply:
     return Reply(text=text)
 
 
-def status_card(item: Item, latest: Update | None, *, today: date) -> Reply:
-    """Everything about one item: text, status, RAG, due dates, owner and the latest update."""
-    report = item.report
-    rag = rag_for_item(item, today)
-    overdue = _overdue(item, today)
-    rag_line = f"RAG: {rag}" + (f" · {overdue}" if overdue else "")
-    facts = [
-        ("Status", item.status),
-        ("HMICFRS due date", _uk_date(item.due_on)),
-        ("Revised due date", _uk_date(item.revised_due_on)),
-        ("Owner", one_line(_owner_name(item), NAME_LIMIT)),
-    ]
-    heading = f"{item.reference} · {item.label}"
-    report_line = f"{one_line(report.title, TITLE_LIMIT)} ({report.code})"
-    history_command = f"history of {item.reference}"
-    update_command = f"update {item.reference}"
-
-    lines = [heading, report_line, rag_line, "", clip(item.text, ITEM_TEXT_LIMIT), ""]
-    lines += [f"{title}: {value}" for title, value in facts]
-    body: list[Card] = [
-        _heading(safe_text(heading, TITLE_LIMIT)),
-        _text_block(safe_text(report_line, TITLE_LIMIT + 50), isSubtle=True, spacing="None"),
-        _text_block(rag_line, weight="Bolder", color=RAG_COLOURS[rag]),
-        _text_block(safe_text(item.text, ITEM_TEXT_LIMIT)),
-        _fact_set([(title, safe_text(value, NAME_LIMIT)) for title, value in facts]),
-    ]
-
-    if latest is None:
-        lines += ["", "Latest update: none yet"]
-        body.append(_text_block("No updates yet.", isSubtle=True, separator=True, spacing="Medium"))
-    else:
-        byline = f"{one_line(latest.author_name, NAME_LIMIT)}, {format_uk_date(_utc_day(latest.created_at))}"
-        byline += f" · {latest.status}" if latest.status else ""
-        byline += f" · Assessment: {latest.assessment}" if latest.assessment else ""
-        narrative = latest.narrative or "(no narrative)"
-        lines += ["", f"Latest update ({byline}):", clip(narrative, NARRATIVE_LIMIT)]
-        body += [
-            _text_block("Latest update", weight="Bolder", separator=True, spacing="Medium"),
-            _text_block(safe_text(byline, TITLE_LIMIT), isSubtle=True, size="Small", spacing="None"),
-            _text_block(safe_text(narrative, NARRATIVE_LIMIT), spacing="Small"),
-        ]
-
-    lines += ["", f'Say "{history_command}" or "{update_command}".']
-    text = "\n".join(lines)
-    actions = [command_action("History", history_command), command_action("Post update", update_command)]
-    return Reply(text=text, card=_card(text, body, actions))
-
-
-def item_list_card(title: str, items: Sequence[Item], *, today: date, more: int = 0, empty_text: str) -> Reply:
-    """Compact rows of items, each tappable for its status; `more` counts the items left out."""
-    if not items:
-        return message(empty_text)
-    lines = [one_line(title, TITLE_LIMIT)]
-    body: list[Card] = [_heading(safe_text(title, TITLE_LIMIT))]
-    for item in items:
-        rag = rag_for_item(item, today)
-        due_on = item.current_due_on
-        due = f"due {format_uk_date(due_on)}" if due_on else "no due date"
-        details = f"{item.status} · {due} · {one_line(_owner_name(item), NAME_LIMIT)}"
-        summary = one_line(item.text, ROW_TEXT_LIMIT)
-        lines += [f"- {item.reference} · {rag} · {details}", f"  {summary}"]
-        body.append(
-            {
-                "type": "Container",
-                "separator": True,
-                "spacing": "Small",
-                "selectAction": command_action(f"Status of {item.reference}", f"status of {item.reference}"),
-                "items": [
-                    {
-                        "type": "ColumnSet",
-                        "columns": [
-                            {
-                                "type": "Column",
-                                "width": "stretch",
-                                "items": [
-                                    _text_block(safe_text(item.reference, NAME_LIMIT), weight="Bolder", color="accent")
-                                ],
-                            },
-                            {
-                                "type": "Column",
-                                "width": "auto",
-                                "items": [_text_block(str(rag), weight="Bolder", color=RAG_COLOURS[rag])],
-                            },
-                        ],
-                    },
-                    _text_block(safe_text(summary, ROW_TEXT_LIMIT), spacing="None", maxLines=2),
-                    _text_block(safe_text(details, TITLE_LIMIT), isSubtle=True, size="Small", spacing="None"),
-                ],
-            }
-        )
-    if more > 0:
-        lines.append(f"and {more} more")
-        body.append(_text_block(f"and {more} more", isSubtle=True, separator=True))
-    text = "\n".join(lines)
-    return Reply(text=text, card=_card(text, body))
-
-
 def choice_card(prompt: str, options: Sequence[tuple[str, str]]) -> Reply:
     """A question with one button per (label, command) option, numbered in the plain text."""
     lines = [clip(prompt, TITLE_LIMIT)]
@@ -223,180 +99,16 @@ def choice_card(prompt: str, options: Sequence[tuple[str, str]]) -> Reply:
         lines.append(f'{number}. {clip(label, TITLE_LIMIT)} (say "{command}")')
     # One ActionSet per option stacks the buttons, so long labels are not squeezed side by side
     # and no option disappears into an overflow menu.
-    body: list[Card] = [_text_block(safe_text(prompt, TITLE_LIMIT))]
+    body: list[Card] = [text_block(safe_text(prompt, TITLE_LIMIT))]
     for label, command in options:
         # Button titles are not markdown, so they need trimming but no escaping.
         button = command_action(one_line(label, BUTTON_LABEL_LIMIT), command)
         body.append({"type": "ActionSet", "spacing": "Small", "actions": [button]})
     text = "\n".join(lines)
-    return Reply(text=text, card=_card(text, body))
-
-
-def search_results_card(query: str, items: Sequence[Item]) -> Reply:
-    """The items a free-text search matched, one button each, for the user to pick."""
-    shown_query = one_line(query, 80)
-    if not items:
-        return message(f'I found nothing matching \'{shown_query}\'. Try a reference such as "R8", or "help".')
-    prompt = f"I found several matches for '{shown_query}'. Which one do you mean?"
-    options = [
-        (
-            f"{item.reference}: {one_line(item.text, BUTTON_LABEL_LIMIT - len(item.reference) - 2)}",
-            f"status of {item.reference}",
-        )
-        for item in items
-    ]
-    return choice_card(prompt, options)
-
-
-# (command, example) per audience; the examples are the canonical forms from PRODUCT.md.
-_HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
-    (
-        "For everyone",
-        (
-            ("Status", "status of recommendation 8"),
-            ("List", "list overdue"),
-            ("Mine", "my recommendations"),
-            ("History", "history of recommendation 8"),
-            ("Digest", "send me a weekly digest"),
-            ("Reminders", "snooze reminders for 2 weeks"),
-            ("Help", "help"),
-        ),
-    ),
-    (
-        "For leads (owners and delegates)",
-        (
-            ("Update", "update recommendation 8"),
-            ("Delegate", "add delegate to recommendation 8: sam@force.police.uk"),
-        ),
-    ),
-    (
-        "For admins",
-        (
-            ("Assign", "assign recommendation 8 to jane.doe@force.police.uk"),
-            # A no-break space keeps the fact's title on one line beside a long example.
-            ("Due\u00a0date", "set due date of recommendation 8 to 30 June 2026 because …"),
-            ("Closure", "approve closure of recommendation 8"),
-            ("Digest", "subscribe this channel to the weekly digest"),
-        ),
-    ),
-)
-
-
-def help_card() -> Reply:
-    """The commands, with an example of each, grouped for everyone, leads and admins."""
-    intro = "Here is what I can do. Type a command, or @mention me first in a channel."
-    lines = [intro]
-    body: list[Card] = [_heading("RecBot help"), _text_block(intro, spacing="Small")]
-    for audience, commands in _HELP:
-        lines += ["", audience]
-        lines += [f'  {name}: "{example}"' for name, example in commands]
-        body.append(_text_block(audience, weight="Bolder", separator=True, spacing="Medium"))
-        body.append(_fact_set([(name, safe_text(example, TITLE_LIMIT)) for name, example in commands]))
-    text = "\n".join(lines)
-    actions = [
-        command_action("My recommendations", "my recommendations"),
-        command_action("List overdue", "list overdue"),
-    ]
-    return Reply(text=text, card=_card(text, body, actions))
-
-
-def welcome_card(*, in_channel: bool) -> Reply:
-    """A short hello on install: what RecBot does, three examples, and a Help button."""
-    mention = "@RecBot " if in_channel else ""
-    intro = (
-        "I keep track of the recommendations HMICFRS makes to the force: who owns each one, "
-        "when it is due and how it is going. Ask me in plain words."
-    )
-    examples = [f"{mention}status of recommendation 8", f"{mention}list overdue", f"{mention}my recommendations"]
-    try_line = "In this channel, @mention me first. Try:" if in_channel else "Try:"
-    lines = ["Hi, I'm RecBot.", intro, try_line] + [f'- "{example}"' for example in examples]
-    body: list[Card] = [
-        _heading("Hi, I'm RecBot"),
-        _text_block(intro, spacing="Small"),
-        _text_block(try_line, spacing="Medium"),
-        # Our own text: the markdown list is intended.
-        _text_block("\n".join(f"- {safe_text(example, TITLE_LIMIT)}" for example in examples), spacing="Small"),
-    ]
-    text = "\n".join(lines)
-    return Reply(text=text, card=_card(text, body, [command_action("Help", "help")]))
+    return Reply(text=text, card=make_card(text, body))
 
 
 # --- history, decisions and notices ----------------------------------------------------------
-
-HISTORY_LIMIT = 30
-HISTORY_DETAIL_LIMIT = 200
-# Teams refuses messages over about 28 KB; the card carries its text twice (body and fallback).
-HISTORY_CARD_BYTES = 24_000
-
-
-def _history_lines(entry: TimelineEntry) -> tuple[str, str, list[str]]:
-    """(headline, byline, detail lines) of one timeline entry, as plain text."""
-    headline = entry.what
-    if entry.kind == EventKind.DUE_DATE_CHANGED.value and entry.due_on is not None:
-        headline = f"{headline} to {format_uk_date(entry.due_on)}"
-    if entry.superseded:
-        headline = f"{headline} (superseded by a correction)"
-    byline = f"{one_line(entry.who, NAME_LIMIT)}, {format_uk_date(_utc_day(entry.at))}"
-    details: list[str] = []
-    if entry.detail:
-        # An update's detail is its narrative; a decision's is the reason given for it.
-        is_update = entry.kind in ("update", "correction")
-        details.append(clip(entry.detail if is_update else f"Reason: {entry.detail}", HISTORY_DETAIL_LIMIT))
-    if entry.kind in ("update", "correction") and entry.due_on is not None:
-        request = f"Asked for a revised due date of {format_uk_date(entry.due_on)}"
-        details.append(f"{request}: {one_line(entry.reason, HISTORY_DETAIL_LIMIT)}" if entry.reason else request)
-    if entry.evidence_url:
-        details.append(f"Evidence: {one_line(entry.evidence_url, 150)}")
-    return headline, byline, details
-
-
-def history_card(item: Item, entries: Sequence[TimelineEntry], *, today: date, limit: int = HISTORY_LIMIT) -> Reply:
-    """The item's timeline, oldest first, limited to the newest entries with "and N earlier"."""
-    reply = _history_card(item, entries, today=today, limit=limit)
-    # Long narratives can make even 30 entries too big to send: show fewer rather than fail.
-    while limit > 5 and len(json.dumps(reply.card).encode()) > HISTORY_CARD_BYTES:
-        limit -= 5
-        reply = _history_card(item, entries, today=today, limit=limit)
-    return reply
-
-
-def _history_card(item: Item, entries: Sequence[TimelineEntry], *, today: date, limit: int) -> Reply:
-    heading = f"History · {item.reference} · {item.label}"
-    shown = list(entries[-limit:]) if limit > 0 else []
-    earlier = len(entries) - len(shown)
-    rag = rag_for_item(item, today)
-    lines = [heading, f"Status now: {item.status} · RAG: {rag}"]
-    body: list[Card] = [
-        _heading(safe_text(heading, TITLE_LIMIT)),
-        _text_block(
-            safe_text(f"{one_line(item.report.title, TITLE_LIMIT)} ({item.report.code})", TITLE_LIMIT + 50),
-            isSubtle=True,
-            spacing="None",
-        ),
-        _text_block(safe_text(lines[1], TITLE_LIMIT), weight="Bolder", color=RAG_COLOURS[rag], spacing="Small"),
-    ]
-    if not entries:
-        lines.append("Nothing has happened yet.")
-        body.append(_text_block("Nothing has happened yet.", isSubtle=True, separator=True))
-    if earlier:
-        note = f"and {earlier} earlier {'entry' if earlier == 1 else 'entries'}"
-        lines.append(f"({note} not shown)")
-        body.append(_text_block(f"{note[:1].upper()}{note[1:]} not shown", isSubtle=True, size="Small", separator=True))
-    for entry in shown:
-        headline, byline, details = _history_lines(entry)
-        lines += ["", f"{format_uk_date(_utc_day(entry.at))} · {one_line(entry.who, NAME_LIMIT)}: {headline}"]
-        lines += [f"  {line}" for detail in details for line in detail.split("\n")]
-        items: list[Card] = [
-            _text_block(safe_text(headline, TITLE_LIMIT), weight="Bolder", isSubtle=entry.superseded),
-            _text_block(safe_text(byline, TITLE_LIMIT), isSubtle=True, size="Small", spacing="None"),
-        ]
-        items += [
-            _text_block(safe_text(detail, HISTORY_DETAIL_LIMIT + 250), spacing="Small", isSubtle=entry.superseded)
-            for detail in details
-        ]
-        body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": items})
-    text = "\n".join(lines)
-    return Reply(text=text, card=_card(text, body, [command_action("Status", f"status of {item.reference}")]))
 
 
 def notice_card(template: str, actions: Sequence[tuple[str, str]] = (), **values: str) -> Reply:
@@ -405,8 +117,10 @@ def notice_card(template: str, actions: Sequence[tuple[str, str]] = (), **values
     shown = template.format(
         **{name: safe_text(one_line(value, TITLE_LIMIT), TITLE_LIMIT) for name, value in values.items()}
     )
-    body: list[Card] = [_text_block(shown)]
-    return Reply(text=plain, card=_card(plain, body, [command_action(title, command) for title, command in actions]))
+    body: list[Card] = [text_block(shown)]
+    return Reply(
+        text=plain, card=make_card(plain, body, [command_action(title, command) for title, command in actions])
+    )
 
 
 def to_activity(reply: Reply) -> Activity:

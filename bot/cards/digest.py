@@ -1,88 +1,18 @@
-"""Weekly digests and owner nudges: the data they are composed from, and their cards."""
+"""The cards of weekly digests and owner nudges, composed from `services.delivery`'s data."""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any
 
 from bot.cards.common import RAG_COLOURS, SCHEMA, UNASSIGNED, VERSION, Card, Reply, command_action, one_line, safe_text
 from domain.dates import describe_overdue, format_uk_date
 from domain.rag import Rag
 from domain.vocabulary import Status
-
-
-@dataclass(frozen=True)
-class DigestItem:
-    """One item as a digest or nudge line shows it."""
-
-    item_id: int
-    reference: str  # "OIC-2025 R8"
-    label: str  # "Recommendation 8"
-    short_text: str  # the item text, already cut to about 100 characters
-    status: str
-    rag: str  # a domain.rag.Rag value
-    due_on: date | None
-    owner_name: str | None
-    last_update_on: date | None
-
-
-@dataclass(frozen=True)
-class Change:
-    """Something that happened to an item since the previous digest."""
-
-    reference: str
-    item_id: int
-    description: str  # "update posted by Jane Doe", "In progress → Blocked", "closed", "new item"
-    at: datetime
-
-
-@dataclass(frozen=True)
-class Section:
-    """A list of items with the total before it was cut ("and N more")."""
-
-    items: tuple[DigestItem, ...] = ()
-    total: int = 0
-
-
-@dataclass(frozen=True)
-class ReportDigest:
-    code: str
-    title: str
-    counts_by_status: dict[str, int] = field(default_factory=dict)
-    counts_by_rag: dict[str, int] = field(default_factory=dict)
-    changes: tuple[Change, ...] = ()
-    changes_total: int = 0
-    overdue: Section = Section()
-    due_soon: Section = Section()  # due in the next 30 days
-    stale: Section = Section()  # no update for the configured number of days
-    awaiting_sign_off: Section = Section()
-
-
-@dataclass(frozen=True)
-class DigestData:
-    """Everything one digest says, gathered with a bounded number of queries."""
-
-    audience: str  # "Governance board channel" or the person's name
-    generated_at: datetime
-    since: datetime | None  # the previous digest of this subscription, None for the first
-    stale_days: int
-    reports: tuple[ReportDigest, ...] = ()
-
-
-@dataclass(frozen=True)
-class NudgeItem:
-    item: DigestItem
-    reasons: tuple[str, ...]  # "no update for 45 days", "due in 7 days (30 April 2026)", "overdue since 30 April 2026"
-
-
-# --- composing ---------------------------------------------------------------------------------
-#
-# The digest is built at a level of detail: the most items per section that still fits the size
-# budget. Teams refuses messages over about 28 KB (BOTFRAMEWORK.md), counting the text and the card,
-# whose fallbackText repeats the text; the budget leaves room for the envelope the connector adds.
+from services.delivery import DigestData, DigestItem, NudgeItem, ReportDigest, Section
 
 SIZE_BUDGET = 24_000  # bytes of the serialised activity: text + card JSON (ASCII-escaped)
 # Items shown per section, tried in order until the digest fits; 0 = one summary line per report.
@@ -101,7 +31,6 @@ NOTHING_IN_REPORT = "No changes; nothing overdue, due soon, stale or awaiting si
 
 _RAG_ORDER = (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.BLUE)
 _STATUS_ORDER = tuple(status.value for status in Status)
-_WEEKDAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
 def activity_size(reply: Reply) -> int:
@@ -122,12 +51,6 @@ def _card(text: str, body: list[Card], actions: Sequence[Card] = ()) -> Card:
 
 def _text_block(text: str, **style: Any) -> Card:
     return {"type": "TextBlock", "text": text, "wrap": True, **style}
-
-
-def describe_schedule(weekday: int, at: time, zone_name: str, report_code: str | None) -> str:
-    """What a subscription does, in words: "every Monday at 09:00 (Europe/London), all reports"."""
-    scope = f"{report_code} only" if report_code else "all reports"
-    return f"every {_WEEKDAY_NAMES[weekday]} at {at:%H:%M} ({zone_name}), {scope}"
 
 
 def compose_digest(data: DigestData) -> Reply:

@@ -11,7 +11,6 @@ from datetime import date, timedelta
 from typing import Any
 
 from bot.cards.common import SCHEMA, VERSION, Reply, command_action, safe_text
-from dialogs.ports import ItemBrief, UpdateDraft
 from dialogs.update import (
     ASSESSMENT_CHOICES,
     CANCEL,
@@ -31,6 +30,7 @@ from dialogs.update import (
     validate_reason,
 )
 from domain.dates import format_uk_date, parse_user_date
+from domain.updates import ItemBrief, UpdateDraft
 from domain.vocabulary import Status
 
 FORM = "update"

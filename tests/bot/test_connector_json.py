@@ -21,6 +21,7 @@ from botframework.connector.aio import ConnectorClient
 from msrest.authentication import BasicTokenAuthentication
 
 from bot.cards import common as cards
+from bot.cards import help
 from bot.cards.common import to_activity
 from bot.connector import _FastBodySerializer, _FastResponseDeserializer, activity_json
 
@@ -40,8 +41,8 @@ def _addressed(activity):  # type: ignore[no-untyped-def]
 
 
 def _replies():  # type: ignore[no-untyped-def]
-    yield to_activity(cards.help_card())
-    yield to_activity(cards.welcome_card(in_channel=True))
+    yield to_activity(help.help_card())
+    yield to_activity(help.welcome_card(in_channel=True))
     yield to_activity(cards.message("plain text, with ünïcode ✓"))
     yield to_activity(cards.choice_card("Which one?", [("A · one", "status of A"), ("B · two", "status of B")]))
     mention = MessageFactory.text("<at>Officer</at> hello")

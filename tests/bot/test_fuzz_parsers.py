@@ -21,7 +21,6 @@ from bot.cards.update_form import parse_update_form
 from bot.commands import parse_intent
 from bot.intents import INTENT_TYPES
 from dialogs.flow import choice_by_number, normalise_answer
-from dialogs.ports import UpdateDraft
 from dialogs.update import (
     InvalidAnswer,
     is_skip,
@@ -34,6 +33,7 @@ from dialogs.update import (
 )
 from domain.dates import describe_overdue, parse_due_date, parse_published_date, parse_user_date, parse_written_date
 from domain.records import ReportRecord
+from domain.updates import UpdateDraft
 from services.importers import DocumentError, parse_csv_tracker, parse_document, parse_pcc_document
 from services.importers.csv_tracker import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
 

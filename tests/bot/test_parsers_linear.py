@@ -38,7 +38,6 @@ from bot.commands import parse_intent
 from bot.dialog_host import HostedFlow
 from bot.intents import INTENT_TYPES, Search, Status
 from dialogs.flow import choice_by_number, normalise_answer
-from dialogs.ports import ItemBrief
 from dialogs.update import (
     InvalidAnswer,
     UpdateDialog,
@@ -52,6 +51,7 @@ from dialogs.update import (
 )
 from domain.dates import parse_due_date, parse_published_date, parse_user_date, parse_written_date
 from domain.refs import ItemRef
+from domain.updates import ItemBrief
 from domain.vocabulary import Kind
 from tests.fakes.update_port import FakeUpdatePort
 

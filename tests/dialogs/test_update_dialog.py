@@ -17,7 +17,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.dialog_host import HostedFlow
 from bot.state import SqlStorage, from_document, to_document
 from dialogs.flow import CANCELLED, normalise_answer
-from dialogs.ports import ItemBrief, UpdateDraft, activity_key
 from dialogs.update import (
     NOT_SAVED,
     UpdateDialog,
@@ -25,6 +24,7 @@ from dialogs.update import (
     parse_status_choice,
 )
 from domain.dates import parse_user_date
+from domain.updates import ItemBrief, UpdateDraft, activity_key
 from domain.vocabulary import Assessment, Status
 from tests.fakes.update_port import FakeUpdatePort
 

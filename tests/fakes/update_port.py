@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from dialogs.ports import Actor, ItemBrief, Recorded, Refused, UpdateDraft
+from domain.updates import Actor, ItemBrief, Recorded, Refused, UpdateDraft
 
 
 @dataclass

@@ -20,7 +20,7 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from dialogs.ports import activity_key
+from domain.updates import activity_key
 from storage.database import create_engine, create_sessionmaker
 from storage.models import Item, Report, Update
 from tests.fakes.stub_connector import StubConnector

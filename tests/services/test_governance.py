@@ -12,13 +12,15 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.cards.common import Reply
+from bot.cards.render import render
 from bot.commands import item_ref, parse_intent
 from bot.people import PeopleDirectory
-from dialogs.ports import Actor, UpdateDraft
 from domain.records import ItemRecord, ReportRecord
+from domain.updates import Actor, UpdateDraft
 from domain.vocabulary import EventKind, Kind, Status
 from services.governance import LeadCommands, Mention
 from services.people import Identity
+from services.results import Result
 from services.updates import TrackerUpdateService, UpdateRefused
 from storage import tracker
 from storage.models import Item, ItemEvent, Person, Report, Update
@@ -88,8 +90,9 @@ async def world(sessionmaker: Sessionmaker) -> World:
     )
 
 
-def _said(reply: Reply) -> str:
-    """The plain text, after checking the card carries the same text as its fallback."""
+def _said(result: Result | Reply) -> str:
+    """The plain text shown, after checking the card carries the same text as its fallback."""
+    reply = result if isinstance(result, Reply) else render(result)
     if reply.card is not None:
         assert reply.card["fallbackText"] == reply.text
         json.dumps(reply.card)
@@ -140,7 +143,7 @@ async def test_an_unknown_email_creates_the_person(world: World) -> None:
 async def test_an_admin_assigns_by_mention(world: World) -> None:
     intent = parse_intent("assign R8 to <at>Jo *Bloggs*</at>")
     mentions = [Mention(TENANT, "29:jo", "aad-jo", "Jo *Bloggs*")]
-    reply = await world.commands.assign(intent, world.admin, mentions)  # type: ignore[arg-type]
+    reply = render(await world.commands.assign(intent, world.admin, mentions))  # type: ignore[arg-type]
     assert reply.text == "Recommendation 8 (OIC-2025 R8) is now owned by Jo *Bloggs*."
     assert reply.card is not None and "Jo \\*Bloggs\\*" in reply.card["body"][0]["text"]
     item = await _item(world)
@@ -167,9 +170,11 @@ async def test_only_admins_assign(world: World) -> None:
 
 
 async def test_an_ambiguous_number_asks_which_report_with_the_full_command(world: World) -> None:
-    reply = await world.commands.assign(
-        parse_intent("assign recommendation 9 to jane.doe@force.police.uk"),  # type: ignore[arg-type]
-        world.admin,
+    reply = render(
+        await world.commands.assign(
+            parse_intent("assign recommendation 9 to jane.doe@force.police.uk"),  # type: ignore[arg-type]
+            world.admin,
+        )
     )
     assert reply.card is not None
     commands = [
@@ -233,7 +238,7 @@ async def test_admins_grant_and_revoke_admin(world: World) -> None:
     decision = await world.commands.grant_admin(grant, world.admin)  # type: ignore[arg-type]
     assert _said(decision.reply) == "Jane Doe is now an admin."
     assert [notice.person_id for notice in decision.notices] == [world.lead.person_id]
-    assert _said(decision.notices[0].reply).startswith("Pat Admin made you a RecBot admin")
+    assert _said(decision.notices[0].message).startswith("Pat Admin made you a RecBot admin")
     assert "already an admin" in _said((await world.commands.grant_admin(grant, world.admin)).reply)  # type: ignore[arg-type]
 
     revoke = parse_intent("remove admin from jane.doe@force.police.uk")
@@ -276,7 +281,7 @@ async def test_with_no_admins_the_refusal_says_how_to_get_one(sessionmaker: Sess
 
 async def test_an_admin_sets_a_due_date_with_a_reason(world: World) -> None:
     intent = parse_intent("set due date of recommendation 8 to 30 June 2026 because the *supplier* slipped")
-    reply = await world.commands.set_due_date(intent, world.admin, activity_key="due-1")  # type: ignore[arg-type]
+    reply = render(await world.commands.set_due_date(intent, world.admin, activity_key="due-1"))  # type: ignore[arg-type]
     assert _said(reply) == (
         "The revised due date of recommendation 8 (OIC-2025 R8) is now 30 June 2026 "
         "(HMICFRS due date: 30 April 2026). Reason: the *supplier* slipped"
@@ -324,7 +329,7 @@ async def test_an_admin_approves_a_closure_and_the_lead_is_told_once(world: Worl
     decision = await world.commands.approve_closure(intent, world.admin, activity_key="ok-1")  # type: ignore[arg-type]
     assert _said(decision.reply) == "Recommendation 8 (OIC-2025 R8) is now closed. I've told Jane Doe."
     assert [notice.person_id for notice in decision.notices] == [world.lead.person_id]
-    assert _said(decision.notices[0].reply) == (
+    assert _said(decision.notices[0].message) == (
         "Pat Admin approved the closure of recommendation 8 (OIC-2025 R8): it is now closed. Thank you!"
     )
     assert (await _item(world)).status == Status.CLOSED.value
@@ -343,7 +348,7 @@ async def test_an_admin_rejects_a_closure_with_a_reason(world: World) -> None:
     assert _said(decision.reply) == (
         "Recommendation 8 (OIC-2025 R8) is back in progress. I've told Jane Doe. Reason: the evidence is missing"
     )
-    notice = decision.notices[0].reply
+    notice = render(decision.notices[0].message)
     assert _said(notice).endswith("it is back in progress. Reason: the evidence is missing")
     assert notice.card is not None and notice.card["actions"][0]["data"]["command"] == "update OIC-2025 R8"
     assert (await _item(world)).status == Status.IN_PROGRESS.value
@@ -357,7 +362,8 @@ async def test_closure_decisions_need_an_admin_and_an_item_awaiting_sign_off(wor
     assert _said(early.reply).startswith("Recommendation 8 (OIC-2025 R8) is not started, not awaiting sign-off")
     assert early.notices == ()
     choice = await world.commands.reject_closure(parse_intent("reject closure of R9 because x"), world.admin)  # type: ignore[arg-type]
-    assert choice.reply.card is not None and "reject closure of OIC-2025 R9 because x" in choice.reply.text
+    shown = render(choice.reply)
+    assert shown.card is not None and "reject closure of OIC-2025 R9 because x" in shown.text
 
 
 # --- history -----------------------------------------------------------------------------------
@@ -368,7 +374,7 @@ async def test_history_card_shows_the_timeline(world: World) -> None:
     await world.commands.reject_closure(
         parse_intent("reject closure of R8 because the **proof** is missing"), world.admin
     )  # type: ignore[arg-type]
-    reply = await world.commands.history(parse_intent("history of OIC-2025 R8").ref)  # type: ignore[union-attr]
+    reply = render(await world.commands.history(parse_intent("history of OIC-2025 R8").ref))  # type: ignore[union-attr]
     text = _said(reply)
     assert text.splitlines()[0] == "History · OIC-2025 R8 · Recommendation 8"
     assert "16 May 2025 · PCC response: Initial response · Not started" in text
@@ -473,7 +479,7 @@ def _card_item() -> Item:
 def test_the_history_card_shows_the_newest_entries_and_counts_the_rest() -> None:
     from datetime import datetime, timedelta, timezone
 
-    from bot.cards.common import history_card
+    from bot.cards.items import history_card
     from storage.progress import TimelineEntry
 
     start = datetime(2026, 1, 1, tzinfo=timezone.utc)

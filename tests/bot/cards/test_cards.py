@@ -11,21 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.cards.common import (
-    Reply,
-    choice_card,
-    clip,
-    command_action,
-    help_card,
-    item_list_card,
-    message,
-    one_line,
-    safe_text,
-    search_results_card,
-    status_card,
-    welcome_card,
-)
+from bot.cards.common import Reply, choice_card, command_action, message
+from bot.cards.help import help_card, welcome_card
+from bot.cards.items import item_list_card, search_results_card, status_card
 from domain.dates import describe_overdue
+from domain.text import clip, one_line, safe_text
 from domain.vocabulary import Assessment, Kind, Status
 from storage.models import Item, Person, Report, Update
 from tests.fakes.card_nodes import elements, walk

@@ -12,21 +12,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.cards.common import safe_text
-from bot.cards.digest import (
-    NOTHING_TO_REPORT,
-    SIZE_BUDGET,
-    Change,
-    DigestData,
-    DigestItem,
-    NudgeItem,
-    ReportDigest,
-    Section,
-    activity_size,
-    compose_digest,
-    compose_nudge,
-    describe_schedule,
-)
+from bot.cards.digest import NOTHING_TO_REPORT, SIZE_BUDGET, activity_size, compose_digest, compose_nudge
 from domain.dates import describe_overdue
+from domain.schedule import describe_schedule
+from services.delivery import Change, DigestData, DigestItem, NudgeItem, ReportDigest, Section
 from tests.fakes.card_nodes import elements, walk
 
 LONDON = ZoneInfo("Europe/London")

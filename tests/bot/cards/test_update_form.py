@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 
 from bot.cards.update_form import parse_update_form, update_form_card, update_summary_card
-from dialogs.ports import ItemBrief, UpdateDraft
 from dialogs.update import NARRATIVE_LIMIT
 from domain.text import safe_text
+from domain.updates import ItemBrief, UpdateDraft
 
 TODAY = date(2026, 3, 10)
 R8 = ItemBrief(

@@ -1,0 +1,243 @@
+"""Cards about items: one item's status, lists, search results and history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, datetime, timezone
+
+from bot.cards.common import (
+    BUTTON_LABEL_LIMIT,
+    ITEM_TEXT_LIMIT,
+    NARRATIVE_LIMIT,
+    NONE_WRITTEN,
+    RAG_COLOURS,
+    ROW_TEXT_LIMIT,
+    TITLE_LIMIT,
+    UNASSIGNED,
+    Card,
+    Reply,
+    choice_card,
+    command_action,
+    fact_set,
+    make_card,
+    message,
+    text_block,
+    title_block,
+)
+from domain.dates import describe_overdue, format_uk_date
+from domain.rag import rag_for_item
+from domain.text import NAME_LIMIT, clip, one_line, safe_text
+from domain.vocabulary import EventKind, Status
+from storage.models import Item, Update
+from storage.progress import TimelineEntry
+
+
+def _uk_date(day: date | None) -> str:
+    return format_uk_date(day) if day is not None else NONE_WRITTEN
+
+
+def _utc_day(moment: datetime) -> date:
+    return (moment if moment.tzinfo is None else moment.astimezone(timezone.utc)).date()
+
+
+def _owner_name(item: Item) -> str:
+    return item.owner.display_name if item.owner is not None else UNASSIGNED
+
+
+def _overdue(item: Item, today: date) -> str | None:
+    """The "Overdue by …" line, when the item is open and past its current due date."""
+    due_on = item.current_due_on
+    if due_on is None or today <= due_on or not Status(item.status).is_open:
+        return None
+    return f"Overdue by {describe_overdue(due_on, today)}"
+
+
+def status_card(item: Item, latest: Update | None, *, today: date) -> Reply:
+    """Everything about one item: text, status, RAG, due dates, owner and the latest update."""
+    report = item.report
+    rag = rag_for_item(item, today)
+    overdue = _overdue(item, today)
+    rag_line = f"RAG: {rag}" + (f" · {overdue}" if overdue else "")
+    facts = [
+        ("Status", item.status),
+        ("HMICFRS due date", _uk_date(item.due_on)),
+        ("Revised due date", _uk_date(item.revised_due_on)),
+        ("Owner", one_line(_owner_name(item), NAME_LIMIT)),
+    ]
+    heading = f"{item.reference} · {item.label}"
+    report_line = f"{one_line(report.title, TITLE_LIMIT)} ({report.code})"
+    history_command = f"history of {item.reference}"
+    update_command = f"update {item.reference}"
+
+    lines = [heading, report_line, rag_line, "", clip(item.text, ITEM_TEXT_LIMIT), ""]
+    lines += [f"{title}: {value}" for title, value in facts]
+    body: list[Card] = [
+        title_block(safe_text(heading, TITLE_LIMIT)),
+        text_block(safe_text(report_line, TITLE_LIMIT + 50), isSubtle=True, spacing="None"),
+        text_block(rag_line, weight="Bolder", color=RAG_COLOURS[rag]),
+        text_block(safe_text(item.text, ITEM_TEXT_LIMIT)),
+        fact_set([(title, safe_text(value, NAME_LIMIT)) for title, value in facts]),
+    ]
+
+    if latest is None:
+        lines += ["", "Latest update: none yet"]
+        body.append(text_block("No updates yet.", isSubtle=True, separator=True, spacing="Medium"))
+    else:
+        byline = f"{one_line(latest.author_name, NAME_LIMIT)}, {format_uk_date(_utc_day(latest.created_at))}"
+        byline += f" · {latest.status}" if latest.status else ""
+        byline += f" · Assessment: {latest.assessment}" if latest.assessment else ""
+        narrative = latest.narrative or "(no narrative)"
+        lines += ["", f"Latest update ({byline}):", clip(narrative, NARRATIVE_LIMIT)]
+        body += [
+            text_block("Latest update", weight="Bolder", separator=True, spacing="Medium"),
+            text_block(safe_text(byline, TITLE_LIMIT), isSubtle=True, size="Small", spacing="None"),
+            text_block(safe_text(narrative, NARRATIVE_LIMIT), spacing="Small"),
+        ]
+
+    lines += ["", f'Say "{history_command}" or "{update_command}".']
+    text = "\n".join(lines)
+    actions = [command_action("History", history_command), command_action("Post update", update_command)]
+    return Reply(text=text, card=make_card(text, body, actions))
+
+
+def item_list_card(title: str, items: Sequence[Item], *, today: date, more: int = 0, empty_text: str) -> Reply:
+    """Compact rows of items, each tappable for its status; `more` counts the items left out."""
+    if not items:
+        return message(empty_text)
+    lines = [one_line(title, TITLE_LIMIT)]
+    body: list[Card] = [title_block(safe_text(title, TITLE_LIMIT))]
+    for item in items:
+        rag = rag_for_item(item, today)
+        due_on = item.current_due_on
+        due = f"due {format_uk_date(due_on)}" if due_on else "no due date"
+        details = f"{item.status} · {due} · {one_line(_owner_name(item), NAME_LIMIT)}"
+        summary = one_line(item.text, ROW_TEXT_LIMIT)
+        lines += [f"- {item.reference} · {rag} · {details}", f"  {summary}"]
+        body.append(
+            {
+                "type": "Container",
+                "separator": True,
+                "spacing": "Small",
+                "selectAction": command_action(f"Status of {item.reference}", f"status of {item.reference}"),
+                "items": [
+                    {
+                        "type": "ColumnSet",
+                        "columns": [
+                            {
+                                "type": "Column",
+                                "width": "stretch",
+                                "items": [
+                                    text_block(safe_text(item.reference, NAME_LIMIT), weight="Bolder", color="accent")
+                                ],
+                            },
+                            {
+                                "type": "Column",
+                                "width": "auto",
+                                "items": [text_block(str(rag), weight="Bolder", color=RAG_COLOURS[rag])],
+                            },
+                        ],
+                    },
+                    text_block(safe_text(summary, ROW_TEXT_LIMIT), spacing="None", maxLines=2),
+                    text_block(safe_text(details, TITLE_LIMIT), isSubtle=True, size="Small", spacing="None"),
+                ],
+            }
+        )
+    if more > 0:
+        lines.append(f"and {more} more")
+        body.append(text_block(f"and {more} more", isSubtle=True, separator=True))
+    text = "\n".join(lines)
+    return Reply(text=text, card=make_card(text, body))
+
+
+def search_results_card(query: str, items: Sequence[Item]) -> Reply:
+    """The items a free-text search matched, one button each, for the user to pick."""
+    shown_query = one_line(query, 80)
+    if not items:
+        return message(f'I found nothing matching \'{shown_query}\'. Try a reference such as "R8", or "help".')
+    prompt = f"I found several matches for '{shown_query}'. Which one do you mean?"
+    options = [
+        (
+            f"{item.reference}: {one_line(item.text, BUTTON_LABEL_LIMIT - len(item.reference) - 2)}",
+            f"status of {item.reference}",
+        )
+        for item in items
+    ]
+    return choice_card(prompt, options)
+
+
+# (command, example) per audience; the examples are the canonical forms from PRODUCT.md.
+HISTORY_LIMIT = 30
+HISTORY_DETAIL_LIMIT = 200
+# Teams refuses messages over about 28 KB; the card carries its text twice (body and fallback).
+HISTORY_CARD_BYTES = 24_000
+
+
+def _history_lines(entry: TimelineEntry) -> tuple[str, str, list[str]]:
+    """(headline, byline, detail lines) of one timeline entry, as plain text."""
+    headline = entry.what
+    if entry.kind == EventKind.DUE_DATE_CHANGED.value and entry.due_on is not None:
+        headline = f"{headline} to {format_uk_date(entry.due_on)}"
+    if entry.superseded:
+        headline = f"{headline} (superseded by a correction)"
+    byline = f"{one_line(entry.who, NAME_LIMIT)}, {format_uk_date(_utc_day(entry.at))}"
+    details: list[str] = []
+    if entry.detail:
+        # An update's detail is its narrative; a decision's is the reason given for it.
+        is_update = entry.kind in ("update", "correction")
+        details.append(clip(entry.detail if is_update else f"Reason: {entry.detail}", HISTORY_DETAIL_LIMIT))
+    if entry.kind in ("update", "correction") and entry.due_on is not None:
+        request = f"Asked for a revised due date of {format_uk_date(entry.due_on)}"
+        details.append(f"{request}: {one_line(entry.reason, HISTORY_DETAIL_LIMIT)}" if entry.reason else request)
+    if entry.evidence_url:
+        details.append(f"Evidence: {one_line(entry.evidence_url, 150)}")
+    return headline, byline, details
+
+
+def history_card(item: Item, entries: Sequence[TimelineEntry], *, today: date, limit: int = HISTORY_LIMIT) -> Reply:
+    """The item's timeline, oldest first, limited to the newest entries with "and N earlier"."""
+    reply = _history_card(item, entries, today=today, limit=limit)
+    # Long narratives can make even 30 entries too big to send: show fewer rather than fail.
+    while limit > 5 and len(json.dumps(reply.card).encode()) > HISTORY_CARD_BYTES:
+        limit -= 5
+        reply = _history_card(item, entries, today=today, limit=limit)
+    return reply
+
+
+def _history_card(item: Item, entries: Sequence[TimelineEntry], *, today: date, limit: int) -> Reply:
+    heading = f"History · {item.reference} · {item.label}"
+    shown = list(entries[-limit:]) if limit > 0 else []
+    earlier = len(entries) - len(shown)
+    rag = rag_for_item(item, today)
+    lines = [heading, f"Status now: {item.status} · RAG: {rag}"]
+    body: list[Card] = [
+        title_block(safe_text(heading, TITLE_LIMIT)),
+        text_block(
+            safe_text(f"{one_line(item.report.title, TITLE_LIMIT)} ({item.report.code})", TITLE_LIMIT + 50),
+            isSubtle=True,
+            spacing="None",
+        ),
+        text_block(safe_text(lines[1], TITLE_LIMIT), weight="Bolder", color=RAG_COLOURS[rag], spacing="Small"),
+    ]
+    if not entries:
+        lines.append("Nothing has happened yet.")
+        body.append(text_block("Nothing has happened yet.", isSubtle=True, separator=True))
+    if earlier:
+        note = f"and {earlier} earlier {'entry' if earlier == 1 else 'entries'}"
+        lines.append(f"({note} not shown)")
+        body.append(text_block(f"{note[:1].upper()}{note[1:]} not shown", isSubtle=True, size="Small", separator=True))
+    for entry in shown:
+        headline, byline, details = _history_lines(entry)
+        lines += ["", f"{format_uk_date(_utc_day(entry.at))} · {one_line(entry.who, NAME_LIMIT)}: {headline}"]
+        lines += [f"  {line}" for detail in details for line in detail.split("\n")]
+        items: list[Card] = [
+            text_block(safe_text(headline, TITLE_LIMIT), weight="Bolder", isSubtle=entry.superseded),
+            text_block(safe_text(byline, TITLE_LIMIT), isSubtle=True, size="Small", spacing="None"),
+        ]
+        items += [
+            text_block(safe_text(detail, HISTORY_DETAIL_LIMIT + 250), spacing="Small", isSubtle=entry.superseded)
+            for detail in details
+        ]
+        body.append({"type": "Container", "separator": True, "spacing": "Medium", "items": items})
+    text = "\n".join(lines)
+    return Reply(text=text, card=make_card(text, body, [command_action("Status", f"status of {item.reference}")]))

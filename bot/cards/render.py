@@ -1,0 +1,26 @@
+"""Each service result as the message people see: plain text for every client, a card for Teams."""
+
+from __future__ import annotations
+
+from bot.cards.common import Reply, choice_card, message, notice_card
+from bot.cards.items import history_card, item_list_card, search_results_card, status_card
+from services.results import Choose, ItemList, ItemStatus, Result, Said, SearchResults, Timeline, Told
+
+
+def render(result: Result) -> Reply:
+    match result:
+        case Said(text=text):
+            return message(text)
+        case Told(template=template, values=values, actions=actions):
+            return notice_card(template, actions, **values)
+        case Choose(prompt=prompt, options=options):
+            return choice_card(prompt, options)
+        case ItemStatus(item=item, latest=latest, today=today):
+            return status_card(item, latest, today=today)
+        case ItemList(title=title, items=items, today=today, more=more, empty_text=empty_text):
+            return item_list_card(title, items, today=today, more=more, empty_text=empty_text)
+        case SearchResults(query=query, items=items):
+            return search_results_card(query, items)
+        case Timeline(item=item, entries=entries, today=today):
+            return history_card(item, entries, today=today)
+    raise TypeError(f"no card for {result!r}")
