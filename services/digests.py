@@ -63,6 +63,7 @@ from services.delivery import (
 from storage import deliveries, digests
 from storage.database import is_unreachable
 from storage.digests import AudienceRows, ChangeRow, CountRow, DigestRows, ItemRow, SectionRows
+from storage.state import StateTable
 
 log = logging.getLogger(__name__)
 
@@ -564,6 +565,10 @@ def _dry_run(
     return outcomes
 
 
+# Conversation state not written for this long is deleted (an update dialog expires after 30 minutes).
+STATE_KEPT = timedelta(days=30)
+
+
 async def run_due(
     *,
     sessionmaker: async_sessionmaker[AsyncSession],
@@ -573,7 +578,7 @@ async def run_due(
     dry_run: bool = False,
     out: TextIO | None = None,
 ) -> RunReport:
-    """Send every digest and nudge due at `at` and not yet sent; `dry_run` only prints.
+    """Send every digest and nudge due at `at` and not yet sent, and delete stale conversation state; `dry_run` only prints.
 
     A run that finds another instance's run under way does nothing (`RunReport.elsewhere`).
     """
@@ -605,6 +610,8 @@ async def _run(
     if dry_run:
         report.outcomes.extend(_dry_run(plans, nudges, deliverer, out))
         return report
+    # Housekeeping rides on the run (one instance at a time, cron included): old conversation state.
+    await StateTable(sessionmaker).delete_expired(at - STATE_KEPT)
     jobs: list[Coroutine[Any, Any, Outcome]] = [
         _deliver_digest(plan, sessionmaker=sessionmaker, deliverer=deliverer) for plan in plans
     ] + [_deliver_nudge(plan, sessionmaker=sessionmaker, deliverer=deliverer) for plan in nudges]

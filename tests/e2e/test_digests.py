@@ -193,10 +193,14 @@ async def test_two_concurrent_runs_send_once(harness: Harness) -> None:
 
 
 async def test_the_scheduler_sends_what_is_due_and_stops_cleanly(harness: Harness) -> None:
-    from services.digests import Scheduler
+    from services.digests import STATE_KEPT, Scheduler
+    from storage.state import StateTable
 
     await harness.channel_command("subscribe this channel to the weekly digest")
     at = london(next_day(0, working=True), time(9, 30))
+    state = StateTable(harness.sessionmaker)
+    for key, written in (("abandoned", at - STATE_KEPT - timedelta(days=1)), ("recent", at - timedelta(days=1))):
+        await state.write([(None, {"key": key, "etag": key, "document": {}, "updated_at": written})])
     scheduler = Scheduler(
         sessionmaker=harness.sessionmaker,
         deliverer=harness.deliverer,
@@ -210,6 +214,9 @@ async def test_the_scheduler_sends_what_is_due_and_stops_cleanly(harness: Harnes
         await asyncio.sleep(0.02)
     await scheduler.stop()
     assert len(harness.to_channel()) == 1 and len(harness.to_new_chats()) == 1
+    # Conversation state nobody has written for STATE_KEPT is gone; the rest is kept.
+    assert await state.last_written("abandoned") is None
+    assert await state.last_written("recent") == at - timedelta(days=1)
 
 
 @pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True)
