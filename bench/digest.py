@@ -3,7 +3,7 @@
 A generated tracker (reports of 500 items; owners with Teams ids; a history of updates, some in
 the last week; governance events; channel subscriptions, some for one report, and personal ones)
 is written straight into a new database. Then, in this process, one run is planned and composed at
-a Monday 09:30 when every subscription is due: `services.digests.plan_run` (every query of the
+a Monday 09:30 when every subscription is due: `services.digest_plan.plan_run` (every query of the
 run) and `compose_digest` / `compose_nudge` for each message, i.e. `recbot digest run --dry-run`
 without the printing. Statements are counted with a `before_cursor_execute` listener on the engine.
 Sending is not included: it costs one claim and one outcome per message, whatever the item count.
@@ -27,7 +27,7 @@ from sqlalchemy import event, insert
 from bench import data
 from bot.cards.digest import compose_digest, compose_nudge
 from domain.schedule import is_working_day
-from services.digests import RunSettings, plan_run
+from services.digest_plan import RunSettings, plan_run
 from storage.database import create_engine, create_sessionmaker
 from storage.models import ConversationRef, Delegate, DigestSubscription, Item, ItemEvent, Person, Report, Update
 

@@ -196,7 +196,7 @@ def _digest_lines(digests: list[dict[str, Any]]) -> list[str]:
     lines = [
         "## Digest composition",
         "",
-        "One run planned and composed in the runner process (`services.digests.plan_run`, then `compose_digest`",
+        "One run planned and composed in the runner process (`services.digest_plan.plan_run`, then `compose_digest`",
         "and `compose_nudge` for every message: `recbot digest run --dry-run` without the printing) at a Monday",
         "09:30 when every subscription is due, over a generated tracker written straight into a new database:",
         "reports of 500 items, 40 owners with Teams chats (so nudges are planned too), updates (a tenth of the items",

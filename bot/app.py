@@ -26,7 +26,8 @@ from bot.logs import note_activity_type, turn_middleware
 from bot.proactive import Deliverer
 from bot.turn import tenant_of
 from domain.clock import SYSTEM_CLOCK, Clock
-from services.digests import RunSettings, Scheduler
+from services.digest_plan import RunSettings
+from services.digests import Scheduler
 from storage.database import create_engine, create_sessionmaker, is_ready
 
 log = logging.getLogger(__name__)

@@ -207,7 +207,8 @@ def _moment(text: str) -> datetime:
 def _digest(settings: Settings, arguments: argparse.Namespace, clock: Clock) -> int:
     from bot.adapter import create_adapter, create_authentication
     from bot.proactive import Deliverer
-    from services.digests import RunSettings, run_due
+    from services.digest_plan import RunSettings
+    from services.digests import run_due
     from storage.database import create_sessionmaker, open_engine
 
     at = arguments.at or clock.now()

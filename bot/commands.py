@@ -89,49 +89,67 @@ def _reply(reply: Reply) -> Run:
     return run
 
 
-async def _governance(asked: Asked, intent: Any) -> Result:
-    """Assign, delegate and due-date commands: the sender, who they @mentioned, and the message's key."""
-    governance, turn = asked.services.governance, asked.turn
-    actor = await asked.identify()
-    if isinstance(intent, intents.Assign):
-        return await governance.assign(intent, actor, turn.mentions, turn.key, turn.conversation_id)
-    if isinstance(intent, intents.AddDelegate):
-        return await governance.add_delegate(intent, actor, turn.mentions, turn.key, turn.conversation_id)
-    if isinstance(intent, intents.RemoveDelegate):
-        return await governance.remove_delegate(intent, actor, turn.mentions, turn.key, turn.conversation_id)
-    return await governance.set_due_date(intent, actor, turn.key, turn.conversation_id)
+# The services' calls, grouped by what they need from the message besides the request.
+Method = Callable[..., Awaitable[Any]]
 
 
-async def _closure(asked: Asked, intent: Any) -> Result:
-    governance, turn = asked.services.governance, asked.turn
-    decide = governance.approve_closure if isinstance(intent, intents.ApproveClosure) else governance.reject_closure
-    return asked.decided(await decide(intent, await asked.identify(), turn.key, turn.conversation_id))
+def _about_someone(method: Method) -> Run:
+    """assign, add / remove delegate: the sender, whom they @mentioned, the message's key and conversation."""
+
+    async def run(asked: Asked, request: Any) -> Result:
+        turn = asked.turn
+        actor = await asked.identify()
+        return await method(asked.services.governance, request, actor, turn.mentions, turn.key, turn.conversation_id)
+
+    return run
 
 
-async def _admins(asked: Asked, intent: Any) -> Result:
-    governance = asked.services.governance
-    change = governance.grant_admin if isinstance(intent, intents.GrantAdmin) else governance.revoke_admin
-    reply = asked.decided(await change(intent, await asked.identify(), asked.turn.mentions))
-    asked.rights_changed = True
-    return reply
+def _about_an_item(method: Method) -> Run:
+    """set due date, approve / reject closure: the sender, the message's key and conversation."""
+
+    async def run(asked: Asked, request: Any) -> Result:
+        turn = asked.turn
+        done = await method(asked.services.governance, request, await asked.identify(), turn.key, turn.conversation_id)
+        return asked.decided(done) if isinstance(done, Decision) else done
+
+    return run
 
 
-async def _subscriptions(asked: Asked, intent: Any) -> Result:
-    subscriptions, place, identity = asked.services.subscriptions, asked.place(), await asked.identify()
-    match intent:
-        case intents.Subscribe():
-            return await subscriptions.subscribe(intent, identity=identity, place=place)
-        case intents.Unsubscribe():
-            return await subscriptions.unsubscribe(intent, identity=identity, place=place)
-        case intents.DigestSettings():
-            return await subscriptions.digest_settings(identity=identity, place=place)
-        case intents.PersonalDigest():
-            return await subscriptions.personal_digest(intent, identity=identity, place=place)
-        case intents.StopReminders():
-            return await subscriptions.stop_reminders(identity=identity)
-        case intents.SnoozeReminders():
-            return await subscriptions.snooze_reminders(intent, identity=identity, today=asked.services.today())
-    return await subscriptions.resume_reminders(identity=identity)
+def _admin_rights(method: Method) -> Run:
+    """make / revoke admin: the sender and whom they @mentioned; cached rights are stale afterwards."""
+
+    async def run(asked: Asked, request: Any) -> Result:
+        decision = await method(asked.services.governance, request, await asked.identify(), asked.turn.mentions)
+        asked.rights_changed = True
+        return asked.decided(decision)
+
+    return run
+
+
+def _for_the_sender(method: Method) -> Run:
+    """stop / resume reminders: only who is asking."""
+
+    async def run(asked: Asked, request: Any) -> Result:
+        return await method(asked.services.subscriptions, identity=await asked.identify())
+
+    return run
+
+
+def _digest_here(method: Method, *, takes_request: bool = True) -> Run:
+    """subscribe, unsubscribe, personal digest, digest settings: who is asking, and where."""
+
+    async def run(asked: Asked, request: Any) -> Result:
+        arguments = (request,) if takes_request else ()
+        return await method(
+            asked.services.subscriptions, *arguments, identity=await asked.identify(), place=asked.place()
+        )
+
+    return run
+
+
+async def _snooze(asked: Asked, request: Any) -> Result:
+    subscriptions = asked.services.subscriptions
+    return await subscriptions.snooze_reminders(request, identity=await asked.identify(), today=asked.services.today())
 
 
 async def _start_update(asked: Asked, intent: Any) -> None:
@@ -162,21 +180,39 @@ COMMANDS: tuple[Command, ...] = (
     Command(intents.Thanks, (intents.THANKS,), Who.ANYONE, _reply(cards.message("You're welcome."))),
     Command(intents.Cancel, (intents.CANCEL,), Who.ANYONE, _reply(NOTHING_TO_CANCEL)),
     Command(intents.Back, (intents.BACK,), Who.ANYONE, _reply(NOTHING_TO_CANCEL)),
-    Command(intents.StopReminders, (intents.STOP_REMINDERS,), Who.ANYONE, _subscriptions),
-    Command(intents.SnoozeReminders, (intents.SNOOZE_REMINDERS,), Who.ANYONE, _subscriptions),
-    Command(intents.ResumeReminders, (intents.RESUME_REMINDERS,), Who.ANYONE, _subscriptions),
-    Command(intents.PersonalDigest, (intents.PERSONAL_DIGEST,), Who.ANYONE, _subscriptions),
-    Command(intents.Unsubscribe, (intents.UNSUBSCRIBE,), Who.ANYONE, _subscriptions),
-    Command(intents.Subscribe, (intents.SUBSCRIBE,), Who.ANYONE, _subscriptions),
-    Command(intents.DigestSettings, (intents.DIGEST_SETTINGS,), Who.ANYONE, _subscriptions),
-    Command(intents.RevokeAdmin, (intents.REVOKE_ADMIN,), Who.ADMINS, _admins),
-    Command(intents.GrantAdmin, (intents.GRANT_ADMIN,), Who.ADMINS, _admins),
-    Command(intents.RemoveDelegate, (intents.REMOVE_DELEGATE,), Who.LEADS, _governance),
-    Command(intents.AddDelegate, (intents.ADD_DELEGATE,), Who.LEADS, _governance),
-    Command(intents.SetDueDate, (intents.SET_DUE_DATE,), Who.ADMINS, _governance),
-    Command(intents.RejectClosure, (intents.REJECT_CLOSURE,), Who.ADMINS, _closure),
-    Command(intents.ApproveClosure, (intents.APPROVE_CLOSURE,), Who.ADMINS, _closure),
-    Command(intents.Assign, (intents.ASSIGN,), Who.ADMINS, _governance),
+    Command(
+        intents.StopReminders, (intents.STOP_REMINDERS,), Who.ANYONE, _for_the_sender(DigestCommands.stop_reminders)
+    ),
+    Command(intents.SnoozeReminders, (intents.SNOOZE_REMINDERS,), Who.ANYONE, _snooze),
+    Command(
+        intents.ResumeReminders,
+        (intents.RESUME_REMINDERS,),
+        Who.ANYONE,
+        _for_the_sender(DigestCommands.resume_reminders),
+    ),
+    Command(
+        intents.PersonalDigest, (intents.PERSONAL_DIGEST,), Who.ANYONE, _digest_here(DigestCommands.personal_digest)
+    ),
+    Command(intents.Unsubscribe, (intents.UNSUBSCRIBE,), Who.ANYONE, _digest_here(DigestCommands.unsubscribe)),
+    Command(intents.Subscribe, (intents.SUBSCRIBE,), Who.ANYONE, _digest_here(DigestCommands.subscribe)),
+    Command(
+        intents.DigestSettings,
+        (intents.DIGEST_SETTINGS,),
+        Who.ANYONE,
+        _digest_here(DigestCommands.digest_settings, takes_request=False),
+    ),
+    Command(intents.RevokeAdmin, (intents.REVOKE_ADMIN,), Who.ADMINS, _admin_rights(LeadCommands.revoke_admin)),
+    Command(intents.GrantAdmin, (intents.GRANT_ADMIN,), Who.ADMINS, _admin_rights(LeadCommands.grant_admin)),
+    Command(
+        intents.RemoveDelegate, (intents.REMOVE_DELEGATE,), Who.LEADS, _about_someone(LeadCommands.remove_delegate)
+    ),
+    Command(intents.AddDelegate, (intents.ADD_DELEGATE,), Who.LEADS, _about_someone(LeadCommands.add_delegate)),
+    Command(intents.SetDueDate, (intents.SET_DUE_DATE,), Who.ADMINS, _about_an_item(LeadCommands.set_due_date)),
+    Command(intents.RejectClosure, (intents.REJECT_CLOSURE,), Who.ADMINS, _about_an_item(LeadCommands.reject_closure)),
+    Command(
+        intents.ApproveClosure, (intents.APPROVE_CLOSURE,), Who.ADMINS, _about_an_item(LeadCommands.approve_closure)
+    ),
+    Command(intents.Assign, (intents.ASSIGN,), Who.ADMINS, _about_someone(LeadCommands.assign)),
     Command(
         intents.History,
         (intents.HISTORY,),

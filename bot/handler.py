@@ -30,7 +30,7 @@ from domain.dates import parse_user_date
 from domain.failures import describe_failure
 from domain.refs import ItemRef
 from domain.updates import Actor, Refused
-from services.answers import Answers, resolve
+from services.answers import Answers
 from services.governance import LeadCommands, Notice
 from services.people import Identity
 from services.subscriptions import DigestCommands
@@ -102,16 +102,18 @@ class RecBot(ActivityHandler):
         self._clock = clock
         self._notify = notify
         self.people = PeopleDirectory(sessionmaker, settings.admins, home_tenant=settings.home_tenant)
-        self.answers = Answers(sessionmaker, self.today)
-        self.leads = LeadCommands(
-            sessionmaker,
+        self.services = Services(
+            Answers(sessionmaker, self.today),
+            LeadCommands(
+                sessionmaker,
+                self.today,
+                bootstrap_admins=settings.admins,
+                is_bootstrap_admin=self.people.is_bootstrap_admin,
+            ),
+            DigestCommands(sessionmaker, timezone=settings.timezone),
             self.today,
-            bootstrap_admins=settings.admins,
-            is_bootstrap_admin=self.people.is_bootstrap_admin,
         )
         self.updates = TrackerUpdateService(sessionmaker, self.today, item_ref)
-        self.digests = DigestCommands(sessionmaker, timezone=settings.timezone)
-        self.services = Services(self.answers, self.leads, self.digests, self.today)
         # Dialog state lives in the database, so a restart or another instance carries on; it is
         # kept per person in a conversation, so two members of a channel never share an update.
         self.conversation_state = PrivateConversationState(SqlStorage(sessionmaker))
@@ -245,14 +247,12 @@ class RecBot(ActivityHandler):
             return
         item_ids: list[int] = []
         if ref is not None:
-            async with self._sessionmaker() as session:
-                resolved = await resolve(session, ref, turn_context.activity.conversation.id)
-            if resolved.item is None and not resolved.candidates:
-                await self._send(
-                    turn_context, render(await self.answers.status(ref, turn_context.activity.conversation.id))
-                )
+            conversation_id = turn_context.activity.conversation.id
+            item_ids = [brief.item_id for brief in await self.updates.items_named(ref, conversation_id)]
+            if not item_ids:
+                # Whatever the status question says: no such item, or no such report.
+                await self._send(turn_context, render(await self.services.answers.status(ref, conversation_id)))
                 return
-            item_ids = [resolved.item.id] if resolved.item is not None else [item.id for item in resolved.candidates]
         options: dict[str, object] = {
             "item_ids": item_ids,
             "actor": {"person_id": actor.person_id, "name": actor.name, "is_admin": actor.is_admin},

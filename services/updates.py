@@ -60,8 +60,10 @@ class TrackerUpdateService:
     async def resolve(self, text: str, conversation_id: str | None) -> list[ItemBrief]:
         """Items that a typed reference may mean; empty when none (or no reference was typed)."""
         ref = self._read_ref(text)
-        if ref is None:
-            return []
+        return [] if ref is None else await self.items_named(ref, conversation_id)
+
+    async def items_named(self, ref: ItemRef, conversation_id: str | None) -> list[ItemBrief]:
+        """The item a reference means, or the items it may mean; empty when none."""
         async with self._sessionmaker() as session:
             resolved = await resolve(session, ref, conversation_id)
         items = [resolved.item] if resolved.item is not None else list(resolved.candidates)

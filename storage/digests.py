@@ -1,7 +1,7 @@
 """Digest subscriptions, reminder settings, and the rows weekly digests and nudges are built from.
 
 Every function takes a session; the caller owns the transaction. Nothing here knows about RAG,
-cards or Teams: `services/digests.py` turns these plain rows into `bot.cards.digest` data.
+cards or Teams: `services/digest_plan.py` turns these plain rows into `services.delivery` data.
 
 Building a whole run costs a bounded number of statements whatever the number of items and
 subscriptions: counts come from one GROUP BY, the section lists from one window-function query

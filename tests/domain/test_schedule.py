@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from domain.schedule import (
+    describe_schedule,
     due_digest_period,
     is_working_day,
     local_moment,
@@ -377,3 +378,12 @@ def test_parse_time_text_reads_times(text: str, expected: time) -> None:
 )
 def test_parse_time_text_refuses_what_is_not_a_time(text: str | None) -> None:
     assert parse_time_text(text) is None
+
+
+def test_describe_schedule() -> None:
+    assert (
+        describe_schedule(0, time(9, 0), "Europe/London", None) == "every Monday at 09:00 (Europe/London), all reports"
+    )
+    assert describe_schedule(4, time(8, 30), "Europe/London", "OIC-2025") == (
+        "every Friday at 08:30 (Europe/London), OIC-2025 only"
+    )

@@ -22,7 +22,8 @@ from bot.app import ADAPTER, ENGINE, create_app
 from bot.config import Settings
 from bot.proactive import Deliverer
 from domain.schedule import is_working_day
-from services.digests import RunReport, RunSettings, run_due
+from services.digest_plan import RunSettings
+from services.digests import RunReport, run_due
 from storage import deliveries, tracker
 from storage.database import create_sessionmaker
 from storage.models import DigestSubscription, Item

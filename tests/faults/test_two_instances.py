@@ -23,7 +23,8 @@ from sqlalchemy import func, select, update
 from bot.app import ADAPTER, ENGINE, create_app
 from bot.config import Settings
 from bot.proactive import Deliverer
-from services.digests import RunSettings, run_due
+from services.digest_plan import RunSettings
+from services.digests import run_due
 from storage import tracker
 from storage.database import create_sessionmaker
 from storage.models import Delivery, Item, Update

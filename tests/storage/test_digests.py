@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from services.digests import RunSettings, plan_run
+from services.digest_plan import RunSettings, plan_run
 from storage import deliveries, digests
 from storage.models import ConversationRef, Delegate, Delivery, DigestSubscription, Item, Person, Report, Update
 

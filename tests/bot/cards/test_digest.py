@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -14,7 +14,6 @@ import pytest
 from bot.cards.common import safe_text
 from bot.cards.digest import NOTHING_TO_REPORT, SIZE_BUDGET, activity_size, compose_digest, compose_nudge
 from domain.dates import describe_overdue
-from domain.schedule import describe_schedule
 from services.delivery import Change, DigestData, DigestItem, NudgeItem, ReportDigest, Section
 from tests.fakes.card_nodes import elements, walk
 
@@ -382,12 +381,3 @@ def test_nudge_with_many_items_fits_the_budget() -> None:
 
 
 # --- schedules in words ----------------------------------------------------------------------
-
-
-def test_describe_schedule() -> None:
-    assert (
-        describe_schedule(0, time(9, 0), "Europe/London", None) == "every Monday at 09:00 (Europe/London), all reports"
-    )
-    assert describe_schedule(4, time(8, 30), "Europe/London", "OIC-2025") == (
-        "every Friday at 08:30 (Europe/London), OIC-2025 only"
-    )
