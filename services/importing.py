@@ -1,4 +1,4 @@
-"""`recbot import`: read a file, parse it, and store every report in it in one transaction."""
+"""`recbot import`: read a file (.docx, .pdf, .xlsx, .csv, .txt, .md), parse it, store its reports in one transaction."""
 
 from __future__ import annotations
 
@@ -7,28 +7,24 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.importers import DocumentError, parse_document
+from services.importers.files import MAX_FILE_BYTES, read_document
 from storage import tracker
 
 
-def read_text(path: Path) -> str:
-    """The file's text, or a DocumentError saying why it cannot be read as text."""
+def read_file(path: Path) -> bytes:
+    """The file's bytes, at most one byte past the import cap: a huge file is refused without reading it all."""
     try:
-        raw = path.read_bytes()
+        with path.open("rb") as stream:
+            return stream.read(MAX_FILE_BYTES + 1)
     except OSError as error:
         raise DocumentError(f"cannot read {path}: {error.strerror or error}") from error
-    try:
-        return raw.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        raise DocumentError(
-            f"{path.name} is not a UTF-8 text file: expected a PCC response document (.txt/.md) or a CSV tracker"
-        ) from error
 
 
 async def import_file(
     sessionmaker: async_sessionmaker[AsyncSession], path: Path, *, code: str | None = None
 ) -> list[str]:
     """Import one file idempotently; returns one line per report saying what changed."""
-    records = parse_document(path.name, read_text(path), code=code)
+    records = parse_document(path.name, read_document(path.name, read_file(path)), code=code)
     lines = []
     async with sessionmaker.begin() as session:
         for record in records:

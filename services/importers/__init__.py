@@ -20,7 +20,7 @@ _CSV_HEADER_WORDS = re.compile(r"\breport_code\b|\bnumber\b.*\btext\b|\btext\b.*
 
 
 def parse_document(path_name: str, text: str, *, code: str | None = None) -> list[ReportRecord]:
-    """The reports in one file: a CSV tracker (by extension or header line), else a PCC response document."""
+    """The reports in one file's text: a tracker (by extension or header line), else a PCC response document."""
     source_name = PurePath(path_name).name or path_name
     if _looks_like_csv(path_name, text):
         # A tracker names its own report codes per row; `code` only applies to a single PCC document.
@@ -29,7 +29,8 @@ def parse_document(path_name: str, text: str, *, code: str | None = None) -> lis
 
 
 def _looks_like_csv(path_name: str, text: str) -> bool:
-    if PurePath(path_name).suffix.lower() == ".csv":
+    # An Excel tracker arrives here as CSV text (services.importers.files.read_document).
+    if PurePath(path_name).suffix.lower() in (".csv", ".xlsx"):
         return True
     first_line = next((line for line in text.lstrip("\ufeff").splitlines() if line.strip()), "")
     return any(delimiter in first_line for delimiter in ",;\t") and bool(_CSV_HEADER_WORDS.search(first_line))

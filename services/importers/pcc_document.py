@@ -10,6 +10,8 @@ The shape, from the Cheshire response to "Improving the response to organised im
   `<p><b>Recommendation 2</b></p> <p>text…</p>` TAB `<p>response…</p>`;
 - a page break inside a row cuts both cells: after the repeated header come the rest of the
   recommendation and then the rest of the response, as plain paragraphs;
+- in a PDF's text (services.importers.files) the rest of both cells may follow the page break side by
+  side, split by a tab, as a row's own line has them;
 - the table ends at the next heading ("### **Commissioner's Response:**").
 """
 
@@ -309,7 +311,7 @@ def _rows(lines: list[str]) -> list[_Row]:
             continuation.append(lines[index])
             index += 1
         for first, last in _paragraphs(continuation):
-            _continue_row(row, _plain(" ".join(continuation[first:last])))
+            _continue_row(row, " ".join(continuation[first:last]))
         rows.append(row)
     return rows
 
@@ -326,6 +328,14 @@ def _start_row(marker: re.Match[str], cells: str) -> _Row:
 
 def _continue_row(row: _Row, paragraph: str) -> None:
     """Give a continuation paragraph to the unfinished recommendation text, else to the response."""
+    text, tab, response = paragraph.partition("\t")
+    if tab and row.has_response_cell:
+        # Both cells go on side by side after the page break (as a PDF's text has them): each to its own.
+        for part, into in ((text, row.text), (response, row.response)):
+            if plain := _plain(part):
+                into.append(plain)
+        return
+    paragraph = _plain(paragraph)
     if not paragraph:
         return
     text_finished = bool(row.text) and _FINISHED.search(row.text[-1]) is not None
