@@ -41,7 +41,7 @@ LEVELS = (1, 16, 64)
 PEOPLE, QUESTIONS_PER_PERSON_PER_SECOND = 16, 1.0
 OPEN_LOOP_OF = 16
 OPEN_LOOP_SHARES = (0.1, 0.25, 0.4)
-BENCHMARKS = ("status", "imports", "startup", "updates", "digests", "parsers")
+BENCHMARKS = ("status", "imports", "startup", "updates", "digests", "extension", "parsers")
 
 
 @dataclass
@@ -52,6 +52,7 @@ class Results:
     startup: list[dict[str, Any]] = field(default_factory=list)
     updates: list[dict[str, Any]] = field(default_factory=list)
     digests: list[dict[str, Any]] = field(default_factory=list)
+    extension: list[dict[str, Any]] = field(default_factory=list)
     parsers: list[dict[str, Any]] = field(default_factory=list)
     pending: list[hooks.Pending] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)

@@ -6,6 +6,9 @@
 - `digest` (bench/digest.py): plan and compose one run for 500/5,000 items × 20/200
   subscriptions; seconds and SQL statements (a `before_cursor_execute` listener); target < 10 s
   at 5,000 items / 200 subscriptions, statement count independent of items and subscriptions.
+- `extension` (bench/extension.py): message-extension queries (`composeExtension/query`) over HTTP at
+  concurrency 16, by reference and by words, beside RecBot's status question for the same references
+  and the baseline's, all in the same run: answers per second, × baseline, × status question.
 - `parsers` (bench/parsers.py): every parser fed adversarial text of 300, 3,000 and 30,000
   characters, one character class at a time; the worst time per class. It reads no database, so
   it is in `ONCE`: the runner calls it once, not once per backend.
@@ -67,6 +70,21 @@ async def digest(context: Context) -> list[dict[str, Any]] | Pending:
     return rows
 
 
+async def extension(context: Context) -> list[dict[str, Any]] | Pending:
+    from bench.extension import bench_extension
+
+    rows = await bench_extension(context.backend, context.workdir, context.stub_url, context.seconds, context.warmup)
+    for row in rows:
+        versus = f", {row['vs_status']:.2f} × status question" if row["vs_status"] is not None else ""
+        print(
+            f"  {context.backend:10} {row['what']:38} c={row['concurrency']}: {row['throughput']:.0f}/s "
+            f"({row['ratio']:.2f} × baseline{versus}), p50 {row['p50']:.1f} ms, p99 {row['p99']:.1f} ms, "
+            f"errors {row['errors']}",
+            flush=True,
+        )
+    return rows
+
+
 async def parsers(context: Context) -> list[dict[str, Any]] | Pending:
     from bench.parsers import TARGET_SIZE, measure
 
@@ -83,6 +101,6 @@ async def parsers(context: Context) -> list[dict[str, Any]] | Pending:
     return rows
 
 
-HOOKS = {"updates": update_dialog, "digests": digest}
+HOOKS = {"updates": update_dialog, "digests": digest, "extension": extension}
 # Hooks that measure no database: called once, with the first backend's context.
 ONCE = {"parsers": parsers}

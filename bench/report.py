@@ -235,6 +235,29 @@ def _digest_lines(digests: list[dict[str, Any]]) -> list[str]:
     return lines + [""]
 
 
+def _extension_lines(extension: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "## Message-extension search",
+        "",
+        "`composeExtension/query` invokes (the search box of the message extension, `bot/extension.py`) over HTTP",
+        f"at concurrency {extension[0]['concurrency']} (closed loop, channels of 50 people), beside status questions for",
+        "the same references, on one database (the seed and a 500-item report), one server at a time in the same run.",
+        "By reference (“OIC-2025 R8”) the extension runs the status question's own lookup; by words (“hydra training”)",
+        "the free-text search, which reads every item, plus one indexed query per further result. An invoke is",
+        "answered in its HTTP response; a status question also posts its reply to the stub connector. No target was set.",
+        "",
+        "| database | what | concurrency | answers/s | × baseline | × status question | p50 ms | p95 ms | p99 ms | errors |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for row in extension:
+        versus = f"{row['vs_status']:.2f}" if row["vs_status"] is not None else ""
+        lines.append(
+            f"| {row['backend']} | {row['what']} | {row['concurrency']} | {row['throughput']:.0f} | {row['ratio']:.2f} | "
+            f"{versus} | {row['p50']:.1f} | {row['p95']:.1f} | {row['p99']:.1f} | {row['errors']} |"
+        )
+    return lines + [""]
+
+
 def _milliseconds(value: float) -> str:
     return f"{value:.2f}" if value >= 0.005 else "<0.01"
 
@@ -365,6 +388,8 @@ def write_report(results: Any, output: Path, *, machine: str, seconds: float, ro
         lines += _update_lines(results.updates)
     if results.digests:
         lines += _digest_lines(results.digests)
+    if results.extension:
+        lines += _extension_lines(results.extension)
     if results.parsers:
         lines += _parser_lines(results.parsers)
     if results.pending:

@@ -20,6 +20,7 @@ from bot.cards.update_form import parse_update_form, update_form_card
 from bot.commands import Asked, Services, answer, is_command, item_ref, parse_intent
 from bot.config import Settings
 from bot.dialog_host import HostedFlow
+from bot.extension import MessageExtension
 from bot.intents import Intent
 from bot.people import PeopleDirectory
 from bot.state import SqlStorage
@@ -113,6 +114,7 @@ class RecBot(ActivityHandler):
             DigestCommands(sessionmaker, timezone=settings.timezone),
             self.today,
         )
+        self.extension = MessageExtension(self.services.answers)
         self.updates = TrackerUpdateService(sessionmaker, self.today, item_ref)
         # Dialog state lives in the database, so a restart or another instance carries on; it is
         # kept per person in a conversation, so two members of a channel never share an update.
@@ -323,6 +325,8 @@ class RecBot(ActivityHandler):
         await turn_context.send_activity(to_activity(reply))
 
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
+        if turn_context.activity.name == "composeExtension/query":
+            return await self.extension.query(turn_context)
         if turn_context.activity.name == "adaptiveCard/action":
             # The SDK's own checks answer malformed values with a body it cannot serialise (500).
             value = turn_context.activity.value

@@ -1,0 +1,189 @@
+"""The message-extension benchmark: `composeExtension/query` round trips beside the status question.
+
+One database (the seed and a 500-item report), three servers' worth of load in one run:
+
+- the baseline (`bench.serve baseline`) answering status questions: the floor every ratio is to;
+- RecBot (`bench.serve recbot`) answering the same status questions ("status of OIC-2025 R8");
+- RecBot answering message-extension queries for the same references ("OIC-2025 R8"), and for words
+  ("hydra training"), which go through the free-text search.
+
+An invoke's answer is its HTTP response (no reply is posted to the connector), so a round trip is one
+HTTP exchange; a status question's includes the reply posted to the stub connector. Before the load,
+each query is asked once and must come back as results.
+
+`python -m bench.extension TARGET_URL SERVICE_URL CONCURRENCY SECONDS WARMUP QUERIES_JSON` is the
+load process for the invokes (closed loop, like `bench.load`); it prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+
+from bench import data, procs
+from bench.load import JSON, Tally
+from tests.fakes.teams import TENANT, User, activity
+
+CONCURRENCY = 16
+REFERENCES = [f"{data.SEED_CODE} R{number}" for number in data.SEED_NUMBERS] + [
+    f"BENCH-2000 R{number}" for number in (17, 123, 250, 301)
+]
+WORDS = ["hydra", "hydra training", "e-learning package", "organised immigration crime"]
+
+
+def invoke_bodies(service_url: str, queries: list[str], conversations: int = 50) -> list[bytes]:
+    """Pre-serialised `composeExtension/query` invokes from `conversations` channels, the queries in turn."""
+    result = []
+    for index in range(max(len(queries), conversations) * 2):
+        user = User(
+            teams_id=f"29:bench-user-{index % conversations}",
+            aad_object_id=f"6d7b5c2e-0000-4c8e-9a40-{index % conversations:012d}",
+            name=f"Officer {index % conversations}",
+            email=f"officer{index % conversations}@force.police.uk",
+        )
+        body = activity(
+            "invoke",
+            service_url,
+            conversation_id=f"19:bench-channel-{index % conversations}@thread.tacv2",
+            conversation_type="channel",
+            user=user,
+            tenant=TENANT,
+            name="composeExtension/query",
+            value={
+                "commandId": "searchItems",
+                "parameters": [{"name": "query", "value": queries[index % len(queries)]}],
+                "queryOptions": {"skip": 0, "count": 25},
+            },
+        )
+        result.append(json.dumps(body).encode())
+    return result
+
+
+async def run(
+    target: str, service_url: str, concurrency: int, seconds: float, warmup: float, queries: list[str]
+) -> dict[str, object]:
+    """Closed loop of invokes: `concurrency` clients, each querying again as soon as it has its answer."""
+    payloads = invoke_bodies(service_url, queries)
+    tally = Tally()
+    asked = 0
+    connector = aiohttp.TCPConnector(limit=concurrency)
+    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
+        measure_from = time.perf_counter() + warmup
+        stop_at = measure_from + seconds
+
+        async def client() -> None:
+            nonlocal asked
+            while (now := time.perf_counter()) < stop_at:
+                asked += 1
+                await tally.ask(session, target, payloads[asked % len(payloads)], measured=now >= measure_from)
+
+        await asyncio.gather(*(client() for _ in range(concurrency)))
+    return tally.summary(seconds) | {"concurrency": concurrency}
+
+
+async def _check(target: str, service_url: str, queries: list[str]) -> list[str]:
+    """Each query asked once: the ones that did not come back as a list of results."""
+    wrong = []
+    async with aiohttp.ClientSession() as session:
+        for query, body in zip(queries, invoke_bodies(service_url, queries, conversations=1), strict=False):
+            async with session.post(f"{target}/api/messages", data=body, headers=JSON) as response:
+                answer = await response.json() if response.status == 200 else {}
+            extension = answer.get("composeExtension") or {}
+            if extension.get("type") != "result" or not extension.get("attachments"):
+                wrong.append(query)
+    return wrong
+
+
+async def _invoke_load(target: str, stub_url: str, seconds: float, warmup: float, queries: list[str]) -> dict[str, Any]:
+    process = await asyncio.create_subprocess_exec(
+        procs.PYTHON,
+        "-m",
+        "bench.extension",
+        f"{target}/api/messages",
+        stub_url,
+        str(CONCURRENCY),
+        str(seconds),
+        str(warmup),
+        json.dumps(queries),
+        stdout=asyncio.subprocess.PIPE,
+        cwd=data.ROOT,
+    )
+    output, _ = await asyncio.wait_for(process.communicate(), seconds + warmup + 60)
+    result: dict[str, Any] = json.loads(output)
+    return result
+
+
+async def _status_load(target: str, stub_url: str, seconds: float, warmup: float) -> dict[str, Any]:
+    questions = [f"status of {reference}" for reference in REFERENCES]
+    return await procs.run_load(
+        f"{target}/api/messages",
+        stub_url,
+        str(CONCURRENCY),
+        str(seconds),
+        str(warmup),
+        json.dumps(questions),
+        timeout=seconds + warmup + 60,
+    )
+
+
+def _row(backend: str, what: str, measured: dict[str, Any], baseline: float, status: float | None) -> dict[str, Any]:
+    throughput = float(measured["throughput"])
+    return {
+        "backend": backend,
+        "what": what,
+        "concurrency": measured["concurrency"],
+        "throughput": throughput,
+        "ratio": throughput / baseline if baseline else float("nan"),
+        "vs_status": throughput / status if status else None,
+        "p50": measured["p50"],
+        "p95": measured["p95"],
+        "p99": measured["p99"],
+        "errors": measured["errors"],
+    }
+
+
+async def bench_extension(
+    backend: str, workdir: Path, stub_url: str, seconds: float, warmup: float
+) -> list[dict[str, Any]]:
+    """Baseline status questions, RecBot status questions, RecBot extension queries; one row each."""
+    url = await data.new_database(backend, workdir)
+    csv_path = workdir / "extension-500.csv"
+    data.write_csv(csv_path, reports=1, items_per_report=500)
+    await data.import_into(url, data.SEED, csv_path)
+    try:
+        process, target = await procs.start_server("baseline", url)
+        try:
+            baseline = await _status_load(target, stub_url, seconds, warmup)
+        finally:
+            await procs.stop(process)
+        process, target = await procs.start_server("recbot", url)
+        try:
+            wrong = await _check(target, stub_url, REFERENCES + WORDS)
+            if wrong:
+                raise RuntimeError(f"message-extension queries without results: {wrong}")
+            status = await _status_load(target, stub_url, seconds, warmup)
+            references = await _invoke_load(target, stub_url, seconds, warmup, REFERENCES)
+            words = await _invoke_load(target, stub_url, seconds, warmup, WORDS)
+        finally:
+            await procs.stop(process)
+    finally:
+        await data.drop_database(url)
+    floor, asked = baseline["throughput"], status["throughput"]
+    return [
+        _row(backend, "baseline: status question", baseline, floor, None),
+        _row(backend, "RecBot: status question", status, floor, None),
+        _row(backend, "RecBot: extension query, reference", references, floor, asked),
+        _row(backend, "RecBot: extension query, words", words, floor, asked),
+    ]
+
+
+if __name__ == "__main__":
+    target, service_url, level, seconds, warmup, queries = sys.argv[1:7]
+    result = asyncio.run(run(target, service_url, int(level), float(seconds), float(warmup), json.loads(queries)))
+    print(json.dumps(result), flush=True)
