@@ -28,6 +28,7 @@ from bot.turn import tenant_of
 from domain.clock import SYSTEM_CLOCK, Clock
 from services.digest_plan import RunSettings
 from services.digests import Scheduler
+from services.notices import Notifier
 from storage.database import create_engine, create_sessionmaker, is_ready
 
 log = logging.getLogger(__name__)
@@ -181,7 +182,8 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> web.Applic
         sessionmaker = create_sessionmaker(engine)
         deliverer = Deliverer(adapter, sessionmaker, app_id=settings.app_id)
         app[ENGINE] = engine
-        app[BOT] = RecBot(settings, sessionmaker, clock=clock, notify=deliverer.notify)
+        notifier = Notifier(sessionmaker, deliverer, lambda: clock.today(settings.tz))
+        app[BOT] = RecBot(settings, sessionmaker, clock=clock, notify=notifier.deliver)
         app[SCHEDULER] = Scheduler(
             sessionmaker=sessionmaker,
             deliverer=deliverer,

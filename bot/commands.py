@@ -24,8 +24,10 @@ from bot.intents import Intent, Parser
 from bot.turn import TurnInput
 from domain.refs import ItemRef
 from services.answers import Answers
-from services.governance import Decision, LeadCommands, Notice
+from services.governance import Decision, LeadCommands
+from services.notices import Notice
 from services.people import Identity
+from services.requests import Waiting
 from services.results import Result
 from services.subscriptions import DigestCommands, Place
 
@@ -65,9 +67,12 @@ class Asked:
     # An admin grant or revoke ran: identities cached with the old rights are forgotten.
     rights_changed: bool = False
 
-    def decided(self, decision: Decision) -> Result:
-        self.notices.extend(decision.notices)
-        return decision.reply
+    def decided(self, done: Result | Decision) -> Result:
+        """The reply to send; a decision's notices wait until it has been sent."""
+        if not isinstance(done, Decision):
+            return done
+        self.notices.extend(done.notices)
+        return done.reply
 
 
 # A command's answer: a service's result, a card of our own, or None when a dialog spoke for itself.
@@ -99,18 +104,21 @@ def _about_someone(method: Method) -> Run:
     async def run(asked: Asked, request: Any) -> Result:
         turn = asked.turn
         actor = await asked.identify()
-        return await method(asked.services.governance, request, actor, turn.mentions, turn.key, turn.conversation_id)
+        return asked.decided(
+            await method(asked.services.governance, request, actor, turn.mentions, turn.key, turn.conversation_id)
+        )
 
     return run
 
 
 def _about_an_item(method: Method) -> Run:
-    """set due date, approve / reject closure: the sender, the message's key and conversation."""
+    """set due date, approve / reject closure or date: the sender, the message's key and conversation."""
 
     async def run(asked: Asked, request: Any) -> Result:
         turn = asked.turn
-        done = await method(asked.services.governance, request, await asked.identify(), turn.key, turn.conversation_id)
-        return asked.decided(done) if isinstance(done, Decision) else done
+        return asked.decided(
+            await method(asked.services.governance, request, await asked.identify(), turn.key, turn.conversation_id)
+        )
 
     return run
 
@@ -154,6 +162,12 @@ async def _snooze(asked: Asked, request: Any) -> Result:
 
 async def _start_update(asked: Asked, intent: Any) -> None:
     await asked.start_update(intent.ref, isinstance(intent, intents.CorrectUpdate))
+
+
+async def _pending(asked: Asked, request: Any) -> Result:
+    # "list pending requests" needs nobody; "what needs my decision" needs the sender.
+    mine = request.waiting is Waiting.FOR_ME
+    return await asked.services.governance.pending(request, await asked.identify() if mine else None)
 
 
 async def _mine(asked: Asked, intent: Any) -> Result:
@@ -208,6 +222,18 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(intents.AddDelegate, (intents.ADD_DELEGATE,), Who.LEADS, _about_someone(LeadCommands.add_delegate)),
     Command(intents.SetDueDate, (intents.SET_DUE_DATE,), Who.ADMINS, _about_an_item(LeadCommands.set_due_date)),
+    Command(
+        intents.RejectDueDate, (intents.REJECT_DUE_DATE,), Who.ADMINS, _about_an_item(LeadCommands.reject_due_date)
+    ),
+    Command(
+        intents.ApproveDueDate, (intents.APPROVE_DUE_DATE,), Who.ADMINS, _about_an_item(LeadCommands.approve_due_date)
+    ),
+    Command(
+        intents.Pending,
+        (intents.PENDING, intents.PENDING_ALL),
+        Who.ANYONE,
+        _pending,
+    ),
     Command(intents.RejectClosure, (intents.REJECT_CLOSURE,), Who.ADMINS, _about_an_item(LeadCommands.reject_closure)),
     Command(
         intents.ApproveClosure, (intents.APPROVE_CLOSURE,), Who.ADMINS, _about_an_item(LeadCommands.approve_closure)
@@ -258,6 +284,11 @@ def parse_intent(text: str) -> Intent:
     return intents.parse_intent(text, _PARSERS)
 
 
+def command_for(intent: Intent) -> Command:
+    """The registry entry that answers an intent."""
+    return _BY_INTENT[type(intent)]
+
+
 def is_command(text: str) -> bool:
     """True when a message inside a dialog is clearly a new command rather than an answer."""
     return not isinstance(parse_intent(text), _NOT_COMMANDS)
@@ -271,5 +302,5 @@ def item_ref(text: str) -> ItemRef | None:
 
 async def answer(intent: Intent, asked: Asked) -> Reply | None:
     """The reply to one parsed message (None when a dialog started and spoke for itself)."""
-    answered = await _BY_INTENT[type(intent)].run(asked, intent)
+    answered = await command_for(intent).run(asked, intent)
     return render(answered) if answered is not None and not isinstance(answered, Reply) else answered

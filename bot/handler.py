@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
 from datetime import date
 
 from botbuilder.core import ActivityHandler, InvokeResponse, PrivateConversationState, TurnContext
@@ -12,6 +11,7 @@ from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.card_actions import CardActions
 from bot.cards import common as cards
 from bot.cards.common import Reply, to_activity
 from bot.cards.help import welcome_card
@@ -32,7 +32,8 @@ from domain.failures import describe_failure
 from domain.refs import ItemRef
 from domain.updates import Actor, Refused
 from services.answers import Answers
-from services.governance import LeadCommands, Notice
+from services.governance import LeadCommands
+from services.notices import Notify, nobody
 from services.people import Identity
 from services.subscriptions import DigestCommands
 from services.updates import TrackerUpdateService
@@ -40,9 +41,6 @@ from storage import tracker
 from storage.database import is_unreachable
 
 log = logging.getLogger(__name__)
-
-# Delivers a Notice to a person's 1:1 chat (bot.proactive.Deliverer.notify in the app).
-NoticeSender = Callable[[Notice], Awaitable[object]]
 
 UNREACHABLE_REPLY = "I can't reach the tracker right now. Please try again in a few minutes."
 FAILURE_REPLY = "Sorry, something went wrong on my side and I couldn't answer that. It has been logged."
@@ -77,16 +75,6 @@ def has_control_characters(value: object) -> bool:
     return False
 
 
-def invoke_error(status: int, code: str, message: str) -> InvokeResponse:
-    """An `adaptiveCard/action` answer that tells the card (and the person) what went wrong."""
-    body = {
-        "statusCode": status,
-        "type": "application/vnd.microsoft.error",
-        "value": {"code": code, "message": message},
-    }
-    return InvokeResponse(status=status, body=body)
-
-
 class RecBot(ActivityHandler):
     """RecBot's turn logic, shared by Teams (through the adapter) and `recbot chat`."""
 
@@ -96,7 +84,7 @@ class RecBot(ActivityHandler):
         sessionmaker: async_sessionmaker[AsyncSession],
         *,
         clock: Clock = SYSTEM_CLOCK,
-        notify: NoticeSender | None = None,
+        notify: Notify = nobody,
     ) -> None:
         self._settings = settings
         self._sessionmaker = sessionmaker
@@ -104,7 +92,7 @@ class RecBot(ActivityHandler):
         self._notify = notify
         self.people = PeopleDirectory(sessionmaker, settings.admins, home_tenant=settings.home_tenant)
         self.services = Services(
-            Answers(sessionmaker, self.today),
+            Answers(sessionmaker, self.today, settings.admins),
             LeadCommands(
                 sessionmaker,
                 self.today,
@@ -114,11 +102,14 @@ class RecBot(ActivityHandler):
             DigestCommands(sessionmaker, timezone=settings.timezone),
             self.today,
         )
-        self.extension = MessageExtension(self.services.answers)
-        self.updates = TrackerUpdateService(sessionmaker, self.today, item_ref)
+        self.card_actions = CardActions(self.services, self.people, notify)
+        self.updates = TrackerUpdateService(
+            sessionmaker, self.today, item_ref, bootstrap_admins=settings.admins, notify=notify
+        )
         # Dialog state lives in the database, so a restart or another instance carries on; it is
         # kept per person in a conversation, so two members of a channel never share an update.
         self.conversation_state = PrivateConversationState(SqlStorage(sessionmaker))
+        self.extension = MessageExtension(self.services.answers)
         self.dialogs = DialogSet(self.conversation_state.create_property("dialogs"))
         self.dialogs.add(HostedFlow(UpdateDialog(self.updates, is_command, parse_date=parse_user_date, now=clock.now)))
         # Conversations whose stored reference is already current: no write per message.
@@ -235,8 +226,7 @@ class RecBot(ActivityHandler):
         reply = await answer(intent, asked)
         if reply is not None:
             await self._send(turn_context, reply)
-        for notice in asked.notices:
-            await self._deliver(notice)
+        await self._notify(asked.notices)
         if asked.rights_changed:
             self.people.forget_all()
 
@@ -312,14 +302,6 @@ class RecBot(ActivityHandler):
         where = f"{brief.reference} is now {brief.status}" if brief else "The item is updated"
         return cards.message(f"Saved. {where}." + (" (You had already sent this one.)" if recorded.duplicate else ""))
 
-    async def _deliver(self, notice: Notice) -> None:
-        if self._notify is None:
-            return
-        try:
-            await self._notify(notice)
-        except Exception as error:  # noqa: BLE001 - a failed notice must not undo the decision already saved
-            log.error("could not notify person %s: %s", notice.person_id, describe_failure(error))
-
     @staticmethod
     async def _send(turn_context: TurnContext, reply: Reply) -> None:
         await turn_context.send_activity(to_activity(reply))
@@ -328,12 +310,8 @@ class RecBot(ActivityHandler):
         if turn_context.activity.name == "composeExtension/query":
             return await self.extension.query(turn_context)
         if turn_context.activity.name == "adaptiveCard/action":
-            # The SDK's own checks answer malformed values with a body it cannot serialise (500).
-            value = turn_context.activity.value
-            action = value.get("action") if isinstance(value, dict) else None
-            if not isinstance(action, dict) or action.get("type") != "Action.Execute":
-                return invoke_error(400, "BadRequest", "This card action is malformed: it is not an Action.Execute.")
-            return invoke_error(501, "NotSupported", "This card action is not supported.")
+            # Answered here: the SDK's own checks answer malformed values with a body it cannot serialise (500).
+            return await self.card_actions.answer(turn_context)
         return await super().on_invoke_activity(turn_context)
 
     async def on_members_added_activity(self, members_added: list[ChannelAccount], turn_context: TurnContext) -> None:

@@ -32,16 +32,20 @@ from domain.vocabulary import Kind
 from services.requests import (
     AddDelegate,
     ApproveClosure,
+    ApproveDueDate,
     Assign,
     GrantAdmin,
+    Pending,
     PersonalDigest,
     RejectClosure,
+    RejectDueDate,
     RemoveDelegate,
     RevokeAdmin,
     SetDueDate,
     SnoozeReminders,
     Subscribe,
     Unsubscribe,
+    Waiting,
 )
 
 # --------------------------------------------------------------------------------------------
@@ -174,6 +178,9 @@ Intent: TypeAlias = (
     | SetDueDate
     | ApproveClosure
     | RejectClosure
+    | ApproveDueDate
+    | RejectDueDate
+    | Pending
     | Subscribe
     | Unsubscribe
     | DigestSettings
@@ -677,6 +684,32 @@ _APPROVE_CLOSURE = (
     _c(rf"^{_THE_REF}\s+(?:closure\s+)?(?:approved|signed[\s-]?off|can\s+be\s+closed)$"),
 )
 
+# "revised date", "new deadline", "date change request", "extension": a later date a lead asked for.
+_DATE_REQUEST = (
+    r"(?:(?:the|a)\s+)?(?:(?:(?:revised|new|later|requested|proposed)\s+)?(?:due\s+)?(?:date|deadline)"
+    r"(?:\s+(?:change|request|extension))?|extension|date\s+change)(?:\s+request)?"
+)
+_APPROVE_DUE_DATE = (
+    _c(rf"^(?:approve|accept|agree(?:\s+to)?|ok|okay|confirm)\s+{_DATE_REQUEST}\s+(?:of|for|on)\s+{_THE_REF}$"),
+    _c(rf"^(?:approve|accept)\s+{_THE_REF}(?:'s)?\s+{_DATE_REQUEST}$"),
+)
+_REJECT_DUE_DATE = (
+    _c(rf"^(?:reject|decline|refuse|deny)\s+{_DATE_REQUEST}\s+(?:of|for|on)\s+{_THE_REF}(?P<rest>.*)$"),
+    _c(rf"^(?:reject|decline|refuse|deny)\s+{_THE_REF}(?:'s)?\s+{_DATE_REQUEST}(?P<rest>.*)$"),
+)
+_REQUESTS_NOUN = r"(?:requests?|decisions?|approvals?|sign[\s-]?offs?|date\s+requests?|extensions?)"
+_PENDING_FOR_ME = _c(
+    r"^(?:what|which\s+(?:items|requests|ones))\s+(?:needs?|awaits?|(?:is|are)\s+(?:awaiting|waiting\s+for)|requires?)"
+    r"\s+my\s+(?:decision|approval|sign[\s-]?off|attention)s?$"
+    r"|^what(?:'s|s|\s+is|\s+are)\s+(?:waiting|pending)\s+(?:on|for)\s+me$"
+    r"|^(?:show\s+|list\s+)?my\s+(?:pending\s+)?(?:decisions|approvals|requests)(?:\s+(?:pending|waiting))?$"
+)
+_PENDING_ALL = _c(
+    rf"^(?:(?:list|show(?:\s+me)?|view|get|see|any)\s+)?(?:all\s+)?(?:the\s+)?(?:pending|open|outstanding)\s+{_REQUESTS_NOUN}$"
+    rf"|^{_REQUESTS_NOUN}\s+(?:pending|waiting(?:\s+for\s+(?:a\s+)?(?:decision|approval))?|awaiting\s+(?:a\s+)?(?:decision|approval))$"
+    r"|^what(?:'s|s|\s+is|\s+are)\s+(?:waiting|pending|awaiting)\s+(?:for\s+)?(?:a\s+)?(?:decision|approval)$"
+)
+
 _HISTORY = (
     _c(
         r"^(?:(?:show|view|get|see|display|give)(?:\s+me)?\s+)?(?:the\s+)?(?:(?:full|whole|complete)\s+)?"
@@ -897,6 +930,14 @@ def _approve(ref: ItemRef, match: re.Match[str]) -> Intent:
     return ApproveClosure(ref)
 
 
+def _approve_due_date(ref: ItemRef, match: re.Match[str]) -> Intent:
+    return ApproveDueDate(ref)
+
+
+def _reject_due_date(ref: ItemRef, match: re.Match[str]) -> Intent:
+    return RejectDueDate(ref, _reason(match["rest"]))
+
+
 def _constant(intent: Intent) -> Builder:
     return lambda match: intent
 
@@ -957,6 +998,10 @@ GRANT_ADMIN = rule(*_GRANT_ADMIN, build=_grant)
 REMOVE_DELEGATE = rule(*_REMOVE_DELEGATE, build=_with_ref(_remove_delegate))
 ADD_DELEGATE = rule(*_ADD_DELEGATE, build=_with_ref(_add_delegate))
 SET_DUE_DATE = rule(*_SET_DUE_DATE, build=_with_ref(_set_due_date))
+REJECT_DUE_DATE = rule(*_REJECT_DUE_DATE, build=_with_ref(_reject_due_date))
+APPROVE_DUE_DATE = rule(*_APPROVE_DUE_DATE, build=_with_ref(_approve_due_date))
+PENDING = rule(_PENDING_FOR_ME, build=_constant(Pending(Waiting.FOR_ME)))
+PENDING_ALL = rule(_PENDING_ALL, build=_constant(Pending(Waiting.ALL)))
 REJECT_CLOSURE = rule(*_REJECT_CLOSURE, build=_with_ref(_reject))
 APPROVE_CLOSURE = rule(*_APPROVE_CLOSURE, build=_with_ref(_approve))
 ASSIGN = rule(*_ASSIGN, build=_with_ref(_assign))

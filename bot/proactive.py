@@ -38,7 +38,7 @@ from services.delivery import (
     Recipient,
     Sent,
 )
-from services.governance import Notice
+from services.results import Result
 from storage import deliveries, tracker
 
 log = logging.getLogger(__name__)
@@ -124,6 +124,9 @@ class Deliverer:
 
     def nudge(self, audience: str, items: Sequence[NudgeItem]) -> Reply:
         return compose_nudge(audience, items)
+
+    def notice(self, message: Result) -> Reply:
+        return render(message)
 
     def summary(self, message: Reply) -> str:
         return one_line(message.text, 300)
@@ -237,14 +240,3 @@ class Deliverer:
         if not created:
             raise DeliveryFailed("the new conversation was created but the bot never got its turn")
         return Sent(created[0]["conversation"]["id"], created_conversation=True)
-
-    async def notify(self, notice: Notice) -> Sent:
-        """Tell one person about a decision in their 1:1 chat (the Notice of services/governance.py)."""
-        async with self._sessionmaker() as session:
-            people = await deliveries.people_by_id(session, [notice.person_id])
-        person = people.get(notice.person_id)
-        if person is None:
-            raise NoRoute(f"person {notice.person_id} does not exist")
-        return await self.send_to_person(
-            Recipient(person.person_id, person.teams_user_id, person.name), render(notice.message)
-        )

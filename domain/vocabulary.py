@@ -50,6 +50,8 @@ class EventKind(StrEnum):
     DELEGATE_ADDED = "delegate added"
     DELEGATE_REMOVED = "delegate removed"
     DUE_DATE_CHANGED = "due date changed"
+    DUE_DATE_APPROVED = "due date approved"
+    DUE_DATE_REJECTED = "due date rejected"
     CLOSURE_APPROVED = "closure approved"
     CLOSURE_REJECTED = "closure rejected"
     SUPERSEDED = "superseded"

@@ -1,12 +1,13 @@
 """Answers to the questions people ask: each returns a result (`services/results.py`) for `bot/cards` to show.
 
-One short transaction per answer; a status question costs one indexed query.
+One short transaction per answer; a status question costs one indexed query for the item and
+one for who may act on it (more only when it has a revised or requested due date).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, timedelta
 from typing import Any
 
@@ -17,10 +18,10 @@ from domain.search import rank_items
 from domain.text import safe_text
 from domain.vocabulary import OPEN_STATUSES, Kind, Status
 from services.people import Identity
-from services.results import Choose, ItemList, ItemStatus, Result, Said, SearchResults
-from storage import tracker
+from services.results import Choose, ItemList, ItemStatus, Result, Rights, Said, SearchResults
+from storage import ownership, progress, tracker
 from storage.database import for_reading
-from storage.models import Item
+from storage.models import Item, Update
 
 LIST_LIMIT = 15
 
@@ -70,10 +71,46 @@ async def choose(session: AsyncSession, items: Sequence[Item], ref: ItemRef, con
 class Answers:
     """Answers questions, reading the tracker through `storage.tracker`."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], today: Callable[[], date]) -> None:
+    def __init__(
+        self,
+        sessionmaker: async_sessionmaker[AsyncSession],
+        today: Callable[[], date],
+        bootstrap_admins: Sequence[str] = (),
+    ) -> None:
         self._sessionmaker = sessionmaker
         self._reads = for_reading(sessionmaker)
         self._today = today
+        self._bootstrap_admins = tuple(bootstrap_admins)
+
+    async def _status(
+        self, session: AsyncSession, item: Item, latest: Update | None, viewer: Identity | None = None
+    ) -> ItemStatus:
+        """The status card's facts: the pending date request, who set the revised date, who may act."""
+        requested = await session.get(Update, item.requested_due_update_id) if item.requested_due_update_id else None
+        acting = await ownership.acting_people(session, item, self._bootstrap_admins)
+        rights = None
+        if viewer is not None:
+            is_open = Status(item.status).is_open
+            may_act = viewer.is_admin or viewer.person_id in {person_id for person_id, _ in acting}
+            rights = Rights(update=is_open and may_act, decide=is_open and viewer.is_admin)
+        return ItemStatus(
+            item,
+            latest,
+            self._today(),
+            requested=requested,
+            revised_by=await progress.revised_by(session, item),
+            acting=tuple(teams_id for _, teams_id in acting),
+            viewer=rights,
+        )
+
+    async def status_of(self, item_id: int, viewer: Identity | None, note: str | None = None) -> Result:
+        """One item's status as `viewer` sees it (their buttons), e.g. when a card refreshes."""
+        async with self._reads() as session:
+            item = await tracker.get_item(session, item_id)
+            if item is None:
+                return Said("This item no longer exists: it may have been removed. Try `list recommendations`.")
+            status = await self._status(session, item, await tracker.latest_update(session, item.id), viewer)
+        return replace(status, note=note)
 
     async def status(self, ref: ItemRef, conversation_id: str | None) -> Result:
         """One item's status, or the question of which report is meant."""
@@ -94,7 +131,7 @@ class Answers:
                     ],
                 )
             latest = next(update for item, update in rows if item is resolved.item)
-            return ItemStatus(resolved.item, latest, self._today())
+            return await self._status(session, resolved.item, latest)
 
     async def _not_found(self, session: AsyncSession, ref: ItemRef) -> Result:
         if ref.report_code and await tracker.report_by_code(session, ref.report_code) is None:
@@ -113,7 +150,7 @@ class Answers:
             ranked = rank_items(query, items, lambda item: f"{item.text} {item.report.title}")
             if ranked.best is not None:
                 latest = await tracker.latest_update(session, ranked.best.id)
-                return ItemStatus(ranked.best, latest, self._today())
+                return await self._status(session, ranked.best, latest)
         if ranked.candidates:
             return SearchResults(query, ranked.candidates)
         return Said(

@@ -132,6 +132,9 @@ class Messenger(Protocol):
     def nudge(self, audience: str, items: Sequence[NudgeItem]) -> Any:
         """The owner's nudge as a message, ready to send."""
 
+    def notice(self, message: Any) -> Any:
+        """A service's result (services/results.py) as a message for one person, ready to send."""
+
     def summary(self, message: Any) -> str:
         """One line saying what a message says (for `recbot digest run --dry-run`)."""
 

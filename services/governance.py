@@ -6,6 +6,7 @@ the notices for the lead, which the handler delivers to their 1:1 chat.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -18,22 +19,28 @@ from domain.refs import ItemRef, describe_ref
 from domain.text import NAME_LIMIT, one_line, safe_text
 from domain.vocabulary import Status
 from services.answers import resolve
+from services.notices import Notice
 from services.people import Identity
 from services.requests import (
     AddDelegate,
     ApproveClosure,
+    ApproveDueDate,
     Assign,
     GrantAdmin,
+    Pending,
     RejectClosure,
+    RejectDueDate,
     RemoveDelegate,
     RevokeAdmin,
     SetDueDate,
+    Waiting,
 )
-from services.results import Choose, Result, Said, Timeline, Told
+from services.results import Choose, Request, Requests, Result, Rights, Said, Timeline, Told
 from storage import ownership, progress, tracker
-from storage.models import Item, Person
+from storage.models import Item, Person, Update
 
 ADMINS_NAMED = 5
+LIST_LIMIT = 25  # requests in one answer
 
 
 class Mention(NamedTuple):
@@ -43,14 +50,6 @@ class Mention(NamedTuple):
     teams_user_id: str | None
     aad_object_id: str | None
     name: str
-
-
-@dataclass(frozen=True)
-class Notice:
-    """A message for someone other than the speaker, to deliver to their 1:1 chat."""
-
-    person_id: int
-    message: Result
 
 
 @dataclass(frozen=True)
@@ -179,8 +178,8 @@ class LeadCommands:
         mentioned: Sequence[Mention] = (),
         activity_key: str | None = None,
         conversation_id: str | None = None,
-    ) -> Result:
-        """Make someone the owner of an item (admins only)."""
+    ) -> Result | Decision:
+        """Make someone the owner of an item (admins only); the new owner is told."""
         if actor is None:
             return self._unknown_actor("assign owners")
         async with self._sessionmaker.begin() as session:
@@ -200,12 +199,23 @@ class LeadCommands:
             assert me is not None
             if found.owner_id == person.id and not await ownership.activity_seen(session, activity_key):
                 return Told(f"{_sentence(_named(found))} is already owned by {{name}}.", {"name": person.display_name})
-            await ownership.assign_owner(session, found, person, me, activity_key)
-            return Told(
+            event = await ownership.assign_owner(session, found, person, me, activity_key)
+            reply = Told(
                 f"{_sentence(_named(found))} is now owned by {{name}}.",
                 {"name": person.display_name},
                 [("Status", f"status of {found.reference}"), ("History", f"history of {found.reference}")],
             )
+            if event is None or person.id == me.id:
+                return reply
+            due = found.current_due_on
+            told = Told(
+                f"{{admin}} made you the owner of {_named(found)}"
+                + (f", due {format_uk_date(due)}" + (" (overdue)" if due < self._today() else "") if due else "")
+                + f". Post progress with `update {found.reference}`; ask for a later date or sign-off in the update.",
+                {"admin": me.display_name},
+                [("Post update", f"update {found.reference}"), ("Status", f"status of {found.reference}")],
+            )
+            return Decision(reply, (Notice(person.id, told, f"assigned:{event.id}"),))
 
     async def _delegate_change(
         self,
@@ -214,7 +224,7 @@ class LeadCommands:
         mentioned: Sequence[Mention],
         activity_key: str | None,
         conversation_id: str | None,
-    ) -> Result:
+    ) -> Result | Decision:
         adding = isinstance(request, AddDelegate)
         doing = "add delegates" if adding else "remove delegates"
         if actor is None:
@@ -253,11 +263,21 @@ class LeadCommands:
                         f"{{name}} owns {_named(found)}, so they can post updates already.",
                         {"name": person.display_name},
                     )
-                if not await ownership.add_delegate(session, found, person, me, activity_key) and not seen:
+                event = await ownership.add_delegate(session, found, person, me, activity_key)
+                if event is None and not seen:
                     return Told(f"{{name}} is already a delegate on {_named(found)}.", {"name": person.display_name})
-                return Told(
+                reply = Told(
                     f"{{name}} can now post updates for {_named(found)}.", {"name": person.display_name}, actions
                 )
+                if event is None or person.id == me.id:
+                    return reply
+                told = Told(
+                    f"{{who}} added you as a delegate on {_named(found)}: you can post its updates "
+                    f"with `update {found.reference}`.",
+                    {"who": me.display_name},
+                    [("Post update", f"update {found.reference}"), ("Status", f"status of {found.reference}")],
+                )
+                return Decision(reply, (Notice(person.id, told, f"delegate:{event.id}"),))
             if not await ownership.remove_delegate(session, found, person, me, activity_key) and not seen:
                 return Told(f"{{name}} isn't a delegate on {_named(found)}.", {"name": person.display_name})
             return Told(
@@ -271,7 +291,7 @@ class LeadCommands:
         mentioned: Sequence[Mention] = (),
         activity_key: str | None = None,
         conversation_id: str | None = None,
-    ) -> Result:
+    ) -> Result | Decision:
         """Let someone post updates for an item (its owner or an admin)."""
         return await self._delegate_change(request, actor, mentioned, activity_key, conversation_id)
 
@@ -282,7 +302,7 @@ class LeadCommands:
         mentioned: Sequence[Mention] = (),
         activity_key: str | None = None,
         conversation_id: str | None = None,
-    ) -> Result:
+    ) -> Result | Decision:
         """Stop someone posting updates for an item (its owner or an admin)."""
         return await self._delegate_change(request, actor, mentioned, activity_key, conversation_id)
 
@@ -328,7 +348,9 @@ class LeadCommands:
                 {"name": actor.name or actor.email or "An admin"},
                 [("Help", "help")],
             )
-            notices = () if person.id == actor.person_id else (Notice(person.id, told),)
+            # A redelivered grant finds them already an admin and tells nobody: each grant is new.
+            key = f"admin-granted:{person.id}:{uuid.uuid4().hex}"
+            notices = () if person.id == actor.person_id else (Notice(person.id, told, key),)
             return Decision(Told("{name} is now an admin.", {"name": person.display_name}), notices)
 
     async def revoke_admin(
@@ -365,6 +387,59 @@ class LeadCommands:
                 )
             await ownership.revoke_admin(session, person)
             return Decision(Told("{name} is no longer an admin.", {"name": person.display_name}))
+
+    # --- requests waiting for a decision ------------------------------------------------------
+
+    async def pending(self, request: Pending, actor: Identity | None) -> Result:
+        """Sign-offs and later dates waiting for an admin: all of them, or the speaker's share.
+
+        An admin's share is everything (they decide); anyone else's is what they asked or own.
+        """
+        mine = request.waiting is Waiting.FOR_ME
+        if mine and actor is None:
+            return self._unknown_actor("tell what is waiting for you")
+        concerning = actor.person_id if mine and actor is not None and not actor.is_admin else None
+        async with self._sessionmaker() as session:
+            found, total = await progress.pending_requests(session, concerning=concerning, limit=LIST_LIMIT)
+        today = self._today()
+        requests = [Request(entry.item, entry.update, entry.closure, today) for entry in found]
+        if not mine:
+            title, empty = "Requests waiting for a decision", "Nothing is waiting for a decision."
+        elif concerning is None:
+            title, empty = "Waiting for your decision", "Nothing is waiting for your decision."
+        else:
+            title = "Your requests waiting for an admin"
+            empty = (
+                "Nothing of yours is waiting for an admin. To ask for sign-off or a later date, "
+                "post an update (`update R8`)."
+            )
+        return Requests(title, requests, empty, more=total - len(requests))
+
+    async def request_view(
+        self, update_id: int, closure: bool, viewer: Identity | None, note: str | None = None
+    ) -> Result:
+        """One request as `viewer` sees it: waiting (an admin gets Approve / Reject) or decided by whom."""
+        async with self._sessionmaker() as session:
+            asking = await session.get(Update, update_id)
+            item = await tracker.get_item(session, asking.item_id) if asking is not None else None
+            if asking is None or item is None:
+                return Said("This request no longer exists: its item may have been removed.")
+            decision = await progress.decision_on(session, asking, closure=closure)
+            acting = await ownership.acting_people(session, item, self._bootstrap_admins)
+            waiting = decision is None and (
+                item.status == Status.AWAITING_SIGN_OFF.value if closure else item.requested_due_update_id == asking.id
+            )
+            return Request(
+                item,
+                asking,
+                closure,
+                self._today(),
+                decision=decision,
+                withdrawn=decision is None and not waiting,
+                acting=tuple(teams_id for _, teams_id in acting),
+                viewer=Rights(decide=waiting and viewer is not None and viewer.is_admin),
+                note=note,
+            )
 
     # --- history and due dates -----------------------------------------------------------------
 
@@ -421,6 +496,98 @@ class LeadCommands:
                 {"reason": reason},
                 [("History", f"history of {found.reference}")],
             )
+
+    async def approve_due_date(
+        self,
+        request: ApproveDueDate,
+        actor: Identity | None,
+        activity_key: str | None = None,
+        conversation_id: str | None = None,
+    ) -> Result | Decision:
+        """Accept the later due date a lead asked for (admins only); the lead is told."""
+        return await self._date_decision(request.ref, None, actor, activity_key, conversation_id, approve=True)
+
+    async def reject_due_date(
+        self,
+        request: RejectDueDate,
+        actor: Identity | None,
+        activity_key: str | None = None,
+        conversation_id: str | None = None,
+    ) -> Result | Decision:
+        """Turn down the later due date a lead asked for, with the reason (admins only); the lead is told."""
+        return await self._date_decision(
+            request.ref, request.reason, actor, activity_key, conversation_id, approve=False
+        )
+
+    async def _date_decision(
+        self,
+        ref: ItemRef,
+        reason: str | None,
+        actor: Identity | None,
+        activity_key: str | None,
+        conversation_id: str | None,
+        *,
+        approve: bool,
+    ) -> Result | Decision:
+        doing = "approve revised due dates" if approve else "reject revised due dates"
+        if actor is None:
+            return self._unknown_actor(doing)
+        async with self._sessionmaker.begin() as session:
+            if not actor.is_admin:
+                return await self._admin_refusal(session, doing)
+            if not approve and not reason:
+                return Said(
+                    "Tell me why, so the lead knows what to do next, e.g. "
+                    f"`reject revised date of {describe_ref(ref)} because the plan has no milestones`"
+                )
+
+            def command(full: str) -> str:
+                return (
+                    f"approve revised date of {full}" if approve else f"reject revised date of {full} because {reason}"
+                )
+
+            found = await self._item(session, ref, conversation_id, command)
+            if not isinstance(found, Item):
+                return found
+            me = await session.get(Person, actor.person_id)
+            assert me is not None
+            requested_on = found.requested_due_on
+            try:
+                asked = await progress.decide_due_date(session, found, me, reason, activity_key, approve=approve)
+            except progress.NoDateRequest:
+                return Said(
+                    f"Nobody has asked for a later due date for {_named(found)}. Its lead asks in an update "
+                    f"(`update {found.reference}`); an admin can also `set due date of {found.reference} to … because …`."
+                )
+            actions = [("Status", f"status of {found.reference}"), ("History", f"history of {found.reference}")]
+            if asked is None:  # this activity already decided it: say so again, tell nobody twice
+                return Said(f"Done: the revised due date of {_named(found)} is decided.")
+            assert requested_on is not None
+            shown = format_uk_date(requested_on)
+            hmicfrs = format_uk_date(found.due_on) if found.due_on else "none written"
+            if approve:
+                reply = Told(
+                    f"Approved: {_named(found)} is now due {shown} (HMICFRS deadline: {hmicfrs}).", {}, actions
+                )
+                told = Told(
+                    f"{{admin}} approved your revised due date for {_named(found)}: it is now due {shown}.",
+                    {"admin": me.display_name},
+                    actions,
+                )
+            else:
+                reply = Told(
+                    f"Not approved: {_named(found)} keeps its due date. Reason: {{reason}}",
+                    {"reason": reason or ""},
+                    actions,
+                )
+                told = Told(
+                    f"{{admin}} did not approve {shown} as the revised due date of {_named(found)}. Reason: {{reason}}",
+                    {"admin": me.display_name, "reason": reason or ""},
+                    [("Post update", f"update {found.reference}"), *actions],
+                )
+            leads = dict.fromkeys(p for p in (asked.author_id, found.owner_id) if p is not None and p != me.id)
+            key = f"date-decided:{asked.id}"
+            return Decision(reply, tuple(Notice(person_id, told, key) for person_id in leads))
 
     # --- closure -------------------------------------------------------------------------------
 
@@ -485,7 +652,7 @@ class LeadCommands:
                     decided = await progress.reject_closure(session, found, me, reason, activity_key)
             except progress.ProgressError:
                 return Decision(self._not_awaiting(found))
-            return self._decided(found, me, reason, proposal.author_id if proposal else None, notify=decided)
+            return self._decided(found, me, reason, proposal, notify=decided)
 
     @staticmethod
     def _not_awaiting(item: Item) -> Result:
@@ -499,8 +666,9 @@ class LeadCommands:
         )
 
     @staticmethod
-    def _decided(item: Item, admin: Person, reason: str | None, proposer_id: int | None, *, notify: bool) -> Decision:
+    def _decided(item: Item, admin: Person, reason: str | None, proposal: Update | None, *, notify: bool) -> Decision:
         approved = reason is None
+        proposer_id = proposal.author_id if proposal is not None else None
         leads = [person_id for person_id in (item.owner_id, proposer_id) if person_id is not None]
         leads = [person_id for person_id in dict.fromkeys(leads) if person_id != admin.id]
         lead_names = [item.owner.display_name] if item.owner is not None and item.owner_id in leads else []
@@ -528,5 +696,6 @@ class LeadCommands:
                 [("Post update", f"update {item.reference}"), ("History", f"history of {item.reference}")],
             )
         # A redelivered decision was already announced: tell nobody twice.
-        notices = tuple(Notice(person_id, notice) for person_id in leads) if notify else ()
+        key = f"closure-decided:{proposal.id if proposal else f'item-{item.id}'}"
+        notices = tuple(Notice(person_id, notice, key) for person_id in leads) if notify else ()
         return Decision(reply, notices)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from enum import StrEnum
 
 from domain.refs import ItemRef
 
@@ -62,6 +63,35 @@ class SetDueDate:
     ref: ItemRef
     date_text: str
     reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ApproveDueDate:
+    """An admin accepts the later due date a lead asked for in an update."""
+
+    ref: ItemRef
+
+
+@dataclass(frozen=True, slots=True)
+class RejectDueDate:
+    """An admin turns down the later due date a lead asked for, with the reason."""
+
+    ref: ItemRef
+    reason: str | None = None
+
+
+class Waiting(StrEnum):
+    """Whose requests a `Pending` question is about."""
+
+    ALL = "all"  # "list pending requests"
+    FOR_ME = "for me"  # "what needs my decision" / "what's waiting on me": an admin's queue, a lead's own
+
+
+@dataclass(frozen=True, slots=True)
+class Pending:
+    """Requests (sign-off, a later due date) waiting for an admin's decision."""
+
+    waiting: Waiting = Waiting.ALL
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from storage.models import Item, Update
+from storage.models import Item, ItemEvent, Update
 from storage.progress import TimelineEntry
 
 # A button: its title and the command it sends.
@@ -38,10 +38,48 @@ class Choose:
 
 
 @dataclass(frozen=True)
+class Rights:
+    """What one person may do from an item's card (cards show each person only their own buttons)."""
+
+    update: bool = False  # owner, delegate or admin, on an open item
+    decide: bool = False  # an admin
+
+
+@dataclass(frozen=True)
 class ItemStatus:
     item: Item  # with its report and owner loaded
     latest: Update | None
     today: date
+    requested: Update | None = None  # the update asking for a later due date, while it waits
+    revised_by: ItemEvent | None = None  # the decision behind the revised due date
+    acting: tuple[str, ...] = ()  # Teams user ids of who may act: their view refreshes with their buttons
+    viewer: Rights | None = None  # None: the view everyone sees
+    note: str | None = None  # what the viewer just did from the card
+
+
+@dataclass(frozen=True)
+class Request:
+    """A lead's request waiting for an admin: sign-off (`update.status` Awaiting sign-off) or a later date."""
+
+    item: Item  # with its report and owner loaded
+    update: Update  # the update that asks
+    closure: bool  # True: sign-off; False: the revised due date in `update`
+    today: date
+    decision: ItemEvent | None = None  # the admin's decision, once made
+    withdrawn: bool = False  # no decision, yet no longer waiting (a later update changed it)
+    acting: tuple[str, ...] = ()  # Teams user ids of the admins: their view refreshes with their buttons
+    viewer: Rights | None = None  # None: the view everyone sees
+    note: str | None = None  # what the viewer just did from the card
+
+
+@dataclass(frozen=True)
+class Requests:
+    """Requests waiting for a decision, e.g. `what needs my decision`."""
+
+    title: str
+    requests: Sequence[Request]
+    empty_text: str
+    more: int = 0  # requests left out
 
 
 @dataclass(frozen=True)
@@ -68,4 +106,4 @@ class Timeline:
     today: date
 
 
-Result = Said | Told | Choose | ItemStatus | ItemList | SearchResults | Timeline
+Result = Said | Told | Choose | ItemStatus | Request | Requests | ItemList | SearchResults | Timeline

@@ -5,7 +5,7 @@ One `async with sessionmaker.begin()` per call: a call either writes everything 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -15,8 +15,10 @@ from domain.text import safe_text
 from domain.updates import Actor, ItemBrief, Recorded, Refused, UpdateDraft
 from domain.vocabulary import Status
 from services.answers import resolve
+from services.notices import Notice, Notify, nobody
+from services.results import Request, Rights
 from storage import ownership, progress, tracker
-from storage.models import Item, Person
+from storage.models import Item, Person, Update
 
 
 def brief_of(item: Item) -> ItemBrief:
@@ -47,9 +49,15 @@ class TrackerUpdateService:
         sessionmaker: async_sessionmaker[AsyncSession],
         today: Callable[[], date],
         read_ref: Callable[[str], ItemRef | None],
+        *,
+        bootstrap_admins: Sequence[str] = (),
+        notify: Notify = nobody,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._today = today
+        # Requests in an update (sign-off, a later date) go to every admin once it is saved.
+        self._bootstrap_admins = bootstrap_admins
+        self._notify = notify
         # Reads a typed reference ("R8", "OIC-2025 rec 8"): the chat grammar's, `bot.commands.item_ref`.
         self._read_ref = read_ref
 
@@ -110,6 +118,7 @@ class TrackerUpdateService:
             refusal = await self._refusal(session, item, actor)
             if refusal is not None:
                 raise UpdateRefused(refusal)
+            was_awaiting = item.status == Status.AWAITING_SIGN_OFF.value
             try:
                 row, duplicate = await progress.record_update(
                     session,
@@ -128,7 +137,33 @@ class TrackerUpdateService:
                 # Closed meanwhile, too late to correct, …: retrying will not help, so say why.
                 reason = str(error)
                 raise UpdateRefused(f"{reason[:1].upper()}{reason[1:].rstrip('.')}.") from error
-            return Recorded(row.id, duplicate=duplicate)
+            notices = [] if duplicate else await self._requests_in(session, item, row, was_awaiting)
+        await self._notify(notices)
+        return Recorded(row.id, duplicate=duplicate)
+
+    async def _requests_in(self, session: AsyncSession, item: Item, row: Update, was_awaiting: bool) -> list[Notice]:
+        """A notice to every admin (but the author) for each request the update makes."""
+        asked = []  # closure: True for sign-off, False for a later date
+        if row.status == Status.AWAITING_SIGN_OFF.value and not was_awaiting:
+            asked.append(True)
+        if row.revised_due_on is not None:
+            asked.append(False)
+        if not asked:
+            return []
+        admins = [
+            admin for admin in await ownership.admins(session, self._bootstrap_admins) if admin.id != row.author_id
+        ]
+        acting = tuple(admin.teams_user_id for admin in admins if admin.teams_user_id)
+        # Each admin's copy shows them Approve / Reject; refreshed, it shows whoever decided first.
+        return [
+            Notice(
+                admin.id,
+                Request(item, row, closure, self._today(), acting=acting, viewer=Rights(decide=True)),
+                f"{'sign-off' if closure else 'date'}-asked:{row.id}",
+            )
+            for closure in asked
+            for admin in admins
+        ]
 
     async def correctable(self, item_id: int, actor: Actor, now: datetime) -> int | None:
         """The id of the actor's own latest update of the item, if still correctable (24 hours)."""

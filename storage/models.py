@@ -109,8 +109,9 @@ class Person(Base):
 class Item(Base):
     """A recommendation, area for improvement or cause of concern, with its current state cached.
 
-    `status`, `assessment`, `revised_due_on` and `last_update_at` are kept in step with the
-    append-only `updates` rows in the same transaction that writes them.
+    `status`, `assessment`, `revised_due_on`, the pending `requested_due_*` and `last_update_at`
+    are kept in step with the append-only `updates` rows and `item_events` in the transaction that
+    writes them.
     """
 
     __tablename__ = "items"
@@ -126,6 +127,11 @@ class Item(Base):
     text: Mapped[str] = mapped_column(Text)
     due_on: Mapped[date | None] = mapped_column(Date)
     revised_due_on: Mapped[date | None] = mapped_column(Date)
+    # A lead's revised-date request waiting for an admin: the date and the update that asked.
+    requested_due_on: Mapped[date | None] = mapped_column(Date)
+    requested_due_update_id: Mapped[int | None] = mapped_column(
+        ForeignKey("updates.id", ondelete="SET NULL", use_alter=True)
+    )
     status: Mapped[str] = mapped_column(String(40), default=Status.NOT_STARTED.value)
     assessment: Mapped[str | None] = mapped_column(String(20))
     owner_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)

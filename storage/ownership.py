@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from domain.vocabulary import EventKind
 from storage.models import Delegate, Item, ItemEvent, Person, Report
@@ -98,18 +99,18 @@ async def write_once(
 
 async def assign_owner(
     session: AsyncSession, item: Item, person: Person, actor: Person, activity_key: str | None
-) -> bool:
-    """Make `person` the owner of `item`; False when this activity had already done it."""
+) -> ItemEvent | None:
+    """Make `person` the owner of `item`; its event, or None when this activity had already done it."""
 
     def apply() -> None:
         item.owner_id = person.id
 
     event = _event_about(person, item, actor, EventKind.ASSIGNED, activity_key)
-    changed = await write_once(session, event, apply, touched=[item])
-    if changed:
-        # Keep the loaded relationship in step, so a card built from `item` names the new owner.
-        await session.refresh(item, ["owner"])
-    return changed
+    if not await write_once(session, event, apply, touched=[item]):
+        return None
+    # Keep the loaded relationship in step, so a card built from `item` names the new owner.
+    await session.refresh(item, ["owner"])
+    return event
 
 
 async def is_delegate(session: AsyncSession, item_id: int, person_id: int) -> bool:
@@ -119,12 +120,13 @@ async def is_delegate(session: AsyncSession, item_id: int, person_id: int) -> bo
 
 async def add_delegate(
     session: AsyncSession, item: Item, person: Person, actor: Person, activity_key: str | None
-) -> bool:
-    """Let `person` post updates for `item`; False when they already could (or this activity did it)."""
+) -> ItemEvent | None:
+    """Let `person` post updates for `item`; its event, or None when they already could (or this activity did it)."""
     if await is_delegate(session, item.id, person.id):
-        return False
+        return None
     event = _event_about(person, item, actor, EventKind.DELEGATE_ADDED, activity_key)
-    return await write_once(session, event, lambda: session.add(Delegate(item_id=item.id, person_id=person.id)))
+    added = await write_once(session, event, lambda: session.add(Delegate(item_id=item.id, person_id=person.id)))
+    return event if added else None
 
 
 async def remove_delegate(
@@ -187,6 +189,28 @@ async def admins(session: AsyncSession, bootstrap: Sequence[str] = ()) -> Sequen
     if named:
         conditions += [func.lower(Person.email).in_(named), func.lower(Person.aad_object_id).in_(named)]
     return (await session.scalars(select(Person).where(or_(*conditions)).order_by(Person.name, Person.email))).all()
+
+
+async def acting_people(session: AsyncSession, item: Item, bootstrap: Sequence[str] = ()) -> list[tuple[int, str]]:
+    """(person id, Teams user id) of everyone who may act on the item: owner, delegates and admins.
+
+    One query; people who have never talked to the bot (no Teams user id yet) are left out.
+    """
+    named = [value.lower() for value in bootstrap if value]
+    conditions: list[ColumnElement[bool]] = [
+        Person.is_admin.is_(True),
+        Person.id.in_(select(Delegate.person_id).where(Delegate.item_id == item.id)),
+    ]
+    if item.owner_id is not None:
+        conditions.append(Person.id == item.owner_id)
+    if named:
+        conditions += [func.lower(Person.email).in_(named), func.lower(Person.aad_object_id).in_(named)]
+    rows = await session.execute(
+        select(Person.id, Person.teams_user_id)
+        .where(Person.teams_user_id.is_not(None), or_(*conditions))
+        .order_by(Person.id)
+    )
+    return [(person_id, teams_id) for person_id, teams_id in rows if teams_id is not None]
 
 
 async def may_update(session: AsyncSession, item: Item, person_id: int, is_admin: bool) -> bool:

@@ -9,10 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import aliased
+from sqlalchemy.orm import aliased, joinedload
 
 from domain.vocabulary import Assessment, EventKind, Status
 from storage.models import Item, ItemEvent, Person, Update, utcnow
@@ -40,6 +40,10 @@ class NotAwaitingSignOff(ProgressError):
 
 class NotCorrectable(ProgressError):
     """The update to correct is not the author's own latest update of the last 24 hours."""
+
+
+class NoDateRequest(ProgressError):
+    """Approving or rejecting a revised due date that nobody has asked for (or that was decided)."""
 
 
 class InvalidUpdate(ProgressError):
@@ -136,6 +140,11 @@ async def record_update(
             item.assessment = assessment
             item.last_update_at = created_at
             await session.flush()
+            if revised_due_on is not None:
+                item.requested_due_on, item.requested_due_update_id = revised_due_on, row.id
+            elif supersedes_id is not None and item.requested_due_update_id == supersedes_id:
+                # The corrected update no longer asks for a later date.
+                item.requested_due_on = item.requested_due_update_id = None
     except IntegrityError:
         # The same activity reached another item's lock at the same moment: theirs is the record.
         existing = await update_for_activity(session, activity_key)
@@ -154,7 +163,9 @@ async def set_due_date(
         raise InvalidUpdate("a due date change needs a reason")
 
     def apply() -> None:
+        # An admin setting the date also settles any date a lead asked for.
         item.revised_due_on = due_on
+        item.requested_due_on = item.requested_due_update_id = None
 
     event = ItemEvent(
         item_id=item.id,
@@ -191,6 +202,9 @@ async def _decide(
 
     def apply() -> None:
         locked.status = new_status.value
+        if not new_status.is_open:
+            # A closed or superseded item needs no later date.
+            locked.requested_due_on = locked.requested_due_update_id = None
 
     event = ItemEvent(
         item_id=locked.id,
@@ -201,6 +215,39 @@ async def _decide(
         source_activity_key=activity_key,
     )
     return await write_once(session, event, apply, touched=[locked])
+
+
+async def decide_due_date(
+    session: AsyncSession, item: Item, admin: Person, reason: str | None, activity_key: str | None, *, approve: bool
+) -> Update | None:
+    """Approve or reject the item's pending revised-date request; the request's update, or None when
+    this activity already decided it. Raises NoDateRequest when nothing is pending."""
+    locked = await lock_item(session, item.id)
+    if await activity_seen(session, activity_key):
+        return None
+    request = await session.get(Update, locked.requested_due_update_id) if locked.requested_due_update_id else None
+    if request is None or locked.requested_due_on is None:
+        raise NoDateRequest(f"{locked.label} has no revised due date waiting for a decision")
+    if not approve and not (reason or "").strip():
+        raise InvalidUpdate("rejecting a revised due date needs a reason")
+    requested_on = locked.requested_due_on
+
+    def apply() -> None:
+        if approve:
+            locked.revised_due_on = requested_on
+        locked.requested_due_on = locked.requested_due_update_id = None
+
+    event = ItemEvent(
+        item_id=locked.id,
+        actor_id=admin.id,
+        actor_name=actor_name(admin),
+        kind=(EventKind.DUE_DATE_APPROVED if approve else EventKind.DUE_DATE_REJECTED).value,
+        subject_id=request.author_id,
+        due_on=requested_on,
+        detail=(request.revised_due_reason or "") if approve else (reason or ""),
+        source_activity_key=activity_key,
+    )
+    return request if await write_once(session, event, apply, touched=[locked]) else None
 
 
 async def approve_closure(session: AsyncSession, item: Item, admin: Person, activity_key: str | None) -> bool:
@@ -249,6 +296,100 @@ async def supersede(session: AsyncSession, item: Item, admin: Person, reason: st
     )
 
 
+# --- requests waiting for an admin -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingRequest:
+    item: Item  # report and owner loaded
+    update: Update  # the update that asks
+    closure: bool  # sign-off; else the later date in `update`
+
+
+async def pending_requests(
+    session: AsyncSession, *, concerning: int | None = None, limit: int = 50
+) -> tuple[list[PendingRequest], int]:
+    """Sign-offs and later dates waiting for an admin, oldest first, and how many there are in all.
+
+    `concerning` keeps those on items the person owns or asked about. One query, plus one for an
+    item whose later date was asked in an earlier update than its sign-off.
+    """
+    latest = (
+        select(Update.id)
+        .where(Update.item_id == Item.id)
+        .order_by(Update.created_at.desc(), Update.id.desc())
+        .limit(1)
+        .correlate(Item)
+        .scalar_subquery()
+    )
+    closure = Item.status == Status.AWAITING_SIGN_OFF.value
+    query = (
+        select(Item, Update)
+        .join(Update, Update.id == case((closure, latest), else_=Item.requested_due_update_id))
+        .options(joinedload(Item.report), joinedload(Item.owner))
+        .where(closure | Item.requested_due_update_id.is_not(None))
+    )
+    if concerning is not None:
+        query = query.where((Item.owner_id == concerning) | (Update.author_id == concerning))
+    rows = (await session.execute(query.order_by(Update.created_at, Item.id))).unique().all()
+    requests: list[PendingRequest] = []
+    for item, asking in rows:
+        if item.status == Status.AWAITING_SIGN_OFF.value:
+            requests.append(PendingRequest(item, asking, closure=True))
+        if item.requested_due_update_id is not None:
+            # Usually the same update; a later date may have been asked in an earlier one.
+            dated = (
+                asking
+                if asking.id == item.requested_due_update_id
+                else await session.get(Update, item.requested_due_update_id)
+            )
+            if dated is not None:
+                requests.append(PendingRequest(item, dated, closure=False))
+    return requests[:limit], len(requests)
+
+
+_DATE_DECISIONS = (
+    EventKind.DUE_DATE_APPROVED.value,
+    EventKind.DUE_DATE_REJECTED.value,
+    EventKind.DUE_DATE_CHANGED.value,
+)
+_CLOSURE_DECISIONS = (EventKind.CLOSURE_APPROVED.value, EventKind.CLOSURE_REJECTED.value, EventKind.SUPERSEDED.value)
+
+
+async def decision_on(session: AsyncSession, request: Update, *, closure: bool) -> ItemEvent | None:
+    """The admin's decision that settled a request (sign-off or a later date), None while it waits.
+
+    The first decision of its kind after the request; an admin setting the date themselves, or
+    marking the item superseded, settles it too.
+    """
+    kinds = _CLOSURE_DECISIONS if closure else _DATE_DECISIONS
+    return await session.scalar(
+        select(ItemEvent)
+        .where(
+            ItemEvent.item_id == request.item_id,
+            ItemEvent.kind.in_(kinds),
+            ItemEvent.created_at >= request.created_at,
+        )
+        .order_by(ItemEvent.created_at, ItemEvent.id)
+        .limit(1)
+    )
+
+
+async def revised_by(session: AsyncSession, item: Item) -> ItemEvent | None:
+    """The decision that set the item's revised due date (approved request or an admin's change)."""
+    if item.revised_due_on is None:
+        return None
+    return await session.scalar(
+        select(ItemEvent)
+        .where(
+            ItemEvent.item_id == item.id,
+            ItemEvent.kind.in_((EventKind.DUE_DATE_APPROVED.value, EventKind.DUE_DATE_CHANGED.value)),
+        )
+        .order_by(ItemEvent.created_at.desc(), ItemEvent.id.desc())
+        .limit(1)
+    )
+
+
 # --- history ---------------------------------------------------------------------------------
 
 # After these decisions the item's status is known without an update row.
@@ -281,6 +422,8 @@ def _event_headline(event: ItemEvent, subject: str | None) -> str:
         EventKind.DELEGATE_ADDED.value: f"Delegate added: {who}",
         EventKind.DELEGATE_REMOVED.value: f"Delegate removed: {who}",
         EventKind.DUE_DATE_CHANGED.value: "Revised due date set",
+        EventKind.DUE_DATE_APPROVED.value: f"Revised due date approved (asked by {who})",
+        EventKind.DUE_DATE_REJECTED.value: f"Revised due date not approved (asked by {who})",
         EventKind.CLOSURE_APPROVED.value: f"Closure approved · {Status.CLOSED.value}",
         EventKind.CLOSURE_REJECTED.value: f"Closure rejected · back to {Status.IN_PROGRESS.value}",
         EventKind.SUPERSEDED.value: f"Marked {Status.SUPERSEDED.value}",

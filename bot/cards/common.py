@@ -59,6 +59,61 @@ def command_action(title: str, command: str) -> Card:
     }
 
 
+# Universal Actions (Adaptive Cards 1.5): `Action.Execute` sends an `adaptiveCard/action` invoke
+# that bot/actions.py answers with the card to show instead. `view` names the card to rebuild:
+# {"item": id} for a status card, {"request": update id, "closure": bool} for a request.
+REFRESH_VERB = "refresh"
+DECIDE_VERB = "decide"
+# Teams refreshes a card automatically for at most 60 listed users.
+REFRESH_USERS_LIMIT = 60
+
+
+def execute_action(title: str, command: str, view: dict[str, Any], **style: Any) -> Card:
+    """A button that runs a command as an invoke and replaces its card with `view` rebuilt."""
+    return {
+        "type": "Action.Execute",
+        "title": title,
+        "verb": DECIDE_VERB,
+        "data": {"command": command, "view": view},
+        **style,
+    }
+
+
+def reject_action(title: str, command: str, view: dict[str, Any], example: str, *, reason_id: str) -> Card:
+    """A button that opens a reason box, then runs `command … because <reason>` like `execute_action`.
+
+    `reason_id` names the box (unique in the card); Teams sends what was typed under that name.
+    """
+    send = execute_action("Send", command, view)
+    send["data"]["reason_from"] = reason_id
+    form = {
+        "type": "AdaptiveCard",
+        "body": [
+            {
+                "type": "Input.Text",
+                "id": reason_id,
+                "label": "Reason (the lead will see it)",
+                "placeholder": example,
+                "isMultiline": True,
+                "maxLength": 1000,
+                "isRequired": True,
+                "errorMessage": "Say why, so the lead knows what to do next.",
+            }
+        ],
+        "actions": [send],
+    }
+    return {"type": "Action.ShowCard", "title": title, "card": form}
+
+
+def refreshed_for(card: Card, view: dict[str, Any], user_ids: Sequence[str]) -> Card:
+    """`card`, refreshed for each of `user_ids` (who may act on it) into their own view with their buttons."""
+    card["refresh"] = {
+        "action": {"type": "Action.Execute", "verb": REFRESH_VERB, "data": {"view": view}},
+        "userIds": list(user_ids[:REFRESH_USERS_LIMIT]),
+    }
+    return card
+
+
 def make_card(text: str, body: list[Card], actions: Sequence[Card] = ()) -> Card:
     card: Card = {
         "type": "AdaptiveCard",

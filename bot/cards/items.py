@@ -19,9 +19,12 @@ from bot.cards.common import (
     Reply,
     choice_card,
     command_action,
+    execute_action,
     fact_set,
     make_card,
     message,
+    refreshed_for,
+    reject_action,
     text_block,
     title_block,
 )
@@ -29,15 +32,16 @@ from domain.dates import describe_overdue, format_uk_date
 from domain.rag import rag_for_item
 from domain.text import NAME_LIMIT, clip, one_line, safe_text
 from domain.vocabulary import EventKind, Status
-from storage.models import Item, Update
+from services.results import Rights
+from storage.models import Item, ItemEvent, Update
 from storage.progress import TimelineEntry
 
 
-def _uk_date(day: date | None) -> str:
+def uk_date(day: date | None) -> str:
     return format_uk_date(day) if day is not None else NONE_WRITTEN
 
 
-def _utc_day(moment: datetime) -> date:
+def utc_day(moment: datetime) -> date:
     return (moment if moment.tzinfo is None else moment.astimezone(timezone.utc)).date()
 
 
@@ -53,38 +57,91 @@ def _overdue(item: Item, today: date) -> str | None:
     return f"Overdue by {describe_overdue(due_on, today)}"
 
 
-def status_card(item: Item, latest: Update | None, *, today: date) -> Reply:
-    """Everything about one item: text, status, RAG, due dates, owner and the latest update."""
+def _by(event: ItemEvent | Update, verb: str) -> str:
+    """ "approved by Pat Admin on 3 December 2026"."""
+    who = event.actor_name if isinstance(event, ItemEvent) else event.author_name
+    return f"{verb} by {one_line(who, NAME_LIMIT)} on {format_uk_date(utc_day(event.created_at))}"
+
+
+def _revised(item: Item, revised_by: ItemEvent | None) -> str:
+    if item.revised_due_on is None:
+        return NONE_WRITTEN
+    shown = format_uk_date(item.revised_due_on)
+    if revised_by is None:
+        return shown
+    verb = "approved" if revised_by.kind == EventKind.DUE_DATE_APPROVED.value else "set"
+    return f"{shown} ({_by(revised_by, verb)})"
+
+
+def decision_actions(item: Item, *, closure: bool, view: dict[str, object]) -> list[Card]:
+    """Approve and Reject (with a reason box) for a sign-off or a later due date, as Universal Actions."""
+    what = "closure" if closure else "revised date"
+    noun = "sign-off" if closure else "new date"
+    return [
+        execute_action(f"Approve {noun}", f"approve {what} of {item.reference}", view, style="positive"),
+        reject_action(
+            f"Reject {noun}…",
+            f"reject {what} of {item.reference}",
+            view,
+            "e.g. the evidence does not show the training was delivered",
+            reason_id=f"{'closure' if closure else 'date'}_reason",
+        ),
+    ]
+
+
+def status_card(
+    item: Item,
+    latest: Update | None,
+    *,
+    today: date,
+    requested: Update | None = None,
+    revised_by: ItemEvent | None = None,
+    acting: Sequence[str] = (),
+    viewer: Rights | None = None,
+    note: str | None = None,
+) -> Reply:
+    """Everything about one item: text, status, RAG, due dates, owner, the latest update and any date request.
+
+    Posted, it shows what anyone may do (History); `acting` (owner, delegates, admins) see it
+    refreshed into their own `viewer` view: Post update, and for admins Approve / Reject.
+    """
     report = item.report
     rag = rag_for_item(item, today)
     overdue = _overdue(item, today)
     rag_line = f"RAG: {rag}" + (f" · {overdue}" if overdue else "")
     facts = [
         ("Status", item.status),
-        ("HMICFRS due date", _uk_date(item.due_on)),
-        ("Revised due date", _uk_date(item.revised_due_on)),
+        ("HMICFRS due date", uk_date(item.due_on)),
+        ("Revised due date", _revised(item, revised_by)),
         ("Owner", one_line(_owner_name(item), NAME_LIMIT)),
     ]
+    if requested is not None and item.requested_due_on is not None:
+        facts.append(("Later date asked for", f"{format_uk_date(item.requested_due_on)} ({_by(requested, 'asked')})"))
     heading = f"{item.reference} · {item.label}"
     report_line = f"{one_line(report.title, TITLE_LIMIT)} ({report.code})"
     history_command = f"history of {item.reference}"
     update_command = f"update {item.reference}"
 
-    lines = [heading, report_line, rag_line, "", clip(item.text, ITEM_TEXT_LIMIT), ""]
+    lines = ([note, ""] if note else []) + [heading, report_line, rag_line, "", clip(item.text, ITEM_TEXT_LIMIT), ""]
     lines += [f"{title}: {value}" for title, value in facts]
-    body: list[Card] = [
+    body: list[Card] = [text_block(safe_text(note, TITLE_LIMIT), weight="Bolder", color="accent")] if note else []
+    body += [
         title_block(safe_text(heading, TITLE_LIMIT)),
         text_block(safe_text(report_line, TITLE_LIMIT + 50), isSubtle=True, spacing="None"),
         text_block(rag_line, weight="Bolder", color=RAG_COLOURS[rag]),
         text_block(safe_text(item.text, ITEM_TEXT_LIMIT)),
-        fact_set([(title, safe_text(value, NAME_LIMIT)) for title, value in facts]),
+        fact_set([(title, safe_text(value, NAME_LIMIT + 80)) for title, value in facts]),
     ]
+    if requested is not None and requested.revised_due_reason:
+        reason = f"Why a later date: {requested.revised_due_reason}"
+        lines.append(clip(reason, NARRATIVE_LIMIT))
+        body.append(text_block(safe_text(reason, NARRATIVE_LIMIT), spacing="Small"))
 
     if latest is None:
         lines += ["", "Latest update: none yet"]
         body.append(text_block("No updates yet.", isSubtle=True, separator=True, spacing="Medium"))
     else:
-        byline = f"{one_line(latest.author_name, NAME_LIMIT)}, {format_uk_date(_utc_day(latest.created_at))}"
+        byline = f"{one_line(latest.author_name, NAME_LIMIT)}, {format_uk_date(utc_day(latest.created_at))}"
         byline += f" · {latest.status}" if latest.status else ""
         byline += f" · Assessment: {latest.assessment}" if latest.assessment else ""
         narrative = latest.narrative or "(no narrative)"
@@ -95,10 +152,25 @@ def status_card(item: Item, latest: Update | None, *, today: date) -> Reply:
             text_block(safe_text(narrative, NARRATIVE_LIMIT), spacing="Small"),
         ]
 
-    lines += ["", f'Say "{history_command}" or "{update_command}".']
+    view: dict[str, object] = {"item": item.id}
+    if viewer is not None and viewer.decide:
+        # Each decision beside what it decides, so the card's own row keeps to two buttons.
+        asks = [(True, "Sign-off requested")] if item.status == Status.AWAITING_SIGN_OFF.value else []
+        asks += [(False, "Later due date requested")] if requested is not None else []
+        for closure, title in asks:
+            body += [
+                text_block(f"{title}: your decision", weight="Bolder", separator=True, spacing="Medium"),
+                {"type": "ActionSet", "actions": decision_actions(item, closure=closure, view=view)},
+            ]
+    actions = [command_action("History", history_command)]
+    if viewer is not None and viewer.update:
+        actions.append(command_action("Post update", update_command))
+    if Status(item.status).is_open:
+        lines += ["", f'Say "{history_command}" or "{update_command}".']
+    else:
+        lines += ["", f'Say "{history_command}".']
     text = "\n".join(lines)
-    actions = [command_action("History", history_command), command_action("Post update", update_command)]
-    return Reply(text=text, card=make_card(text, body, actions))
+    return Reply(text=text, card=refreshed_for(make_card(text, body, actions), view, acting))
 
 
 def item_list_card(title: str, items: Sequence[Item], *, today: date, more: int = 0, empty_text: str) -> Reply:
@@ -180,7 +252,7 @@ def _history_lines(entry: TimelineEntry) -> tuple[str, str, list[str]]:
         headline = f"{headline} to {format_uk_date(entry.due_on)}"
     if entry.superseded:
         headline = f"{headline} (superseded by a correction)"
-    byline = f"{one_line(entry.who, NAME_LIMIT)}, {format_uk_date(_utc_day(entry.at))}"
+    byline = f"{one_line(entry.who, NAME_LIMIT)}, {format_uk_date(utc_day(entry.at))}"
     details: list[str] = []
     if entry.detail:
         # An update's detail is its narrative; a decision's is the reason given for it.
@@ -228,7 +300,7 @@ def _history_card(item: Item, entries: Sequence[TimelineEntry], *, today: date, 
         body.append(text_block(f"{note[:1].upper()}{note[1:]} not shown", isSubtle=True, size="Small", separator=True))
     for entry in shown:
         headline, byline, details = _history_lines(entry)
-        lines += ["", f"{format_uk_date(_utc_day(entry.at))} · {one_line(entry.who, NAME_LIMIT)}: {headline}"]
+        lines += ["", f"{format_uk_date(utc_day(entry.at))} · {one_line(entry.who, NAME_LIMIT)}: {headline}"]
         lines += [f"  {line}" for detail in details for line in detail.split("\n")]
         items: list[Card] = [
             text_block(safe_text(headline, TITLE_LIMIT), weight="Bolder", isSubtle=entry.superseded),

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from bot.cards.common import Reply, choice_card, message, notice_card
 from bot.cards.items import history_card, item_list_card, search_results_card, status_card
-from services.results import Choose, ItemList, ItemStatus, Result, Said, SearchResults, Timeline, Told
+from bot.cards.requests import request_card, requests_card
+from services.results import (
+    Choose,
+    ItemList,
+    ItemStatus,
+    Request,
+    Requests,
+    Result,
+    Said,
+    SearchResults,
+    Timeline,
+    Told,
+)
 
 
 def render(result: Result) -> Reply:
@@ -15,8 +27,21 @@ def render(result: Result) -> Reply:
             return notice_card(template, actions, **values)
         case Choose(prompt=prompt, options=options):
             return choice_card(prompt, options)
-        case ItemStatus(item=item, latest=latest, today=today):
-            return status_card(item, latest, today=today)
+        case ItemStatus() as status:
+            return status_card(
+                status.item,
+                status.latest,
+                today=status.today,
+                requested=status.requested,
+                revised_by=status.revised_by,
+                acting=status.acting,
+                viewer=status.viewer,
+                note=status.note,
+            )
+        case Request() as request:
+            return request_card(request)
+        case Requests() as requests:
+            return requests_card(requests)
         case ItemList(title=title, items=items, today=today, more=more, empty_text=empty_text):
             return item_list_card(title, items, today=today, more=more, empty_text=empty_text)
         case SearchResults(query=query, items=items):

@@ -20,6 +20,7 @@ class Sent:
     activity: dict[str, Any]
     reply_to_id: str | None = None
     authorization: str | None = None
+    id: str = ""  # the id the connector gave it (what an invoke's replyToId names)
 
     @property
     def text(self) -> str:
@@ -51,6 +52,7 @@ class StubConnector:
 
     members: dict[str, dict[str, Any]] = field(default_factory=dict)
     sent: list[Sent] = field(default_factory=list)
+    updated: list[Sent] = field(default_factory=list)  # activities replaced in place (PUT), `id` the one replaced
     created_conversations: list[dict[str, Any]] = field(default_factory=list)
     member_lookups: int = 0
     fail_next: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
@@ -88,14 +90,17 @@ class StubConnector:
             activity=await request.json(),
             reply_to_id=request.match_info.get("reply_to_id"),
             authorization=request.headers.get("Authorization"),
+            id=str(uuid.uuid4()),
         )
         async with self._arrived:
             self.sent.append(sent)
             self._arrived.notify_all()
-        return web.json_response({"id": str(uuid.uuid4())})
+        return web.json_response({"id": sent.id})
 
     async def _put_activity(self, request: web.Request) -> web.Response:
-        return web.json_response({"id": request.match_info["activity_id"]})
+        activity_id = request.match_info["activity_id"]
+        self.updated.append(Sent(request.match_info["conversation_id"], await request.json(), id=activity_id))
+        return web.json_response({"id": activity_id})
 
     async def _create_conversation(self, request: web.Request) -> web.Response:
         failure = self._failure()

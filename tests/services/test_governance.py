@@ -18,7 +18,7 @@ from bot.people import PeopleDirectory
 from domain.records import ItemRecord, ReportRecord
 from domain.updates import Actor, UpdateDraft
 from domain.vocabulary import EventKind, Kind, Status
-from services.governance import LeadCommands, Mention
+from services.governance import Decision, LeadCommands, Mention
 from services.people import Identity
 from services.results import Result
 from services.updates import TrackerUpdateService, UpdateRefused
@@ -90,9 +90,14 @@ async def world(sessionmaker: Sessionmaker) -> World:
     )
 
 
-def _said(result: Result | Reply) -> str:
+def _shown(result: Result | Decision) -> Reply:
+    """What the speaker sees (a decision's notices go to others)."""
+    return render(result.reply if isinstance(result, Decision) else result)
+
+
+def _said(result: Result | Decision | Reply) -> str:
     """The plain text shown, after checking the card carries the same text as its fallback."""
-    reply = result if isinstance(result, Reply) else render(result)
+    reply = result if isinstance(result, Reply) else _shown(result)
     if reply.card is not None:
         assert reply.card["fallbackText"] == reply.text
         json.dumps(reply.card)
@@ -143,7 +148,7 @@ async def test_an_unknown_email_creates_the_person(world: World) -> None:
 async def test_an_admin_assigns_by_mention(world: World) -> None:
     intent = parse_intent("assign R8 to <at>Jo *Bloggs*</at>")
     mentions = [Mention(TENANT, "29:jo", "aad-jo", "Jo *Bloggs*")]
-    reply = render(await world.commands.assign(intent, world.admin, mentions))  # type: ignore[arg-type]
+    reply = _shown(await world.commands.assign(intent, world.admin, mentions))  # type: ignore[arg-type]
     assert reply.text == "Recommendation 8 (OIC-2025 R8) is now owned by Jo *Bloggs*."
     assert reply.card is not None and "Jo \\*Bloggs\\*" in reply.card["body"][0]["text"]
     item = await _item(world)
@@ -170,7 +175,7 @@ async def test_only_admins_assign(world: World) -> None:
 
 
 async def test_an_ambiguous_number_asks_which_report_with_the_full_command(world: World) -> None:
-    reply = render(
+    reply = _shown(
         await world.commands.assign(
             parse_intent("assign recommendation 9 to jane.doe@force.police.uk"),  # type: ignore[arg-type]
             world.admin,
