@@ -194,6 +194,9 @@ def nudge_reasons(
       nudge yet, since the previous working day — so the reminder due on a Saturday or a bank
       holiday goes out on the next working day, saying how many days are really left. Only the
       nearest threshold crossed is reported.
+    - Overdue work keeps being chased: past `due_on` (the current, revised or HMICFRS, date), the
+      owner is reminded at least once every 7 days until the item is closed or given a later date —
+      a new owner of an item long overdue included.
     - Stale: no update for `stale_days` or more (or none ever), at most once every 7 days.
 
     `last_nudged_on` should be the last day the owner was nudged about this item.
@@ -201,6 +204,7 @@ def nudge_reasons(
     if status not in NUDGED_STATUSES:
         return ()
     since = last_nudged_on if last_nudged_on is not None else previous_working_day(today)
+    recently_nudged = last_nudged_on is not None and today - last_nudged_on < STALE_NUDGE_INTERVAL
     reasons: list[str] = []
 
     if due_on is not None:
@@ -208,13 +212,12 @@ def nudge_reasons(
         def crossed(day: date) -> bool:
             return since < day <= today
 
-        if crossed(due_on + _ONE_DAY):
+        if crossed(due_on + _ONE_DAY) or (today > due_on and not recently_nudged):
             reasons.append(f"overdue since {format_uk_date(due_on)}")
         elif today <= due_on and any(crossed(due_on - timedelta(days=n)) for n in DUE_REMINDER_DAYS):
             reasons.append(_due_in(due_on, today))
 
     stale_for = None if last_update_on is None else (today - last_update_on).days
-    recently_nudged = last_nudged_on is not None and today - last_nudged_on < STALE_NUDGE_INTERVAL
     if not recently_nudged and (stale_for is None or stale_for >= stale_days):
         reasons.append("no update yet" if stale_for is None else f"no update for {_days(stale_for)}")
     return tuple(reasons)

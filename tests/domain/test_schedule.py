@@ -272,6 +272,17 @@ def test_due_reminders_on_the_day_each_threshold_is_crossed() -> None:
     assert reasons(date(2026, 5, 5), due_on=due, last_nudged_on=date(2026, 5, 1)) == ()
 
 
+def test_overdue_work_is_chased_every_week_until_closed_or_re_dated() -> None:
+    due = date(2026, 4, 30)
+    # Seven months late and never nudged (a new owner, say): told now, then once a week.
+    assert reasons(date(2026, 11, 30), due_on=due) == ("overdue since 30 April 2026",)
+    assert reasons(date(2026, 12, 3), due_on=due, last_nudged_on=date(2026, 11, 30)) == ()
+    assert reasons(date(2026, 12, 7), due_on=due, last_nudged_on=date(2026, 11, 30)) == ("overdue since 30 April 2026",)
+    # Given a later date (the revised date is the one passed in): not overdue, nothing to chase.
+    assert reasons(date(2026, 12, 7), due_on=date(2027, 3, 31), last_nudged_on=date(2026, 11, 30)) == ()
+    assert reasons(date(2026, 12, 7), due_on=due, status="Closed") == ()
+
+
 def test_a_threshold_crossed_at_the_weekend_is_sent_on_monday() -> None:
     due = date(2026, 12, 6)  # Sunday: the 7-day mark is Sunday 29 November
     monday = date(2026, 11, 30)
