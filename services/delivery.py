@@ -24,6 +24,7 @@ class DigestItem:
     due_on: date | None
     owner_name: str | None
     last_update_on: date | None
+    requested_due_on: date | None = None  # a later date asked for, waiting for an admin
 
 
 @dataclass(frozen=True)
@@ -55,7 +56,8 @@ class ReportDigest:
     overdue: Section = Section()
     due_soon: Section = Section()  # due in the next 30 days
     stale: Section = Section()  # no update for the configured number of days
-    awaiting_sign_off: Section = Section()
+    waiting_for_decision: Section = Section()  # sign-off or a later date asked for
+    unassigned: Section = Section()  # open items nobody owns
 
 
 @dataclass(frozen=True)

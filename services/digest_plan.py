@@ -140,6 +140,7 @@ def _digest_item(row: ItemRow, today: date) -> DigestItem:
         due_on=row.due_on,
         owner_name=row.owner_name,
         last_update_on=_utc_date(row.last_update_at),
+        requested_due_on=row.requested_due_on,
     )
 
 
@@ -250,7 +251,8 @@ def assemble_digest(
                 overdue=_section(sections.get("overdue"), today),
                 due_soon=_section(sections.get("due_soon"), today),
                 stale=_section(sections.get("stale"), today),
-                awaiting_sign_off=_section(sections.get("awaiting_sign_off"), today),
+                waiting_for_decision=_section(sections.get("waiting_for_decision"), today),
+                unassigned=_section(sections.get("unassigned"), today),
             )
         )
     return DigestData(

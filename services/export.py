@@ -65,7 +65,16 @@ TRACKER_COLUMNS = (
     "owner_email",
     "latest_update",
 )
-EXTRA_COLUMNS = ("revised_due_on", "rag", "assessment", "last_update_on", "last_update_by", "delegates")
+# `requested_due_on`: a later date a lead asked for, waiting for an admin's decision.
+EXTRA_COLUMNS = (
+    "revised_due_on",
+    "requested_due_on",
+    "rag",
+    "assessment",
+    "last_update_on",
+    "last_update_by",
+    "delegates",
+)
 COLUMNS = TRACKER_COLUMNS + EXTRA_COLUMNS
 
 FORMATS = ("csv", "xlsx")
@@ -90,6 +99,7 @@ _WIDTHS = {
     "owner_email": 30,
     "latest_update": 80,
     "revised_due_on": 16,
+    "requested_due_on": 18,
     "rag": 8,
     "assessment": 12,
     "last_update_on": 16,
@@ -126,6 +136,7 @@ async def export_rows(session: AsyncSession, *, today: date, tz: tzinfo = UTC) -
                 "owner_email": item.owner.email if item.owner else None,
                 "latest_update": narrative,
                 "revised_due_on": item.revised_due_on,
+                "requested_due_on": item.requested_due_on,
                 "rag": rag_for_item(item, today).value,
                 "assessment": item.assessment,
                 "last_update_on": updated_at.astimezone(tz).date() if updated_at else None,

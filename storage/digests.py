@@ -40,7 +40,7 @@ from storage.models import Delegate, DigestSubscription, Item, ItemEvent, Person
 # Enough of an item's text for a one-line summary; the rest never leaves the database.
 SHORT_TEXT_CHARS = 200
 
-SECTIONS = ("overdue", "due_soon", "stale", "awaiting_sign_off")
+SECTIONS = ("overdue", "due_soon", "stale", "waiting_for_decision", "unassigned")
 
 
 # --- subscriptions ---------------------------------------------------------------------------
@@ -177,6 +177,7 @@ class ItemRow:
     last_update_at: datetime | None
     owner_id: int | None
     owner_name: str | None
+    requested_due_on: date | None = None  # a later date a lead asked for, waiting for an admin
 
 
 @dataclass(frozen=True)
@@ -272,6 +273,7 @@ def _item_columns(owner: Any) -> list[Any]:
         Item.last_update_at.label("last_update_at"),
         Item.owner_id.label("owner_id"),
         func.coalesce(owner.name, owner.email).label("owner_name"),
+        Item.requested_due_on.label("requested_due_on"),
     ]
 
 
@@ -289,6 +291,7 @@ def _item_row(row: Any) -> ItemRow:
         last_update_at=_aware(row.last_update_at),
         owner_id=row.owner_id,
         owner_name=row.owner_name,
+        requested_due_on=row.requested_due_on,
     )
 
 
@@ -386,7 +389,12 @@ async def _sections(
             # Never updated first, then the longest silent.
             [Item.last_update_at.is_(None).desc(), Item.last_update_at, Item.id],
         ),
-        "awaiting_sign_off": (Item.status == Status.AWAITING_SIGN_OFF.value, [due.is_(None), due, Item.id]),
+        # Sign-off or a later date asked for: the admins' move.
+        "waiting_for_decision": (
+            or_(Item.status == Status.AWAITING_SIGN_OFF.value, Item.requested_due_on.is_not(None)),
+            [due.is_(None), due, Item.id],
+        ),
+        "unassigned": (and_(is_open, Item.owner_id.is_(None)), [due.is_(None), due, Item.id]),
     }
     owner = Person.__table__.alias("owner")
     selects = []

@@ -26,8 +26,10 @@ SHORT_TEXT_LIMIT = 80
 PERSON_LIMIT = 60
 CHANGE_LIMIT = 120
 
-NOTHING_TO_REPORT = "Nothing to report this week: no changes, nothing overdue, due soon, stale or awaiting sign-off."
-NOTHING_IN_REPORT = "No changes; nothing overdue, due soon, stale or awaiting sign-off."
+NOTHING_TO_REPORT = (
+    "Nothing to report this week: no changes, nothing overdue, due soon, stale, unassigned or waiting for a decision."
+)
+NOTHING_IN_REPORT = "No changes; nothing overdue, due soon, stale, unassigned or waiting for a decision."
 
 _RAG_ORDER = (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.BLUE)
 _STATUS_ORDER = tuple(status.value for status in Status)
@@ -144,7 +146,7 @@ def _has_news(report: ReportDigest) -> bool:
 
 
 def _sections(report: ReportDigest) -> tuple[Section, ...]:
-    return (report.overdue, report.due_soon, report.stale, report.awaiting_sign_off)
+    return (report.overdue, report.due_soon, report.stale, report.waiting_for_decision, report.unassigned)
 
 
 def _today(data: DigestData) -> date:
@@ -204,14 +206,22 @@ def _parts(report: ReportDigest, data: DigestData, limit: int) -> list[_Part]:
         )
         return f"{quiet} · {_owner(item)}"
 
-    def awaiting(item: DigestItem) -> str:
+    def waiting(item: DigestItem) -> str:
+        asks = ["sign-off"] if item.status == Status.AWAITING_SIGN_OFF.value else []
+        if item.requested_due_on is not None:
+            asks.append(f"later date {format_uk_date(item.requested_due_on)}")
         due = f"due {format_uk_date(item.due_on)}" if item.due_on else "no due date"
-        return f"{due} · {_owner(item)}"
+        return f"{' and '.join(asks)} · {due} · {_owner(item)}"
+
+    def unassigned(item: DigestItem) -> str:
+        due = f"due {format_uk_date(item.due_on)}" if item.due_on else "no due date"
+        return f"{due} · {item.status}"
 
     items_part("Overdue", "overdue", report.overdue, overdue)
     items_part("Due in the next 30 days", "due soon", report.due_soon, due_soon)
     items_part(f"No update for {data.stale_days} days or more", "stale", report.stale, stale)
-    items_part("Awaiting sign-off", "awaiting sign-off", report.awaiting_sign_off, awaiting)
+    items_part("Waiting for a decision", "waiting for a decision", report.waiting_for_decision, waiting)
+    items_part("Unassigned", "unassigned", report.unassigned, unassigned)
     return parts
 
 

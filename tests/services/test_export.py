@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
+from openpyxl.utils import get_column_letter
 from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
@@ -91,6 +92,18 @@ async def _seed_tracker_and_document(sessionmaker: Sessionmaker) -> None:
         assert sam is not None
         await ownership.add_delegate(session, r2, sam, admin, "activity-3")
         await ownership.add_delegate(session, r2, admin, admin, "activity-4")
+        await progress.record_update(
+            session,
+            item_id=r2.id,
+            status="In progress",
+            assessment="on track",
+            narrative="Waiting for the regional panel.",
+            author=lead,
+            activity_key="activity-5",
+            revised_due_on=date(2027, 3, 31),
+            revised_due_reason="the regional panel meets in March",
+            now=datetime(2026, 3, 2, 9, 0, tzinfo=UTC),
+        )
 
 
 def test_the_first_columns_are_exactly_the_importers() -> None:
@@ -121,7 +134,10 @@ async def test_export_rows_hold_the_items_and_the_extras(sessionmaker: Sessionma
     r2 = by_number["OIC-2025", 2]
     assert r2["owner_email"] == "jane.doe@force.police.uk"
     assert r2["delegates"] == "sam@force.police.uk; boss@force.police.uk"
-    assert r2["last_update_by"] == tracker.INITIAL_RESPONSE_AUTHOR and r2["last_update_on"] == date(2025, 5, 16)
+    assert r2["last_update_by"] == "Jane Doe" and r2["last_update_on"] == date(2026, 3, 2)
+    # A later date asked for and not yet decided: its own column, the revised date untouched.
+    assert r2["requested_due_on"] == date(2027, 3, 31) and r2["revised_due_on"] is None
+    assert r9["requested_due_on"] is None
     r8 = by_number["OIC-2025", 8]
     assert r8["due_on"] == date(2026, 6, 30) and r8["status"] == "Blocked"
     afi = by_number["VAW-2024", 3]
@@ -193,7 +209,8 @@ async def test_the_xlsx_has_a_bold_frozen_filtered_header_and_typed_cells(
     assert [cell.value for cell in sheet[1]] == list(COLUMNS)
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.freeze_panes == "A2"
-    assert sheet.auto_filter.ref == f"A1:Q{len(rows) + 1}"
+    last_column = get_column_letter(len(COLUMNS))
+    assert sheet.auto_filter.ref == f"A1:{last_column}{len(rows) + 1}"
     assert sheet.max_row == len(rows) + 1
     header = {name: index for index, name in enumerate(COLUMNS)}
     r9 = next(row for row in sheet.iter_rows(min_row=2) if row[header["number"]].value == 9)

@@ -37,6 +37,7 @@ def make_item(
     owner_name: str | None = "Jane Doe",
     last_update_on: date | None = date(2026, 10, 2),
     short_text: str = R8_TEXT,
+    requested_due_on: date | None = None,
 ) -> DigestItem:
     return DigestItem(
         item_id=number,
@@ -48,6 +49,7 @@ def make_item(
         due_on=due_on,
         owner_name=owner_name,
         last_update_on=last_update_on,
+        requested_due_on=requested_due_on,
     )
 
 
@@ -73,9 +75,13 @@ def full_report(
         overdue=section([make_item(8, code=code, rag="Red"), make_item(2, code=code, rag="Red", status="Blocked")]),
         due_soon=section([make_item(5, code=code, due_on=date(2026, 12, 14))]),
         stale=section([make_item(6, code=code, owner_name=None, last_update_on=date(2026, 9, 1), due_on=None)]),
-        awaiting_sign_off=section(
-            [make_item(7, code=code, status="Awaiting sign-off", rag="Green", due_on=date(2027, 1, 31))]
+        waiting_for_decision=section(
+            [
+                make_item(7, code=code, status="Awaiting sign-off", rag="Green", due_on=date(2027, 1, 31)),
+                make_item(3, code=code, rag="Red", requested_due_on=date(2027, 3, 31)),
+            ]
         ),
+        unassigned=section([make_item(6, code=code, owner_name=None, last_update_on=date(2026, 9, 1), due_on=None)]),
     )
 
 
@@ -148,7 +154,8 @@ def test_digest_structure_per_report() -> None:
         "Overdue (2):",
         "Due in the next 30 days (1):",
         "No update for 45 days or more (1):",
-        "Awaiting sign-off (1):",
+        "Waiting for a decision (2):",
+        "Unassigned (1):",
     ):
         assert heading in text
     # Changes: updates, status changes, closures and new items, dated.
@@ -156,18 +163,20 @@ def test_digest_structure_per_report() -> None:
     assert "- OIC-2025 R2 · In progress → Blocked (26 November)" in text
     assert "- OIC-2025 R4 · closed (27 November)" in text
     assert "- OIC-2025 R9 · new item (28 November)" in text
-    # Overdue with how long, due soon with the date, stale with the owner, awaiting sign-off.
+    # Overdue with how long, due soon with the date, stale with the owner, what waits for a decision.
     assert f"- OIC-2025 R8 · overdue by {describe_overdue(date(2026, 4, 30), TODAY)} · Jane Doe" in text
     assert "- OIC-2025 R5 · due 14 December 2026 · In progress · Jane Doe" in text
     assert "- OIC-2025 R6 · no update for 90 days · Unassigned" in text
-    assert "- OIC-2025 R7 · due 31 January 2027 · Jane Doe" in text
+    assert "- OIC-2025 R7 · sign-off · due 31 January 2027 · Jane Doe" in text
+    assert "- OIC-2025 R3 · later date 31 March 2027 · due 30 April 2026 · Jane Doe" in text
+    assert "- OIC-2025 R6 · no due date · In progress" in text
     # The report with nothing to say says so, and the digest goes on.
-    assert "No changes; nothing overdue, due soon, stale or awaiting sign-off." in text
+    assert "No changes; nothing overdue, due soon, stale, unassigned or waiting for a decision." in text
     # Every row opens its item's status.
     rows = row_commands(card)
     assert "status of OIC-2025 R8" in rows
     assert "status of PEEL-2025 R7" in rows
-    assert len(rows) == 2 * (4 + 2 + 1 + 1 + 1)
+    assert len(rows) == 2 * (4 + 2 + 1 + 1 + 2 + 1)
     assert all(command.startswith("status of ") for command in rows)
 
 
@@ -218,7 +227,8 @@ def test_a_digest_with_nothing_to_say_says_so_in_one_line(reports: tuple[ReportD
     reply = compose_digest(digest_data(*reports))
     assert reply.text == NOTHING_TO_REPORT
     assert (
-        reply.text == "Nothing to report this week: no changes, nothing overdue, due soon, stale or awaiting sign-off."
+        reply.text
+        == "Nothing to report this week: no changes, nothing overdue, due soon, stale, unassigned or waiting for a decision."
     )
     assert "\n" not in reply.text
     card = check_card(reply.card, reply.text)
@@ -251,7 +261,7 @@ def big_report(number: int, items: int) -> ReportDigest:
         overdue=section(rows[:quarter]),
         due_soon=section(rows[quarter : 2 * quarter]),
         stale=section(rows[2 * quarter : 3 * quarter]),
-        awaiting_sign_off=section(rows[3 * quarter :]),
+        waiting_for_decision=section(rows[3 * quarter :]),
     )
 
 
