@@ -222,6 +222,8 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(intents.AddDelegate, (intents.ADD_DELEGATE,), Who.LEADS, _about_someone(LeadCommands.add_delegate)),
     Command(intents.SetDueDate, (intents.SET_DUE_DATE,), Who.ADMINS, _about_an_item(LeadCommands.set_due_date)),
+    Command(intents.Supersede, (intents.SUPERSEDE,), Who.ADMINS, _about_an_item(LeadCommands.supersede)),
+    Command(intents.Reopen, (intents.REOPEN,), Who.ADMINS, _about_an_item(LeadCommands.reopen)),
     Command(
         intents.RejectDueDate, (intents.REJECT_DUE_DATE,), Who.ADMINS, _about_an_item(LeadCommands.reject_due_date)
     ),

@@ -40,10 +40,12 @@ from services.requests import (
     RejectClosure,
     RejectDueDate,
     RemoveDelegate,
+    Reopen,
     RevokeAdmin,
     SetDueDate,
     SnoozeReminders,
     Subscribe,
+    Supersede,
     Unsubscribe,
     Waiting,
 )
@@ -181,6 +183,8 @@ Intent: TypeAlias = (
     | ApproveDueDate
     | RejectDueDate
     | Pending
+    | Supersede
+    | Reopen
     | Subscribe
     | Unsubscribe
     | DigestSettings
@@ -710,6 +714,14 @@ _PENDING_ALL = _c(
     r"|^what(?:'s|s|\s+is|\s+are)\s+(?:waiting|pending|awaiting)\s+(?:for\s+)?(?:a\s+)?(?:decision|approval)$"
 )
 
+_SUPERSEDED_BY = rf"(?:\s+(?:by|with)\s+(?:the\s+)?(?P<by>{_REF}))?"
+_SUPERSEDE = (
+    _c(rf"^(?:mark|set|flag)\s+{_THE_REF}\s+(?:as\s+)?superseded{_SUPERSEDED_BY}(?P<rest>.*)$"),
+    _c(rf"^supersede\s+{_THE_REF}{_SUPERSEDED_BY}(?P<rest>.*)$"),
+    _c(rf"^{_THE_REF}\s+(?:is|has\s+been)\s+superseded{_SUPERSEDED_BY}(?P<rest>.*)$"),
+)
+_REOPEN = (_c(rf"^re-?open\s+{_THE_REF}(?P<rest>.*)$"),)
+
 _HISTORY = (
     _c(
         r"^(?:(?:show|view|get|see|display|give)(?:\s+me)?\s+)?(?:the\s+)?(?:(?:full|whole|complete)\s+)?"
@@ -842,7 +854,7 @@ def _revoke(match: re.Match[str]) -> Intent:
     return RevokeAdmin(email, typed)
 
 
-def _with_ref(build: Callable[[ItemRef, re.Match[str]], Intent]) -> Builder:
+def _with_ref(build: Callable[[ItemRef, re.Match[str]], Intent | None]) -> Builder:
     """A builder that reads the match's item reference first and declines if it is invalid."""
 
     def builder(match: re.Match[str]) -> Intent | None:
@@ -930,6 +942,17 @@ def _approve(ref: ItemRef, match: re.Match[str]) -> Intent:
     return ApproveClosure(ref)
 
 
+def _supersede(ref: ItemRef, match: re.Match[str]) -> Intent | None:
+    by = _ref_from(match["by"]) if match["by"] else None
+    if match["by"] and by is None:
+        return None
+    return Supersede(ref, by, _reason(match["rest"]))
+
+
+def _reopen(ref: ItemRef, match: re.Match[str]) -> Intent:
+    return Reopen(ref, _reason(match["rest"]))
+
+
 def _approve_due_date(ref: ItemRef, match: re.Match[str]) -> Intent:
     return ApproveDueDate(ref)
 
@@ -998,6 +1021,8 @@ GRANT_ADMIN = rule(*_GRANT_ADMIN, build=_grant)
 REMOVE_DELEGATE = rule(*_REMOVE_DELEGATE, build=_with_ref(_remove_delegate))
 ADD_DELEGATE = rule(*_ADD_DELEGATE, build=_with_ref(_add_delegate))
 SET_DUE_DATE = rule(*_SET_DUE_DATE, build=_with_ref(_set_due_date))
+SUPERSEDE = rule(*_SUPERSEDE, build=_with_ref(_supersede))
+REOPEN = rule(*_REOPEN, build=_with_ref(_reopen))
 REJECT_DUE_DATE = rule(*_REJECT_DUE_DATE, build=_with_ref(_reject_due_date))
 APPROVE_DUE_DATE = rule(*_APPROVE_DUE_DATE, build=_with_ref(_approve_due_date))
 PENDING = rule(_PENDING_FOR_ME, build=_constant(Pending(Waiting.FOR_ME)))

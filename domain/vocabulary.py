@@ -55,3 +55,4 @@ class EventKind(StrEnum):
     CLOSURE_APPROVED = "closure approved"
     CLOSURE_REJECTED = "closure rejected"
     SUPERSEDED = "superseded"
+    REOPENED = "reopened"

@@ -31,8 +31,10 @@ from services.requests import (
     RejectClosure,
     RejectDueDate,
     RemoveDelegate,
+    Reopen,
     RevokeAdmin,
     SetDueDate,
+    Supersede,
     Waiting,
 )
 from services.results import Choose, Request, Requests, Result, Rights, Said, Timeline, Told
@@ -653,6 +655,116 @@ class LeadCommands:
             except progress.ProgressError:
                 return Decision(self._not_awaiting(found))
             return self._decided(found, me, reason, proposal, notify=decided)
+
+    # --- lifecycle: superseded, reopened ---------------------------------------------------------
+
+    async def supersede(
+        self,
+        request: Supersede,
+        actor: Identity | None,
+        activity_key: str | None = None,
+        conversation_id: str | None = None,
+    ) -> Result | Decision:
+        """Mark an item Superseded by another item or for a reason (admins only); its owner is told."""
+        if actor is None:
+            return self._unknown_actor("mark items superseded")
+        named = describe_ref(request.ref)
+        async with self._sessionmaker.begin() as session:
+            if not actor.is_admin:
+                return await self._admin_refusal(session, "mark items superseded")
+            if request.by is None and not request.reason:
+                return Said(
+                    f"Say what replaces it, or why: e.g. `mark {named} superseded by R12` "
+                    f"or `mark {named} superseded because HMICFRS withdrew it`"
+                )
+            tail = f" because {request.reason}" if request.reason else ""
+            by = f" by {describe_ref(request.by)}" if request.by else ""
+            found = await self._item(
+                session, request.ref, conversation_id, lambda full: f"mark {full} superseded{by}{tail}"
+            )
+            if not isinstance(found, Item):
+                return found
+            parts = [request.reason] if request.reason else []
+            if request.by is not None:
+                replacement = await self._item(
+                    session,
+                    request.by,
+                    conversation_id,
+                    lambda full: f"mark {found.reference} superseded by {full}{tail}",
+                )
+                if not isinstance(replacement, Item):
+                    return replacement
+                if replacement.id == found.id:
+                    return Said(f"{_sentence(_named(found))} can't supersede itself: name the item that replaces it.")
+                parts.insert(0, f"by {replacement.reference}")
+            detail = "; ".join(parts)
+            me = await session.get(Person, actor.person_id)
+            assert me is not None
+            try:
+                done = await progress.supersede(session, found, me, detail, activity_key)
+            except progress.ItemNotOpen:
+                return Said(f"{_sentence(_named(found))} is already {found.status.lower()}.")
+            actions = [("History", f"history of {found.reference}")]
+            reply = Told(f"{_sentence(_named(found))} is now superseded ({{detail}}).", {"detail": detail}, actions)
+            told = Told(
+                f"{{admin}} marked {_named(found)} superseded ({{detail}}): it takes no more updates.",
+                {"admin": me.display_name, "detail": detail},
+                actions,
+            )
+            return Decision(reply, self._tell_owner(found, me, told, "superseded") if done else ())
+
+    async def reopen(
+        self,
+        request: Reopen,
+        actor: Identity | None,
+        activity_key: str | None = None,
+        conversation_id: str | None = None,
+    ) -> Result | Decision:
+        """Put a closed or superseded item back In progress, keeping the reason (admins only); its owner is told."""
+        if actor is None:
+            return self._unknown_actor("reopen items")
+        async with self._sessionmaker.begin() as session:
+            if not actor.is_admin:
+                return await self._admin_refusal(session, "reopen items")
+            if not request.reason:
+                return Said(
+                    f"Tell me why, so the lead knows: e.g. `reopen {describe_ref(request.ref)} because the audit "
+                    "found gaps`"
+                )
+            reason = request.reason
+            found = await self._item(
+                session, request.ref, conversation_id, lambda full: f"reopen {full} because {reason}"
+            )
+            if not isinstance(found, Item):
+                return found
+            me = await session.get(Person, actor.person_id)
+            assert me is not None
+            try:
+                done = await progress.reopen(session, found, me, reason, activity_key)
+            except progress.ItemOpen:
+                return Said(
+                    f"{_sentence(_named(found))} is {found.status.lower()}: only a closed item can be reopened."
+                )
+            actions = [("Post update", f"update {found.reference}"), ("History", f"history of {found.reference}")]
+            reply = Told(
+                f"{_sentence(_named(found))} is reopened: back in progress. Reason: {{reason}}",
+                {"reason": reason},
+                actions,
+            )
+            told = Told(
+                f"{{admin}} reopened {_named(found)}: it is back in progress. Reason: {{reason}}",
+                {"admin": me.display_name, "reason": reason},
+                actions,
+            )
+            return Decision(reply, self._tell_owner(found, me, told, "reopened") if done else ())
+
+    @staticmethod
+    def _tell_owner(item: Item, admin: Person, told: Told, why: str) -> tuple[Notice, ...]:
+        """A notice for the item's owner about an admin's decision (none when the admin is the owner)."""
+        if item.owner_id is None or item.owner_id == admin.id:
+            return ()
+        # Decided once (a redelivery decides nothing), so each decision is its own reason to tell.
+        return (Notice(item.owner_id, told, f"{why}:{item.id}:{uuid.uuid4().hex}"),)
 
     @staticmethod
     def _not_awaiting(item: Item) -> Result:

@@ -80,6 +80,23 @@ class RejectDueDate:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Supersede:
+    """An admin marks an item Superseded: by another item, or for a reason (one of the two)."""
+
+    ref: ItemRef
+    by: ItemRef | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reopen:
+    """An admin puts a closed or superseded item back In progress, with the reason."""
+
+    ref: ItemRef
+    reason: str | None = None
+
+
 class Waiting(StrEnum):
     """Whose requests a `Pending` question is about."""
 

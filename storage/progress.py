@@ -42,6 +42,10 @@ class NotCorrectable(ProgressError):
     """The update to correct is not the author's own latest update of the last 24 hours."""
 
 
+class ItemOpen(ProgressError):
+    """Reopening an item that is not closed or superseded."""
+
+
 class NoDateRequest(ProgressError):
     """Approving or rejecting a revised due date that nobody has asked for (or that was decided)."""
 
@@ -296,6 +300,30 @@ async def supersede(session: AsyncSession, item: Item, admin: Person, reason: st
     )
 
 
+async def reopen(session: AsyncSession, item: Item, admin: Person, reason: str, activity_key: str | None) -> bool:
+    """Put a closed or superseded item back In progress, keeping the reason; False when this activity already did."""
+    if not reason.strip():
+        raise InvalidUpdate("reopening an item needs a reason")
+    locked = await lock_item(session, item.id)
+    if await activity_seen(session, activity_key):
+        return False
+    if Status(locked.status).is_open:
+        raise ItemOpen(f"{locked.label} is {locked.status}, not closed")
+
+    def apply() -> None:
+        locked.status = Status.IN_PROGRESS.value
+
+    event = ItemEvent(
+        item_id=locked.id,
+        actor_id=admin.id,
+        actor_name=actor_name(admin),
+        kind=EventKind.REOPENED.value,
+        detail=reason,
+        source_activity_key=activity_key,
+    )
+    return await write_once(session, event, apply, touched=[locked])
+
+
 # --- requests waiting for an admin -------------------------------------------------------------
 
 
@@ -397,6 +425,7 @@ _STATUS_AFTER = {
     EventKind.CLOSURE_APPROVED.value: Status.CLOSED.value,
     EventKind.CLOSURE_REJECTED.value: Status.IN_PROGRESS.value,
     EventKind.SUPERSEDED.value: Status.SUPERSEDED.value,
+    EventKind.REOPENED.value: Status.IN_PROGRESS.value,
 }
 
 
@@ -427,6 +456,7 @@ def _event_headline(event: ItemEvent, subject: str | None) -> str:
         EventKind.CLOSURE_APPROVED.value: f"Closure approved · {Status.CLOSED.value}",
         EventKind.CLOSURE_REJECTED.value: f"Closure rejected · back to {Status.IN_PROGRESS.value}",
         EventKind.SUPERSEDED.value: f"Marked {Status.SUPERSEDED.value}",
+        EventKind.REOPENED.value: f"Reopened · {Status.IN_PROGRESS.value}",
     }
     return headlines.get(event.kind, event.kind.capitalize())
 

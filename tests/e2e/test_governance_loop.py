@@ -192,3 +192,27 @@ async def test_two_instances_given_the_same_request_tell_each_admin_once(
     assert [response.status for response in answers] == [200, 200]
     for admin in (SAM, ALEX):
         assert len(to(stub, admin, "Sign-off requested")) == 1
+
+
+async def test_superseded_and_reopened_with_the_reason_kept(
+    start_bot: Callable[..., object], stub: StubConnector
+) -> None:
+    bot = await start(start_bot, stub)
+    await in_channel(bot, stub, "assign recommendation 8 to jane.doe@force.police.uk")
+    assert "Say what replaces it, or why" in await in_channel(bot, stub, "mark R8 as superseded")
+    assert "Only an admin" in await say(bot, stub, "mark R8 superseded by R9")
+    assert "can't supersede itself" in await in_channel(bot, stub, "mark R8 superseded by R8")
+    done = await in_channel(bot, stub, "mark R8 superseded by R9 because HMICFRS merged them")
+    assert "now superseded (by OIC-2025 R9; HMICFRS merged them)" in done
+    [told] = to(stub, JANE, "marked recommendation 8 (OIC-2025 R8) superseded")
+    assert "takes no more updates" in told.readable
+    assert "Superseded" in await say(bot, stub, "status of R8")
+    assert "takes no more updates" in await say(bot, stub, "update R8")
+
+    assert "Tell me why" in await in_channel(bot, stub, "reopen R8")
+    assert "back in progress" in await in_channel(bot, stub, "reopen R8 because the merged plan was withdrawn")
+    assert to(stub, JANE, "reopened recommendation 8")
+    assert "only a closed item can be reopened" in await in_channel(bot, stub, "reopen R8 because again")
+    history = await say(bot, stub, "history of R8")
+    assert "Marked Superseded" in history and "by OIC-2025 R9; HMICFRS merged them" in history
+    assert "Reopened · In progress" in history and "the merged plan was withdrawn" in history
