@@ -203,34 +203,17 @@ async def open_loop(
             )
 
 
-async def bench_imports(backend: str, workdir: Path, results: Results) -> None:
-    csv_path = workdir / "import-500.csv"
-    data.write_csv(csv_path, reports=1, items_per_report=500, first_year=2100)
-    for label, path in (("seed document (4 recommendations)", data.SEED), ("CSV tracker, 500 items", csv_path)):
-        url = await data.new_database(backend, workdir)
-        try:
-            started = time.perf_counter()
-            await data.import_into(url, path)
-            results.imports.append({"backend": backend, "what": label, "seconds": time.perf_counter() - started})
-        finally:
-            await data.drop_database(url)
-        print(f"  {backend:10} import {label}: {results.imports[-1]['seconds']:.2f} s", flush=True)
-
-
 def rss_mb(pid: int) -> tuple[float, float]:
     """(current, peak) resident memory of a process, in MB."""
     fields = dict(line.split(":", 1) for line in Path(f"/proc/{pid}/status").read_text().splitlines() if ":" in line)
     return int(fields["VmRSS"].split()[0]) / 1024, int(fields["VmHWM"].split()[0]) / 1024
 
 
-async def bench_startup(backend: str, workdir: Path, stub_url: str, results: Results) -> None:
-    """`recbot serve` over 10,000 items: time to /healthz and memory after reading them all."""
-    url = await data.new_database(backend, workdir)
-    csv_path = workdir / "startup-10000.csv"
-    data.write_csv(csv_path, reports=20, items_per_report=500, first_year=2200)
-    started = time.perf_counter()
-    await data.import_into(url, csv_path)
-    import_seconds = time.perf_counter() - started
+STARTS = 3
+
+
+async def _start_serve(url: str, workdir: Path) -> tuple[asyncio.subprocess.Process, str, float | None]:
+    """`recbot serve` as a subprocess: the process, its base URL, and seconds until /readyz said 200."""
     port = free_port()
     recbot = Path(PYTHON).with_name("recbot")
     env = {**os.environ, "DATABASE_URL": url, "MicrosoftAppId": "", "PYTHONWARNINGS": "ignore"}
@@ -246,50 +229,73 @@ async def bench_startup(backend: str, workdir: Path, stub_url: str, results: Res
         stderr=asyncio.subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
-    try:
-        async with aiohttp.ClientSession() as session:
-            ready_after = None
-            deadline = time.perf_counter() + 30
-            while time.perf_counter() < deadline and ready_after is None:
-                try:
-                    async with session.get(f"{base}/healthz") as response:
-                        if response.status == 200:
-                            ready_after = time.perf_counter() - started
-                except aiohttp.ClientError:
-                    await asyncio.sleep(0.02)
-            idle_rss, _ = rss_mb(process.pid)
-            from bench.load import bodies
+    async with aiohttp.ClientSession() as session:
+        deadline = time.perf_counter() + 30
+        while time.perf_counter() < deadline and process.returncode is None:
+            try:
+                async with session.get(f"{base}/readyz") as response:
+                    if response.status == 200:
+                        return process, base, time.perf_counter() - started
+            except aiohttp.ClientError:
+                pass
+            await asyncio.sleep(0.01)
+    return process, base, None
 
-            asks = [
-                "status of BENCH-2205 R17",
-                "list overdue",
-                "where are we with case file quality supervision?",
-                "my recommendations",
-            ]
-            for body in bodies(stub_url, asks, conversations=4)[:8]:
-                async with session.post(
-                    f"{base}/api/messages", data=body, headers={"Content-Type": "application/json"}
-                ) as response:
-                    await response.read()
-                    if response.status != 200:
-                        results.notes.append(f"startup benchmark: a question got HTTP {response.status}")
-            loaded_rss, peak_rss = rss_mb(process.pid)
+
+async def bench_startup(backend: str, workdir: Path, stub_url: str, results: Results) -> None:
+    """`recbot serve` over 10,000 items: time to /readyz (median of three starts) and memory after reading them all."""
+    url = await data.new_database(backend, workdir)
+    csv_path = workdir / "startup-10000.csv"
+    data.write_csv(csv_path, reports=20, items_per_report=500, first_year=2200)
+    started = time.perf_counter()
+    await data.import_into(url, csv_path)
+    import_seconds = time.perf_counter() - started
+    starts: list[float | None] = []
+    try:
+        for attempt in range(STARTS):
+            process, base, ready_after = await _start_serve(url, workdir)
+            starts.append(ready_after)
+            try:
+                if attempt < STARTS - 1:
+                    continue
+                idle_rss, _ = rss_mb(process.pid)
+                from bench.load import bodies
+
+                asks = [
+                    "status of BENCH-2205 R17",
+                    "list overdue",
+                    "where are we with case file quality supervision?",
+                    "my recommendations",
+                ]
+                async with aiohttp.ClientSession() as session:
+                    for body in bodies(stub_url, asks, conversations=4)[:8]:
+                        async with session.post(
+                            f"{base}/api/messages", data=body, headers={"Content-Type": "application/json"}
+                        ) as response:
+                            await response.read()
+                            if response.status != 200:
+                                results.notes.append(f"startup benchmark: a question got HTTP {response.status}")
+                loaded_rss, peak_rss = rss_mb(process.pid)
+            finally:
+                await stop(process)
     finally:
-        await stop(process)
         await data.drop_database(url)
+    ready = None if None in starts else statistics.median(start for start in starts if start is not None)
     results.startup.append(
         {
             "backend": backend,
             "items": 10_000,
             "import_seconds": import_seconds,
-            "healthz_seconds": ready_after,
+            "ready_seconds": ready,
+            "starts": starts,
             "idle_rss_mb": idle_rss,
             "loaded_rss_mb": loaded_rss,
             "peak_rss_mb": peak_rss,
         }
     )
+    shown = ", ".join("never" if start is None else f"{start:.2f}" for start in starts)
     print(
-        f"  {backend:10} recbot serve: /healthz after {ready_after:.2f} s, RSS {idle_rss:.0f} MB idle, "
+        f"  {backend:10} recbot serve: /readyz after {shown} s, RSS {idle_rss:.0f} MB idle, "
         f"{loaded_rss:.0f} MB after reading 10,000 items (peak {peak_rss:.0f}); import took {import_seconds:.1f} s",
         flush=True,
     )
@@ -324,9 +330,6 @@ async def main(args: argparse.Namespace) -> int:
                 if "status" in args.only:
                     print(f"status questions on {backend}", flush=True)
                     await bench_status(backend, Path(workdir), stub, stub_url, args, results)
-                if "imports" in args.only:
-                    print(f"imports on {backend}", flush=True)
-                    await bench_imports(backend, Path(workdir), results)
             if "startup" in args.only:
                 print("startup and memory", flush=True)
                 for backend in backends:

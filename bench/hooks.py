@@ -9,6 +9,9 @@
 - `extension` (bench/extension.py): message-extension queries (`composeExtension/query`) over HTTP at
   concurrency 16, by reference and by words, beside RecBot's status question for the same references
   and the baseline's, all in the same run: answers per second, × baseline, × status question.
+- `imports` (bench/imports.py): `recbot import` of the seed document and of CSV trackers up to
+  10,000 items, a re-import (nothing may change), and the floor: the same rows written with one
+  Core executemany per table; target < 2 s for 10,000 items.
 - `parsers` (bench/parsers.py): every parser fed adversarial text of 300, 3,000 and 30,000
   characters, one character class at a time; the worst time per class. It reads no database, so
   it is in `ONCE`: the runner calls it once, not once per backend.
@@ -85,6 +88,20 @@ async def extension(context: Context) -> list[dict[str, Any]] | Pending:
     return rows
 
 
+async def imports(context: Context) -> list[dict[str, Any]] | Pending:
+    from bench.imports import bench_imports
+
+    rows = await bench_imports(context.backend, context.workdir, quick=context.quick)
+    for row in rows:
+        print(
+            f"  {context.backend:10} import {row['what']}: {row['seconds']:.2f} s (re-import {row['reimport_seconds']:.2f} s, "
+            f"floor {row['floor_seconds']:.2f} s for the same {row['rows']:,} rows); "
+            f"same rows {row['same_rows']}, re-import changed nothing {row['idempotent']}",
+            flush=True,
+        )
+    return rows
+
+
 async def parsers(context: Context) -> list[dict[str, Any]] | Pending:
     from bench.parsers import TARGET_SIZE, measure
 
@@ -101,6 +118,6 @@ async def parsers(context: Context) -> list[dict[str, Any]] | Pending:
     return rows
 
 
-HOOKS = {"updates": update_dialog, "digests": digest, "extension": extension}
+HOOKS = {"imports": imports, "updates": update_dialog, "digests": digest, "extension": extension}
 # Hooks that measure no database: called once, with the first backend's context.
 ONCE = {"parsers": parsers}

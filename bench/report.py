@@ -13,6 +13,8 @@ KIND_LABELS = {
 }
 TARGET_RATIO, TARGET_P99 = 0.5, 50.0
 TARGET_DIGEST_SECONDS = 10.0
+TARGET_IMPORT_SECONDS, IMPORT_TARGET_ITEMS = 2.0, 10_000
+TARGET_READY_SECONDS = 1.5
 DIGEST_TARGET_SIZE = (5000, 200)
 TARGET_PARSE_MS, PARSE_TARGET_SIZE = 50.0, 30_000
 # With the caps lifted: ten times the text, at most this many times the time (quadratic is 100).
@@ -258,6 +260,35 @@ def _extension_lines(extension: list[dict[str, Any]]) -> list[str]:
     return lines + [""]
 
 
+def _import_lines(imports: list[dict[str, Any]]) -> list[str]:
+    lines = [
+        "## Imports",
+        "",
+        "`services.importing.import_file` as `recbot import` runs it (read the file, parse it, store every report",
+        "in one transaction), into a new database, timed from the file to the commit; then the same file again,",
+        "which must change nothing. The floor is the same rows (reports, people, items, updates, ids included)",
+        "read back and written into another new database with one SQLAlchemy Core executemany per table in one",
+        "transaction, in the same run: storing them with no parsing, no look-ups and no idempotence. Generated",
+        "trackers have an owner (among 40) and an initial update per item, about 330 characters an item.",
+        "",
+        f"Target: the {IMPORT_TARGET_ITEMS:,}-item tracker under {TARGET_IMPORT_SECONDS:g} s on each database.",
+        "",
+        "| database | what | import s | × floor | floor s | re-import s | rows | same rows as the floor | re-import changed nothing |",
+        "|---|---|---:|---:|---:|---:|---:|---|---|",
+    ]
+    for row in imports:
+        verdict = ""
+        if row["items"] == IMPORT_TARGET_ITEMS:
+            verdict = " ✅" if row["seconds"] < TARGET_IMPORT_SECONDS else " ❌"
+        ratio = row["seconds"] / row["floor_seconds"] if row["floor_seconds"] else float("nan")
+        lines.append(
+            f"| {row['backend']} | {row['what']} | {row['seconds']:.2f}{verdict} | {ratio:.1f} | "
+            f"{row['floor_seconds']:.2f} | {row['reimport_seconds']:.2f} | {row['rows']:,} | "
+            f"{'✅ yes' if row['same_rows'] else '❌ no'} | {'✅ yes' if row['idempotent'] else '❌ no'} |"
+        )
+    return lines + [""]
+
+
 def _milliseconds(value: float) -> str:
     return f"{value:.2f}" if value >= 0.005 else "<0.01"
 
@@ -326,7 +357,7 @@ def write_report(results: Any, output: Path, *, machine: str, seconds: float, ro
         "",
         f"Targets: status questions — throughput at c=16 at least {TARGET_RATIO} of the baseline's, p99 under "
         f"{TARGET_P99:g} ms with 16 people asking at once (open loop, see below); digest — under {TARGET_DIGEST_SECONDS:g} s for 5,000 items / 200 subscriptions with a statement "
-        "count independent of the items; start-up — /healthz under 3 s, RSS under 200 MB. ✅ met, ❌ missed.",
+        "count independent of the items; imports — a 10,000-item tracker under 2 s; start-up — /readyz under 1.5 s, RSS under 200 MB. ✅ met, ❌ missed.",
         "",
         "## Status questions",
         "",
@@ -357,31 +388,31 @@ def write_report(results: Any, output: Path, *, machine: str, seconds: float, ro
         "",
         f"![throughput and p99 latency]({png.name})",
         "",
-        "## Imports",
-        "",
-        "| database | what | seconds |",
-        "|---|---|---:|",
     ]
-    for row in results.imports:
-        lines.append(f"| {row['backend']} | {row['what']} | {row['seconds']:.2f} |")
+    if results.imports:
+        lines += _import_lines(results.imports)
     lines += [
         "",
         "## Start-up and memory (`recbot serve` as a subprocess, 10,000 items)",
         "",
-        "Memory is read from `/proc/<pid>/status` after start-up and again after questions that read every item",
-        "(a free-text search, `list overdue`, a status question, `my recommendations`). Targets: /healthz under 3 s, RSS under 200 MB.",
+        "`recbot serve` started as a subprocess (three starts, the median; the bytecode of the project's own",
+        "modules is compiled at each start when `PYTHONDONTWRITEBYTECODE` is set, as in this checkout), polled",
+        "until `/readyz` answers 200 (the database answered a query). Memory is read from `/proc/<pid>/status`",
+        "after start-up and again after questions that read every item (a free-text search, `list overdue`, a",
+        f"status question, `my recommendations`). Targets: /readyz under {TARGET_READY_SECONDS:g} s, RSS under 200 MB.",
         "",
-        "| database | /healthz after s | RSS at start MB | RSS after reading all items MB | peak RSS MB | importing the 10,000 items s |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| database | /readyz after s (median) | starts s | RSS at start MB | RSS after reading all items MB | peak RSS MB |",
+        "|---|---:|---|---:|---:|---:|",
     ]
     for row in results.startup:
-        healthz = row["healthz_seconds"]
-        fast = healthz is not None and healthz < 3.0
+        ready = row["ready_seconds"]
+        fast = ready is not None and ready < TARGET_READY_SECONDS
         small = row["peak_rss_mb"] < 200
+        starts = ", ".join("–" if start is None else f"{start:.2f}" for start in row["starts"])
         lines.append(
-            f"| {row['backend']} | {healthz if healthz is not None else float('nan'):.2f}{' ✅' if fast else ' ❌'} | "
-            f"{row['idle_rss_mb']:.0f} | {row['loaded_rss_mb']:.0f} | "
-            f"{row['peak_rss_mb']:.0f}{' ✅' if small else ' ❌'} | {row['import_seconds']:.1f} |"
+            f"| {row['backend']} | {ready if ready is not None else float('nan'):.2f}{' ✅' if fast else ' ❌'} | "
+            f"{starts} | {row['idle_rss_mb']:.0f} | {row['loaded_rss_mb']:.0f} | "
+            f"{row['peak_rss_mb']:.0f}{' ✅' if small else ' ❌'} |"
         )
     lines.append("")
     if results.updates:

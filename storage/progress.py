@@ -17,7 +17,7 @@ from sqlalchemy.orm import aliased, joinedload
 from domain.vocabulary import Assessment, EventKind, Status
 from storage.models import Item, ItemEvent, Person, Update, utcnow
 from storage.ownership import activity_seen, actor_name, lock_item, write_once
-from storage.tracker import INITIAL_RESPONSE_AUTHOR, latest_update
+from storage.tracker import INITIAL_RESPONSE_AUTHOR, latest_update, latest_update_id
 
 CORRECTION_WINDOW = timedelta(hours=24)
 # What a lead may choose in an update; Closed and Superseded are admin decisions.
@@ -342,18 +342,10 @@ async def pending_requests(
     `concerning` keeps those on items the person owns or asked about. One query, plus one for an
     item whose later date was asked in an earlier update than its sign-off.
     """
-    latest = (
-        select(Update.id)
-        .where(Update.item_id == Item.id)
-        .order_by(Update.created_at.desc(), Update.id.desc())
-        .limit(1)
-        .correlate(Item)
-        .scalar_subquery()
-    )
     closure = Item.status == Status.AWAITING_SIGN_OFF.value
     query = (
         select(Item, Update)
-        .join(Update, Update.id == case((closure, latest), else_=Item.requested_due_update_id))
+        .join(Update, Update.id == case((closure, latest_update_id()), else_=Item.requested_due_update_id))
         .options(joinedload(Item.report), joinedload(Item.owner))
         .where(closure | Item.requested_due_update_id.is_not(None))
     )

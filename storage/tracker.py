@@ -5,17 +5,18 @@ Every function takes a session (`*, session` style: the caller owns the transact
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import TypeVar, cast
 
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload
 
-from domain.records import ReportRecord
+from domain.records import ItemRecord, ReportRecord
 from domain.vocabulary import Kind
 from storage.models import (
     ConversationRef,
@@ -69,6 +70,43 @@ async def person_by_email(session: AsyncSession, email: str, *, create: bool = T
     return person
 
 
+# Rows per INSERT and addresses per IN (…): a dozen columns a row stays far below the bound
+# parameters one statement may carry (32,766 on SQLite, 32,767 on PostgreSQL).
+_CHUNK_ROWS = 1000
+_Row = TypeVar("_Row")
+# Imports write through the tables (Core), not the mapped classes: the ORM's bulk INSERT spent
+# more time turning rows into parameters than the database spent storing them. Column defaults
+# (`created_at`, `status`, `is_admin`…) apply all the same.
+_ITEMS = cast(Table, Item.__table__)
+_UPDATES = cast(Table, Update.__table__)
+_PEOPLE = cast(Table, Person.__table__)
+
+
+def _chunks(values: Sequence[_Row]) -> Iterator[Sequence[_Row]]:
+    for start in range(0, len(values), _CHUNK_ROWS):
+        yield values[start : start + _CHUNK_ROWS]
+
+
+def _normal_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def _people_by_email(session: AsyncSession, emails: Sequence[str]) -> dict[str, int]:
+    """The id of each person with these (normalised) e-mail addresses; those missing are created, in order."""
+    wanted = list(dict.fromkeys(emails))
+    ids: dict[str, int] = {}
+    for chunk in _chunks(wanted):
+        found = await session.execute(select(Person.email, Person.id).where(Person.email.in_(chunk)))
+        ids.update((email, person_id) for email, person_id in found if email is not None)
+    missing = [email for email in wanted if email not in ids]
+    for chunk in _chunks(missing):
+        inserted = await session.execute(
+            insert(_PEOPLE).returning(Person.email, Person.id), [{"email": email} for email in chunk]
+        )
+        ids.update((email, person_id) for email, person_id in inserted if email is not None)
+    return ids
+
+
 async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutcome:
     """Store a parsed report idempotently: known reports and items are left exactly as they are."""
     report = await session.scalar(
@@ -87,39 +125,55 @@ async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutc
         await session.flush()
     rows = await session.execute(select(Item.kind, Item.number).where(Item.report_id == report.id))
     existing = {(kind, number) for kind, number in rows}
+    # Known items are left alone and, within the file, the first of two with one number wins.
+    new_items: list[ItemRecord] = []
+    for item_record in record.items:
+        if (item_record.kind.value, item_record.number) not in existing:
+            existing.add((item_record.kind.value, item_record.number))
+            new_items.append(item_record)
+    if not new_items:
+        return ImportOutcome(report=report, created=created, items_added=0)
     # The initial response is dated the day the report was published, the PCC's own answer.
     responded_at = datetime.combine(record.published_on, time(), tzinfo=UTC) if record.published_on else utcnow()
-    added = 0
-    for item_record in record.items:
-        if (item_record.kind.value, item_record.number) in existing:
-            continue
-        owner = await person_by_email(session, item_record.owner_email) if item_record.owner_email else None
-        item = Item(
-            report_id=report.id,
-            kind=item_record.kind.value,
-            number=item_record.number,
-            text=item_record.text,
-            due_on=item_record.due_on,
-            status=item_record.status.value,
-            owner_id=owner.id if owner else None,
-            last_update_at=responded_at if item_record.response else None,
+    owners = await _people_by_email(
+        session, [_normal_email(item.owner_email) for item in new_items if item.owner_email]
+    )
+    # A few statements per thousand items, not a flush per item: ids come back with RETURNING.
+    item_ids: dict[tuple[str, int], int] = {}
+    for chunk in _chunks(new_items):
+        inserted = await session.execute(
+            insert(_ITEMS).returning(Item.id, Item.kind, Item.number),
+            [
+                {
+                    "report_id": report.id,
+                    "kind": item.kind.value,
+                    "number": item.number,
+                    "text": item.text,
+                    "due_on": item.due_on,
+                    "status": item.status.value,
+                    "owner_id": owners[_normal_email(item.owner_email)] if item.owner_email else None,
+                    "last_update_at": responded_at if item.response else None,
+                }
+                for item in chunk
+            ],
         )
-        session.add(item)
-        await session.flush()
-        if item_record.response:
-            session.add(
-                Update(
-                    item_id=item.id,
-                    created_at=responded_at,
-                    author_name=INITIAL_RESPONSE_AUTHOR,
-                    status=item_record.status.value,
-                    narrative=item_record.response,
-                )
-            )
-        existing.add((item_record.kind.value, item_record.number))
-        added += 1
-    await session.flush()
-    return ImportOutcome(report=report, created=created, items_added=added)
+        item_ids.update(((kind, number), item_id) for item_id, kind, number in inserted)
+    responses = [item for item in new_items if item.response]
+    for chunk in _chunks(responses):
+        await session.execute(
+            insert(_UPDATES),
+            [
+                {
+                    "item_id": item_ids[(item.kind.value, item.number)],
+                    "created_at": responded_at,
+                    "author_name": INITIAL_RESPONSE_AUTHOR,
+                    "status": item.status.value,
+                    "narrative": item.response,
+                }
+                for item in chunk
+            ],
+        )
+    return ImportOutcome(report=report, created=created, items_added=len(new_items))
 
 
 async def find_items(
@@ -134,7 +188,7 @@ async def find_items(
     return (await session.scalars(query.order_by(Item.report_id, Item.kind))).unique().all()
 
 
-def _latest_update_id():  # type: ignore[no-untyped-def]
+def latest_update_id():  # type: ignore[no-untyped-def]
     """The id of the newest update of the item in the enclosing query (as `latest_update` orders them)."""
     return (
         select(Update.id)
@@ -157,7 +211,7 @@ def _items_with_latest_query(by_kind: bool, by_report: bool) -> Select[Item, Upd
             select(Item, Update)
             .join(Report, Item.report_id == Report.id)
             .outerjoin(Person, Item.owner_id == Person.id)
-            .outerjoin(Update, Update.id == _latest_update_id())
+            .outerjoin(Update, Update.id == latest_update_id())
             .options(contains_eager(Item.report), contains_eager(Item.owner))
             .where(Item.number == bindparam("number"))
         )

@@ -37,9 +37,10 @@ if TYPE_CHECKING:
     from docx.text.paragraph import Paragraph
 
 MAX_FILE_BYTES = 20 * 1024 * 1024
-# A PCC response runs to tens of thousands of characters and a force's whole tracker to a few
-# hundred thousand; anything longer is not one of them, and would only make the parsers work.
-MAX_TEXT_CHARACTERS = 2_000_000
+# A PCC response runs to tens of thousands of characters and a force's tracker to a few hundred
+# thousand; a combined tracker of 10,000 items (about 330 characters each) is 3.3 million. The
+# parsers are linear, so the cap only keeps a wrong file from making them work for nothing.
+MAX_TEXT_CHARACTERS = 8_000_000
 # .docx and .xlsx are zip files: a small file may unpack to gigabytes (a "zip bomb").
 MAX_UNPACKED_BYTES = 200 * 1024 * 1024
 
