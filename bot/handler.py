@@ -16,16 +16,17 @@ from bot.cards import common as cards
 from bot.cards.common import Reply, to_activity
 from bot.cards.help import welcome_card
 from bot.cards.render import render
-from bot.cards.update_form import parse_update_form, update_form_card
+from bot.cards.update_form import is_cancelled_form, parse_update_form, update_form_card
 from bot.commands import Asked, Services, answer, is_command, item_ref, parse_intent
 from bot.config import Settings
 from bot.dialog_host import HostedFlow
 from bot.extension import MessageExtension
-from bot.intents import Intent
+from bot.intents import CorrectUpdate, Intent, StartUpdate
 from bot.people import PeopleDirectory
 from bot.state import SqlStorage
 from bot.turn import TurnInput, in_channel, key_of, place_of, read_turn, tenant_of
-from dialogs.update import UpdateDialog
+from dialogs.flow import CANCELLED, RESUME
+from dialogs.update import UpdateDialog, answers_of
 from domain.clock import SYSTEM_CLOCK, Clock
 from domain.dates import parse_user_date
 from domain.failures import describe_failure
@@ -192,13 +193,35 @@ class RecBot(ActivityHandler):
         await self.conversation_state.save_changes(turn_context)
 
     async def _after_dialog(self, result: object, turn_context: TurnContext, dialog_context: DialogContext) -> None:
-        """Follow up on how the update dialog ended: open the form, or run the command that interrupted it."""
+        """Follow up on how the update dialog ended: open the form, answer a command and carry on with the
+        draft, or run the command that interrupted it."""
         if not isinstance(result, dict):
             return
         if isinstance(result.get("use_form"), int):
             brief = await self.updates.brief(result["use_form"])
             if brief is not None:
-                await self._send(turn_context, update_form_card(brief, self.today()))
+                corrects, answers = result.get("corrects_update_id"), result.get("answers")
+                form = update_form_card(
+                    brief,
+                    self.today(),
+                    corrects_update_id=corrects if isinstance(corrects, int) else None,
+                    answers=answers if isinstance(answers, dict) else None,
+                )
+                await self._send(turn_context, form)
+            return
+        aside, draft = result.get("aside"), result.get("resume")
+        if isinstance(aside, str) and isinstance(draft, dict):
+            intent = parse_intent(aside)
+            if isinstance(intent, StartUpdate | CorrectUpdate):
+                # One update at a time per person: the draft stays, the other waits.
+                await self._send(
+                    turn_context,
+                    cards.message("One update at a time: save or cancel this one first, then start the other."),
+                )
+            else:
+                await self._route(intent, read_turn(turn_context.activity), turn_context, dialog_context)
+            if dialog_context.active_dialog is None:
+                await dialog_context.begin_dialog(UpdateDialog.__name__, {RESUME: draft})
             return
         follow_up = result.get("interrupted_by") or (result.get("text") if result.get("expired") else None)
         if isinstance(follow_up, str) and is_command(follow_up):
@@ -258,8 +281,8 @@ class RecBot(ActivityHandler):
                     ),
                 )
                 return
-            corrects = await self.updates.correctable(item_ids[0], actor, self._clock.now())
-            if corrects is None:
+            corrected = await self.updates.correction(item_ids[0], actor, self._clock.now())
+            if corrected is None:
                 await self._send(
                     turn_context,
                     cards.message(
@@ -268,7 +291,9 @@ class RecBot(ActivityHandler):
                     ),
                 )
                 return
-            options["corrects_update_id"] = corrects
+            # The dialog starts at the summary with that update's answers (link and date request kept).
+            options["corrects_update_id"] = corrected.corrects_update_id
+            options["answers"] = answers_of(corrected)
         await dialog_context.begin_dialog(UpdateDialog.__name__, options)
 
     async def _actor(self, turn_context: TurnContext) -> Actor | None:
@@ -278,7 +303,9 @@ class RecBot(ActivityHandler):
         return Actor(identity.person_id, identity.name or identity.email or "someone", identity.is_admin)
 
     async def _submit_form(self, value: dict[str, object], turn_context: TurnContext) -> Reply:
-        """Record an update sent with the one-card form, or say exactly what to fix."""
+        """Record an update sent with the one-card form, or say exactly what to fix (Cancel saves nothing)."""
+        if is_cancelled_form(value):
+            return cards.message(CANCELLED)
         draft = parse_update_form(value, self.today())
         if isinstance(draft, list):
             return cards.message("Your update was not saved: " + " ".join(draft))

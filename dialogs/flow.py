@@ -14,6 +14,11 @@ it survives any storage and any restart:
 
     {"step": "status", "history": ["item"], "values": {"item": 12}, "data": {...},
      "options": {...}, "started_at": "2026-...+00:00", "last_active_at": "2026-...+00:00"}
+
+A step answered again (a change from the summary) keeps its place in `history`. Text that looks
+like another command is never silently taken or dropped once there is a draft: the flow asks
+whether to answer it (the flow ends with `{"aside": text, "resume": state}`, and the caller answers
+the command and begins the flow again with `{RESUME: state}`, back where it was) or carry on.
 """
 
 from __future__ import annotations
@@ -26,11 +31,24 @@ from typing import Any
 
 from dialogs.ports import Screen
 from domain.clock import SYSTEM_CLOCK
+from domain.text import safe_text
 
 EXPIRES_AFTER = timedelta(minutes=30)
 CANCELLED = "Cancelled — nothing was saved."
 # The words that mean the same at every step, free-text steps included (compared exactly).
 CANCEL, HELP, BACK = "cancel", "help", "back"
+# The buttons of the question asked when a command is typed into a flow with a draft.
+ANSWER_ASIDE = "Answer it, keep my draft"
+USE_AS_ANSWER = "Use it as my answer"
+# `begin(state, {RESUME: saved}, screen)` carries on a flow that ended with `{"aside": …, "resume": saved}`.
+RESUME = "resume_flow"
+# At a free-text step only text this short is asked about: a long narrative that mentions "R9" is an answer.
+_COMMAND_LIKE_LENGTH = 80
+_ANSWER_ASIDE_WORDS = frozenset(
+    {"answer it, keep my draft", "answer it", "answer", "answer the question", "answer it first"}
+)
+_CARRY_ON_WORDS = frozenset({"carry on", "continue", "keep going", "save my draft first", "draft first"})
+_USE_AS_ANSWER_WORDS = frozenset({"use it as my answer", "it's my answer", "it was my answer", "my answer", "use it"})
 
 State = dict[str, Any]
 
@@ -64,6 +82,13 @@ class Rewind:
 
 
 @dataclass(frozen=True)
+class Jump:
+    """Ask `step` next, keeping every answer and the history as they are (from a summary to one answer)."""
+
+    step: str
+
+
+@dataclass(frozen=True)
 class Finish:
     """End the flow with `result` for the caller, after saying `message` (if any)."""
 
@@ -71,7 +96,7 @@ class Finish:
     message: str | None = None
 
 
-Outcome = Goto | Retry | Rewind | Finish
+Outcome = Goto | Retry | Rewind | Jump | Finish
 
 
 class Flow:
@@ -115,8 +140,9 @@ class Step:
     ask: Callable[[Flow], Awaitable[None]]
     answer: Callable[[Flow, str], Awaitable[Outcome]]
     help: str
-    # Free text (a narrative, a reason) is always an answer; elsewhere text that is not an answer
-    # but is another command ends the flow so the caller can run that command.
+    # Free text (a narrative, a reason) is an answer unless it is a short command, which is asked
+    # about; elsewhere text that is not an answer but is another command is asked about (or, with
+    # no draft yet, ends the flow so that the caller can run that command).
     free_text: bool = False
 
 
@@ -181,8 +207,12 @@ class FlowMachine:
     Subclasses add steps with `add_step`, implement `start` (the first outcome, from the options)
     and may override `describe` ("your update of OIC-2025 R8") for the shared messages.
     Results when the flow ends on its own: `{"cancelled": True}`, `{"expired": True, "text": …}`,
-    `{"interrupted_by": text}`; anything else comes from the subclass's `Finish`.
+    `{"interrupted_by": text}` (a command before any draft), `{"aside": text, "resume": state}` (answer
+    the command, then begin again with `{RESUME: state}`); anything else comes from the subclass's `Finish`.
     """
+
+    # The button that drops a command typed into the flow and asks the waiting question again.
+    carry_on = "Carry on"
 
     def __init__(
         self,
@@ -214,12 +244,22 @@ class FlowMachine:
         """How the messages name this flow: "your update of OIC-2025 R8"."""
         return "your answers"
 
+    def has_draft(self, flow: Flow) -> bool:
+        """True when the person has given answers worth keeping (then a typed command is asked about)."""
+        return bool(flow.values)
+
+    def back(self, flow: Flow) -> Outcome | None:
+        """Where `back` goes when not to the previous answer (None: rewind to it, the default)."""
+        return None
+
     # Turns.
 
     async def begin(self, state: State, options: object, screen: Screen) -> Ended:
         """Start the flow in `state` (an empty dict the host keeps) with plain JSON `options`."""
         if options is not None and not (isinstance(options, dict) and is_plain(options)):
             raise TypeError(f"{type(self).__name__} options must be a plain JSON dict, not {options!r}")
+        if isinstance(options, dict) and set(options) == {RESUME}:
+            return await self._resume(state, options[RESUME], screen)
         moment = self._now().isoformat()
         state.update(
             step=None,
@@ -232,6 +272,23 @@ class FlowMachine:
         )
         flow = Flow(screen, state)
         return await self._apply(flow, await self.start(flow), text="")
+
+    async def _resume(self, state: State, saved: object, screen: Screen) -> Ended:
+        """Carry on a flow that was set aside to answer a command, from the state it ended with."""
+        if not (
+            isinstance(saved, dict)
+            and saved.get("step") in self._steps
+            and isinstance(saved.get("history"), list)
+            and all(isinstance(saved.get(key), dict) for key in ("values", "data", "options"))
+        ):
+            raise ValueError(f"{type(self).__name__} cannot resume from {saved!r}")
+        state.update(plain_copy(saved))
+        state.pop("aside", None)
+        state["last_active_at"] = self._now().isoformat()
+        flow = Flow(screen, state)
+        await flow.say(f"Back to {self.describe(flow)}: your draft is as you left it.")
+        await self._current(flow).ask(flow)
+        return None
 
     async def proceed(self, state: State, text: str, screen: Screen) -> Ended:
         """Take one message's text as the answer to the waiting step."""
@@ -251,18 +308,62 @@ class FlowMachine:
         if word == CANCEL:
             await flow.say(CANCELLED)
             return {"cancelled": True}
+        aside = flow.state.pop("aside", None)
+        if isinstance(aside, str):
+            return await self._answer_aside(flow, step, aside, text, word)
         if word == HELP:
             await flow.say(f"{step.help}\n\nYou can also say back for the previous question, or cancel to stop.")
             await step.ask(flow)
             return None
         if word == BACK:
             history = flow.state["history"]
+            if (elsewhere := self.back(flow)) is not None:
+                return await self._apply(flow, elsewhere, text)
             if not history:
                 await flow.say("This is the first question, so there is nothing to go back to. Say cancel to stop.")
                 await step.ask(flow)
                 return None
             return await self._apply(flow, Rewind(history[-1]), text)
+        if step.free_text and len(text) <= _COMMAND_LIKE_LENGTH and self._is_command(text):
+            return await self._ask_aside(flow, text)
         return await self._apply(flow, await step.answer(flow, text), text)
+
+    # A command typed into the flow.
+
+    def _aside_choices(self, step: Step) -> list[str]:
+        return [ANSWER_ASIDE, self.carry_on, *([USE_AS_ANSWER] if step.free_text else [])]
+
+    async def _ask_aside(self, flow: Flow, command: str) -> Ended:
+        """Ask whether to answer `command` now (keeping the draft) or carry on; nothing is dropped yet."""
+        flow.state["aside"] = command
+        await flow.ask_choice(
+            f"“{safe_text(command, 80)}” looks like a question for me, and {self.describe(flow)} isn't saved yet. "
+            "Save your draft first, or answer the question? Your draft is kept either way.",
+            self._aside_choices(self._current(flow)),
+        )
+        return None
+
+    async def _answer_aside(self, flow: Flow, step: Step, command: str, text: str, word: str) -> Ended:
+        """The answer to "Save your draft first, or answer the question?" (`aside` is already cleared)."""
+        choices = self._aside_choices(step)
+        chosen = normalise_answer(choice_by_number(text, choices) or text)
+        if chosen in _ANSWER_ASIDE_WORDS:
+            return {"aside": command, "resume": plain_copy(flow.state)}
+        if chosen in _CARRY_ON_WORDS or chosen == normalise_answer(self.carry_on) or word == BACK:
+            await step.ask(flow)
+            return None
+        if step.free_text and chosen in _USE_AS_ANSWER_WORDS:
+            return await self._apply(flow, await step.answer(flow, command), command)
+        if word == HELP:
+            await flow.say(
+                f"Choose {ANSWER_ASIDE} to have your question answered now: your draft is kept, and I come back "
+                f"to it afterwards. Choose {self.carry_on} to forget the question and go on with your answers."
+                + (f" Choose {USE_AS_ANSWER} if it was your answer." if step.free_text else "")
+                + " Say cancel to stop without saving."
+            )
+            return await self._ask_aside(flow, command)
+        # Anything else is taken as the answer to the waiting question (or as another command).
+        return await self.proceed(flow.state, text, flow.screen)
 
     async def reprompt(self, state: State, screen: Screen) -> None:
         """Ask the waiting question again."""
@@ -284,6 +385,8 @@ class FlowMachine:
         if isinstance(outcome, Retry):
             current = self._current(flow)
             if text and not (current.free_text or outcome.understood) and self._is_command(text):
+                if self.has_draft(flow):
+                    return await self._ask_aside(flow, text)
                 await flow.say(f"I've set aside {self.describe(flow)} (nothing saved).")
                 return {"interrupted_by": text}
             await flow.say(outcome.message)
@@ -297,7 +400,13 @@ class FlowMachine:
                 if not is_plain(outcome.answer):
                     raise TypeError(f"the answer to {state['step']!r} must be plain JSON, not {outcome.answer!r}")
                 state["values"][state["step"]] = outcome.answer
-                state["history"].append(state["step"])
+                # A step answered again (a change from the summary) keeps its place.
+                if state["step"] not in state["history"]:
+                    state["history"].append(state["step"])
+            state["step"] = outcome.step
+        elif isinstance(outcome, Jump):
+            if outcome.step not in self._steps:
+                raise KeyError(f"{type(self).__name__} has no step {outcome.step!r}")
             state["step"] = outcome.step
         else:  # Rewind
             history: list[str] = state["history"]

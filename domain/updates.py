@@ -16,6 +16,7 @@ class ItemBrief:
     text: str
     status: str  # a domain.vocabulary.Status value
     owner_name: str | None = None
+    assessment: str | None = None  # the lead's latest assessment ("on track", …), if any
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ def brief_of(item: Item) -> ItemBrief:
         text=item.text,
         status=item.status,
         owner_name=item.owner.display_name if item.owner is not None else None,
+        assessment=item.assessment,
     )
 
 
@@ -165,8 +166,19 @@ class TrackerUpdateService:
             for admin in admins
         ]
 
-    async def correctable(self, item_id: int, actor: Actor, now: datetime) -> int | None:
-        """The id of the actor's own latest update of the item, if still correctable (24 hours)."""
+    async def correction(self, item_id: int, actor: Actor, now: datetime) -> UpdateDraft | None:
+        """The actor's own latest update of the item as a draft correcting it (24 hours), or None."""
         async with self._sessionmaker() as session:
             update = await progress.correctable_update(session, item_id, actor.person_id, now)
-            return update.id if update is not None else None
+            if update is None:
+                return None
+            return UpdateDraft(
+                item_id=item_id,
+                status=update.status,
+                assessment=update.assessment or "",
+                narrative=update.narrative,
+                evidence_url=update.evidence_url,
+                revised_due_on=update.revised_due_on,
+                revised_due_reason=update.revised_due_reason,
+                corrects_update_id=update.id,
+            )

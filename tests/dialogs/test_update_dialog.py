@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Iterator
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 
@@ -16,12 +17,17 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dialog_host import HostedFlow
 from bot.state import SqlStorage, from_document, to_document
-from dialogs.flow import CANCELLED, normalise_answer
+from dialogs.flow import CANCELLED, RESUME, normalise_answer
 from dialogs.update import (
     NOT_SAVED,
+    InvalidAnswer,
     UpdateDialog,
+    answers_of,
     parse_assessment_choice,
+    parse_revised_date,
     parse_status_choice,
+    validate_narrative,
+    validate_reason,
 )
 from domain.dates import parse_user_date
 from domain.updates import ItemBrief, UpdateDraft, activity_key
@@ -191,6 +197,10 @@ def chat_about(item_ids: list[int], *, actor: dict[str, Any] = LEAD, **kwargs: A
 async def answer_up_to_confirm(chat: Chat, *, status: str = "in progress", date_text: str = "30/06/2026") -> str:
     """Begin and answer every question; returns what the bot said last (the summary)."""
     assert "What is the status of OIC-2025 R8 now?" in await chat.say("update recommendation 8")
+    if parse_status_choice(status) == Status.AWAITING_SIGN_OFF:
+        assert "What has happened" in await chat.say(status)  # Complete: no "on track?"
+        assert "link to evidence" in await chat.say(NARRATIVE)
+        return await chat.say("https://sharepoint.example.police.uk/sites/oic/hydra.pdf")  # and no "later date?"
     assert "How is it going" in await chat.say(status)
     assert "What has happened" in await chat.say("on track")
     assert "link to evidence" in await chat.say(NARRATIVE)
@@ -259,22 +269,20 @@ async def test_every_step_can_be_answered_with_buttons_on_teams() -> None:
     replies = await chat.send("update recommendation 8")
     assert list(_buttons(replies)) == ["In progress", "Blocked", "Complete", "Use a form instead"]
     # A clicked button arrives as an activity value with no text.
-    replies = await chat.send(value=_buttons(replies)["Complete"])
-    assert "an admin will be asked to sign off" in said(replies)
+    replies = await chat.send(value=_buttons(replies)["Blocked"])
     assert list(_buttons(replies)) == ["On track", "At risk", "Off track"]
     replies = await chat.send(value=_buttons(replies)["At risk"])
-    replies = await chat.send("Everything is done; the evidence is on SharePoint.")
+    replies = await chat.send("Waiting for the vendor; the evidence is on SharePoint.")
     assert list(_buttons(replies)) == ["Skip"]
     replies = await chat.send(value=_buttons(replies)["Skip"])
+    assert list(_buttons(replies)) == ["Skip"]
     replies = await chat.send(value=_buttons(replies)["Skip"])
     assert list(_buttons(replies)) == ["Confirm", "Change", "Cancel"]
     replies = await chat.send(value=_buttons(replies)["Confirm"])
-    assert said(replies) == "Saved. OIC-2025 R8 is now awaiting sign-off by an admin."
+    assert said(replies) == "Saved. OIC-2025 R8 is now Blocked."
     [call] = chat.port.recorded
-    assert call.draft == UpdateDraft(
-        8, "Awaiting sign-off", "at risk", "Everything is done; the evidence is on SharePoint."
-    )
-    assert chat.result["status"] == "Awaiting sign-off"
+    assert call.draft == UpdateDraft(8, "Blocked", "at risk", "Waiting for the vendor; the evidence is on SharePoint.")
+    assert chat.result["status"] == "Blocked"
 
 
 async def test_numbers_pick_from_the_numbered_list_outside_teams() -> None:
@@ -290,12 +298,20 @@ async def test_numbers_pick_from_the_numbered_list_outside_teams() -> None:
     assert chat.port.recorded[0].draft.assessment == "off track"
 
 
-async def test_complete_proposes_closure_awaiting_sign_off() -> None:
-    chat = chat_about([8])
-    summary = await answer_up_to_confirm(chat, status="Complete", date_text="skip")
-    assert "Complete — awaiting sign-off by an admin" in summary
+async def test_complete_proposes_closure_and_skips_on_track_and_a_later_date() -> None:
+    chat = chat_about([8], channel="msteams")
+    replies = await chat.send("update recommendation 8")
+    replies = await chat.send(value=_buttons(replies)["Complete"])
+    assert "an admin will be asked to sign off" in said(replies)
+    assert "What has happened" in said(replies) and "How is it going" not in said(replies)
+    await chat.send("All staff trained.")
+    replies = await chat.send("skip")  # the evidence link: then straight to the summary
+    assert "later due date" not in said(replies)
+    assert list(_buttons(replies)) == ["Confirm", "Change", "Cancel"]
+    facts = {fact["title"]: fact["value"] for fact in replies[0].attachments[0].content["body"][2]["facts"]}
+    assert facts == {"Status": "Complete — awaiting sign-off by an admin"}
     assert await chat.say("confirm") == "Saved. OIC-2025 R8 is now awaiting sign-off by an admin."
-    assert chat.port.recorded[0].draft.status == Status.AWAITING_SIGN_OFF
+    assert chat.port.recorded[0].draft == UpdateDraft(8, "Awaiting sign-off", "on track", "All staff trained.")
 
 
 async def test_a_correction_carries_the_update_it_corrects() -> None:
@@ -317,7 +333,21 @@ async def test_the_form_can_be_chosen_instead() -> None:
     chat = chat_about([8])
     await chat.say("update")
     assert await chat.say("Use a form instead") == ""
-    assert chat.result == {"use_form": 8}
+    assert chat.result == {"use_form": 8, "corrects_update_id": None, "answers": {}}
+
+
+async def test_the_form_chosen_while_changing_carries_the_answers_so_far() -> None:
+    chat = chat_about([8])
+    await answer_up_to_confirm(chat, date_text="skip")
+    await chat.say("change the status")
+    await chat.say("Use a form instead")
+    assert chat.result["answers"] == {
+        "status": "In progress",
+        "assessment": "on track",
+        "narrative": NARRATIVE,
+        "evidence": "https://sharepoint.example.police.uk/sites/oic/hydra.pdf",
+        "revised_date": None,
+    }
 
 
 # --- validation ------------------------------------------------------------------------------
@@ -345,14 +375,28 @@ async def test_a_narrative_over_the_limit_says_the_limit_and_its_length() -> Non
     assert "link to evidence" in await chat.say("y" * 2000)
 
 
-async def test_free_text_is_never_taken_for_a_command() -> None:
+async def test_a_long_narrative_that_starts_like_a_command_is_an_answer() -> None:
     chat = chat_about([8])
     await _at_narrative(chat)
-    assert "link to evidence" in await chat.say("list overdue items were reviewed at the board")
+    narrative = "list overdue items were reviewed at the board, and the hydra training plan was agreed by all"
+    assert "link to evidence" in await chat.say(narrative)
     await chat.say("skip")
     await chat.say("skip")
     await chat.say("confirm")
-    assert chat.port.recorded[0].draft.narrative == "list overdue items were reviewed at the board"
+    assert chat.port.recorded[0].draft.narrative == narrative
+
+
+async def test_a_short_narrative_that_looks_like_a_command_can_be_kept_as_the_answer() -> None:
+    chat = chat_about([8], channel="msteams")
+    await _at_narrative(chat)
+    replies = await chat.send("list overdue items were reviewed")
+    assert "Save your draft first, or answer the question?" in said(replies)
+    assert list(_buttons(replies)) == ["Answer it, keep my draft", "Carry on with the update", "Use it as my answer"]
+    assert "link to evidence" in said(await chat.send(value=_buttons(replies)["Use it as my answer"]))
+    await chat.say("skip")
+    await chat.say("skip")
+    await chat.say("confirm")
+    assert chat.port.recorded[0].draft.narrative == "list overdue items were reviewed"
 
 
 @pytest.mark.parametrize(
@@ -439,20 +483,68 @@ async def test_back_returns_to_the_previous_question_and_forgets_its_answer() ->
     assert chat.port.recorded[0].draft == UpdateDraft(8, "In progress", "on track", "First try.")
 
 
-async def test_back_from_the_summary_and_change_starts_the_answers_again() -> None:
+async def test_back_from_the_summary_asks_the_last_question_again() -> None:
     chat = chat_about([8])
     await answer_up_to_confirm(chat, date_text="skip")
     assert "later due date" in await chat.say("back")
     assert "Check your update" in await chat.say("skip")
-    assert "What is the status of OIC-2025 R8 now?" in await chat.say("change")
-    await chat.say("blocked")
-    await chat.say("off track")
-    await chat.say("Second version.")
-    await chat.say("skip")
-    await chat.say("skip")
+
+
+async def test_change_asks_only_the_answer_chosen_then_shows_the_summary() -> None:
+    chat = chat_about([8], channel="msteams")
+    await answer_up_to_confirm(chat, date_text="skip")
+    replies = await chat.send("change")
+    assert "What do you want to change?" in said(replies)
+    assert list(_buttons(replies)) == ["Status", "Assessment", "What has happened", "Evidence link", "Revised due date"]
+    answer = said(await chat.send(value=_buttons(replies)["What has happened"]))
+    assert "What has happened" in answer and "Now: Hydra training" in answer
+    assert "Check your update" in await chat.say("Second version.")  # straight back to the summary
+    assert "How is it going" in await chat.say("change assessment")  # typed at the summary: no menu
+    assert "Check your update" in await chat.say("off track")
     await chat.say("confirm")
     [call] = chat.port.recorded
-    assert call.draft == UpdateDraft(8, "Blocked", "off track", "Second version.")
+    assert call.draft == UpdateDraft(
+        8, "In progress", "off track", "Second version.", "https://sharepoint.example.police.uk/sites/oic/hydra.pdf"
+    )
+
+
+async def test_changing_the_date_asks_its_reason_only_when_there_is_none() -> None:
+    chat = chat_about([8])
+    await answer_up_to_confirm(chat, date_text="skip")
+    await chat.say("change")
+    assert "later due date" in await chat.say("revised due date")
+    assert "Why does the due date need to move to 31 May 2027?" in await chat.say("yes, 31 May 2027")
+    assert "Check your update" in await chat.say("The College moved the course.")
+    await chat.say("change the date")
+    assert "Check your update" in await chat.say("30 June 2027")  # the reason is kept
+    await chat.say("confirm")
+    draft = chat.port.recorded[0].draft
+    assert draft.revised_due_on == date(2027, 6, 30) and draft.revised_due_reason == "The College moved the course."
+
+
+async def test_changing_complete_to_in_progress_asks_what_complete_skipped() -> None:
+    chat = chat_about([8])
+    await answer_up_to_confirm(chat, status="Complete")
+    await chat.say("change status")
+    assert "How is it going" in await chat.say("in progress")
+    assert "later due date" in await chat.say("at risk")
+    assert "Check your update" in await chat.say("skip")
+    await chat.say("change")
+    assert "Check your update" in await chat.say("back")  # back from the menu: the summary, unchanged
+    await chat.say("confirm")
+    assert chat.port.recorded[0].draft.status == "In progress"
+    assert chat.port.recorded[0].draft.assessment == "at risk"
+
+
+async def test_back_while_changing_returns_to_the_menu() -> None:
+    chat = chat_about([8])
+    await answer_up_to_confirm(chat)
+    await chat.say("change")
+    await chat.say("evidence")
+    assert "What do you want to change?" in await chat.say("back")
+    assert "Check your update" in await chat.say("back")
+    await chat.say("confirm")
+    assert chat.port.recorded[0].draft.revised_due_reason == "Training places were cut by the College."
 
 
 async def test_back_at_the_first_question_says_so() -> None:
@@ -602,20 +694,58 @@ async def test_a_flow_left_for_over_30_minutes_expires_politely() -> None:
     assert chat.port.calls == []
 
 
-async def test_another_command_at_a_choice_step_sets_the_update_aside() -> None:
+async def test_a_command_before_any_answer_sets_the_update_aside() -> None:
     chat = chat_about([8])
     await chat.say("update")
-    await chat.say("in progress")
     assert await chat.say("list overdue") == "I've set aside your update of OIC-2025 R8 (nothing saved)."
     assert chat.result == {"interrupted_by": "list overdue"}
 
 
-async def test_another_command_at_the_summary_sets_the_update_aside() -> None:
+@pytest.mark.parametrize(
+    "answers",
+    [["in progress"], ["in progress", "on track"], ["in progress", "on track", "Done.", "skip", "skip"]],
+    ids=["assessment", "narrative", "summary"],
+)
+async def test_a_command_with_a_draft_asks_and_answering_it_keeps_the_draft(answers: list[str]) -> None:
+    chat = chat_about([8], channel="msteams")
+    await chat.say("update")
+    for answer in answers:
+        waiting = await chat.say(answer)
+    replies = await chat.send("status of R2")
+    assert "Save your draft first, or answer the question?" in said(replies)
+    assert chat.status == DialogTurnStatus.Waiting and chat.port.calls == []
+    replies = await chat.send(value=_buttons(replies)["Answer it, keep my draft"])
+    result = chat.result
+    assert result["aside"] == "status of R2" and chat.port.calls == []
+    # The caller answers the command, then begins the dialog again from where it was.
+    chat.options = {RESUME: result["resume"]}
+    chat.restart()
+    back = await chat.say("anything")  # DialogTestClient begins its dialog on the first message
+    assert back.startswith("Back to your update of OIC-2025 R8: your draft is as you left it.")
+    assert waiting.splitlines()[-1] in back  # the waiting question, again
+
+
+async def test_carry_on_drops_the_command_and_asks_again() -> None:
     chat = chat_about([8])
     await answer_up_to_confirm(chat, date_text="skip")
-    assert await chat.say("status of R2") == "I've set aside your update of OIC-2025 R8 (nothing saved)."
-    assert chat.result == {"interrupted_by": "status of R2"}
-    assert chat.port.calls == []
+    assert "Save your draft first" in await chat.say("status of R2")
+    assert "Check your update" in await chat.say("Carry on with the update")
+    await chat.say("confirm")
+    assert len(chat.port.recorded) == 1
+
+
+async def test_an_answer_instead_of_a_choice_answers_the_waiting_question() -> None:
+    chat = chat_about([8])
+    await chat.say("update")
+    await chat.say("in progress")
+    assert "Save your draft first" in await chat.say("list overdue")
+    assert "What has happened" in await chat.say("at risk")
+    assert "Save your draft first" in await chat.say("status of R2")
+    assert "Save your draft first" in await chat.say("list blocked")  # another command: asked about that one
+    assert "link to evidence" in await chat.say("help me")  # neither: the narrative
+    assert "Save your draft first" in await chat.say("status of R2")
+    assert "Please choose" not in await chat.say("maybe")  # at the evidence step: not a link
+    assert await chat.say("cancel") == CANCELLED
 
 
 async def test_unclear_text_at_a_choice_step_is_asked_again() -> None:
@@ -632,17 +762,17 @@ async def test_a_restart_mid_conversation_continues_from_the_database(
     sessionmaker: async_sessionmaker[AsyncSession],
 ) -> None:
     chat = chat_about([8], storage=SqlStorage(sessionmaker))
-    answers = ["update", "Complete", "at risk", NARRATIVE, "https://example.com/e", "end of June", "Course moved."]
+    answers = ["update", "Blocked", "at risk", NARRATIVE, "https://example.com/e", "end of June", "Course moved."]
     for answer in answers:
         await chat.say(answer)
         chat.restart()  # a new process: new dialog, adapter and DialogSet; only the database remains
     assert await chat.say("confirm") == (
-        "Saved. OIC-2025 R8 is now awaiting sign-off by an admin. Your request to move the due date to "
+        "Saved. OIC-2025 R8 is now Blocked. Your request to move the due date to "
         "30 June 2026 is recorded for an admin to decide."
     )
     [call] = chat.port.recorded
     assert call.draft == UpdateDraft(
-        8, "Awaiting sign-off", "at risk", NARRATIVE, "https://example.com/e", date(2026, 6, 30), "Course moved."
+        8, "Blocked", "at risk", NARRATIVE, "https://example.com/e", date(2026, 6, 30), "Course moved."
     )
 
 
@@ -664,3 +794,89 @@ def test_status_choices(typed: str, status: str | None) -> None:
 )
 def test_assessment_choices(typed: str, assessment: str | None) -> None:
     assert parse_assessment_choice(typed) == assessment
+
+
+# --- corrections -----------------------------------------------------------------------------
+
+EARLIER = UpdateDraft(
+    8, "In progress", "at risk", "Hydra at 60%.", "https://example.com/e", date(2026, 6, 30), "Course moved.", 41
+)
+
+
+def correcting(draft: UpdateDraft = EARLIER) -> Chat:
+    return Chat(port(), {"item_ids": [8], "actor": LEAD, "corrects_update_id": 41, "answers": answers_of(draft)})
+
+
+async def test_a_correction_starts_at_the_summary_with_the_update_it_corrects() -> None:
+    chat = correcting()
+    replies = await chat.send("correct my last update of R8")
+    card = replies[0].attachments[0].content
+    assert any("corrects your latest update" in block.get("text", "") for block in card["body"])
+    [fact_set] = [block for block in card["body"] if block["type"] == "FactSet"]
+    facts = {fact["title"]: fact["value"] for fact in fact_set["facts"]}
+    assert facts["Due date"] == "move to 30 June 2026" and facts["Reason"] == "Course moved."
+    assert "exactly as it was" in await chat.say("confirm")  # nothing changed yet: nothing to save
+    await chat.say("change")
+    assert "Check your update" in await chat.say("What has happened") + await chat.say("Hydra at 65%.")
+    await chat.say("confirm")
+    # The link and the date request are kept; only the narrative changed.
+    assert chat.port.recorded[0].draft == replace(EARLIER, narrative="Hydra at 65%.")
+
+
+async def test_a_correction_asks_only_what_the_corrected_update_lacks() -> None:
+    chat = correcting(replace(EARLIER, assessment="", revised_due_on=date(2026, 3, 1)))  # a date now past
+    assert "How is it going" in await chat.say("correct")
+    assert "later due date" in await chat.say("on track")
+    assert "Check your update" in await chat.say("skip")
+    await chat.say("confirm")
+    assert chat.port.recorded[0].draft == replace(
+        EARLIER, assessment="on track", revised_due_on=None, revised_due_reason=None
+    )
+
+
+# --- "yes", dates and reasons ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("typed", "day"),
+    [
+        ("yes, 31 May 2027", date(2027, 5, 31)),
+        ("Yes 31/05/2027", date(2027, 5, 31)),
+        ("yes please - move it to end of June", date(2026, 6, 30)),
+        ("ok, to 2027-05-31", date(2027, 5, 31)),
+        ("no thanks", None),
+    ],
+)
+def test_a_date_after_yes_is_read(typed: str, day: date | None) -> None:
+    assert parse_revised_date(typed, TODAY, parse_user_date) == day
+
+
+@pytest.mark.parametrize("typed", ["yes", "Yes!", "yes please", "ok"])
+def test_yes_alone_asks_which_date(typed: str) -> None:
+    with pytest.raises(InvalidAnswer, match="Which date?"):
+        parse_revised_date(typed, TODAY, parse_user_date)
+
+
+@pytest.mark.parametrize("typed", ["yes", "Yes.", "ok", "no", "n/a", "skip", "?"])
+def test_yes_is_not_a_reason(typed: str) -> None:
+    with pytest.raises(InvalidAnswer, match="Please say why"):
+        validate_reason(typed)
+    if typed not in ("n/a",):
+        with pytest.raises(InvalidAnswer, match="Please tell me what has happened"):
+            validate_narrative(typed)
+
+
+async def test_yes_at_the_date_step_asks_for_the_date_and_yes_is_no_reason() -> None:
+    chat = chat_about([8])
+    await _at_narrative(chat)
+    await chat.say("Done.")
+    await chat.say("skip")
+    assert "Which date?" in await chat.say("yes")
+    assert "Why does the due date need to move to 31 May 2027?" in await chat.say("yes, 31 May 2027")
+    assert "Please say why" in await chat.say("yes")
+    assert "Check your update" in await chat.say("The supplier slipped.")
+
+
+def test_a_long_date_is_refused_before_it_is_read() -> None:
+    with pytest.raises(InvalidAnswer, match="couldn't read that as a date"):
+        parse_revised_date("yes, " * 10_000 + "31 May 2027", TODAY, parse_user_date)

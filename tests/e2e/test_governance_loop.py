@@ -67,10 +67,14 @@ async def start(start_bot: Callable[..., object], stub: StubConnector) -> BotCli
 
 
 async def ask_for_sign_off_and_a_later_date(bot: BotClient, stub: StubConnector) -> None:
-    for answer in ("update rec 8", "Complete", "on track", "All 340 officers trained.", "https://intranet/hydra"):
+    """Jane asks for a later date in one update, then for sign-off in the next."""
+    for answer in ("update rec 8", "In progress", "on track", "Last cohort booked.", "https://intranet/hydra"):
         await say(bot, stub, answer)
     await say(bot, stub, "31 March 2027")
     await say(bot, stub, "The venue for the last cohort moved")
+    assert "Saved" in await say(bot, stub, "confirm")
+    for answer in ("update rec 8", "Complete", "All 340 officers trained.", "https://intranet/hydra"):
+        await say(bot, stub, answer)
     confirm = message("confirm", stub.url, conversation_id=PERSONAL)
     assert (await bot.post(confirm)).status == 200
     assert (await bot.post(confirm)).status == 200  # Teams redelivers: nobody is told twice
@@ -184,7 +188,7 @@ async def test_two_instances_given_the_same_request_tell_each_admin_once(
     first = await start(start_bot, stub)
     second: BotClient = await start_bot(admins=(SAM.email, ALEX.email))  # type: ignore[misc]
     await in_channel(first, stub, "assign recommendation 8 to jane.doe@force.police.uk")
-    for answer in ("update rec 8", "Complete", "on track", "All 340 officers trained.", "skip", "skip"):
+    for answer in ("update rec 8", "Complete", "All 340 officers trained.", "skip"):
         await say(first, stub, answer)
     confirm = message("confirm", stub.url, conversation_id=PERSONAL)
     # Teams redelivers the confirm to the other instance while the first is still answering it.

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bot.cards.update_form import parse_update_form, update_form_card, update_summary_card
+from bot.cards.update_form import is_cancelled_form, parse_update_form, update_form_card, update_summary_card
 from dialogs.update import NARRATIVE_LIMIT
 from domain.text import safe_text
 from domain.updates import ItemBrief, UpdateDraft
@@ -51,16 +51,18 @@ def test_the_form_has_every_field_on_one_card() -> None:
     assert [choice["value"] for choice in inputs["assessment"]["choices"]] == ["On track", "At risk", "Off track"]
     assert inputs["narrative"]["isMultiline"] is True and inputs["narrative"]["maxLength"] == 2000
     assert inputs["revised_due_on"]["type"] == "Input.Date" and inputs["revised_due_on"]["min"] == "2026-03-11"
-    [action] = card["actions"]
+    action, cancel = card["actions"]
     assert action["type"] == "Action.Submit" and action["data"] == {"form": "update", "item_id": 8}
+    assert cancel["title"] == "Cancel" and cancel["associatedInputs"] == "none"
+    assert is_cancelled_form(cancel["data"]) and not is_cancelled_form(action["data"])
     assert "should \\*act\\*" in card["body"][2]["text"]  # the item's text is shown safely
     assert update_form_card(R8, TODAY, corrects_update_id=41).card["actions"][0]["data"]["corrects_update_id"] == 41  # type: ignore[index]
 
 
-def test_a_complete_form_gives_the_draft_the_dialog_would() -> None:
+def test_a_full_form_gives_the_draft_the_dialog_would() -> None:
     draft = parse_update_form(
         submitted(
-            status="Complete",
+            status="Blocked",
             assessment="At risk",
             evidence_url=" https://sharepoint.example/x ",
             revised_due_on="2026-06-30",
@@ -70,13 +72,70 @@ def test_a_complete_form_gives_the_draft_the_dialog_would() -> None:
     )
     assert draft == UpdateDraft(
         item_id=8,
-        status="Awaiting sign-off",
+        status="Blocked",
         assessment="at risk",
         narrative="Hydra training at 80%.\r\nNext cohort in May.",
         evidence_url="https://sharepoint.example/x",
         revised_due_on=date(2026, 6, 30),
         revised_due_reason="Course moved.",
     )
+
+
+def test_complete_needs_no_assessment_and_takes_no_later_date() -> None:
+    draft = parse_update_form(submitted(status="Complete", assessment=None), TODAY)
+    assert draft == UpdateDraft(8, "Awaiting sign-off", "on track", "Hydra training at 80%.\r\nNext cohort in May.")
+    problems = parse_update_form(
+        submitted(status="Complete", revised_due_on="2026-06-30", revised_due_reason="Why."), TODAY
+    )
+    assert problems == [
+        "A completed item needs no later due date: clear the revised due date and its reason, or choose another status."
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "assessment", "status_value", "assessment_value"),
+    [
+        ("In progress", "at risk", "In progress", "At risk"),
+        ("Awaiting sign-off", "on track", "Complete", "On track"),
+        ("Blocked", None, "Blocked", None),
+        ("Not started", None, None, None),
+    ],
+)
+def test_the_form_starts_with_the_current_status_and_assessment(
+    status: str, assessment: str | None, status_value: str | None, assessment_value: str | None
+) -> None:
+    card = update_form_card(replace(R8, status=status, assessment=assessment), TODAY).card
+    assert card is not None
+    inputs = _inputs(card)
+    assert inputs["status"].get("value") == status_value
+    assert inputs["assessment"].get("value") == assessment_value
+    assert inputs["assessment"]["isRequired"] is False  # Complete needs none; the server asks otherwise
+    assert "value" not in inputs["narrative"]  # what has happened since is new
+
+
+def test_the_form_starts_with_the_answers_given_so_far() -> None:
+    answers = {
+        "status": "Blocked",
+        "assessment": "off track",
+        "narrative": "Waiting for the vendor.",
+        "evidence": "https://example.com/e",
+        "revised_date": "2026-06-30",
+        "reason": "Vendor slipped.",
+    }
+    card = update_form_card(R8, TODAY, corrects_update_id=41, answers=answers).card
+    assert card is not None
+    inputs = _inputs(card)
+    assert {key: element.get("value") for key, element in inputs.items()} == {
+        "status": "Blocked",
+        "assessment": "Off track",
+        "narrative": "Waiting for the vendor.",
+        "evidence_url": "https://example.com/e",
+        "revised_due_on": "2026-06-30",
+        "revised_due_reason": "Vendor slipped.",
+    }
+    assert card["body"][0]["text"] == "Correct your update of OIC-2025 R8"
+    past = update_form_card(R8, TODAY, answers=answers | {"revised_date": "2026-03-10"}).card
+    assert past is not None and "value" not in _inputs(past)["revised_due_on"]  # not after today: not offered
 
 
 def test_optional_fields_may_be_empty_or_missing() -> None:
@@ -143,6 +202,12 @@ def test_the_summary_card_is_adaptive_1_5_with_fallback_text_and_buttons() -> No
     assert card["fallbackText"].startswith("Check your update of OIC-2025 R8: Complete — awaiting sign-off")
     assert [action["data"]["command"] for action in card["actions"]] == ["confirm", "change", "cancel"]
     facts = {fact["title"]: fact["value"] for fact in card["body"][2]["facts"]}
+    assert facts == {"Status": "Complete — awaiting sign-off by an admin"}  # Complete asks neither
+    draft = replace(draft, status="In progress")
+    card = update_summary_card("OIC-2025 R8", "Recommendation 8", draft).card
+    assert card is not None
+    facts = {fact["title"]: fact["value"] for fact in card["body"][2]["facts"]}
+    assert facts["Assessment"] == "At risk"
     assert facts["Due date"] == "move to 30 June 2026" and facts["Reason"] == "Because."
     json.dumps(card)
 
