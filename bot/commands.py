@@ -215,6 +215,12 @@ COMMANDS: tuple[Command, ...] = (
         Who.ANYONE,
         _digest_here(DigestCommands.digest_settings, takes_request=False),
     ),
+    Command(
+        intents.ListAdmins,
+        (intents.LIST_ADMINS,),
+        Who.ANYONE,
+        lambda asked, request: asked.services.governance.admins(request),
+    ),
     Command(intents.RevokeAdmin, (intents.REVOKE_ADMIN,), Who.ADMINS, _admin_rights(LeadCommands.revoke_admin)),
     Command(intents.GrantAdmin, (intents.GRANT_ADMIN,), Who.ADMINS, _admin_rights(LeadCommands.grant_admin)),
     Command(

@@ -35,6 +35,7 @@ from services.requests import (
     ApproveDueDate,
     Assign,
     GrantAdmin,
+    ListAdmins,
     Pending,
     PersonalDigest,
     RejectClosure,
@@ -185,6 +186,7 @@ Intent: TypeAlias = (
     | Pending
     | Supersede
     | Reopen
+    | ListAdmins
     | Subscribe
     | Unsubscribe
     | DigestSettings
@@ -625,6 +627,13 @@ _GRANT_ADMIN = (
     _c(rf"^promote\s+(?P<who>{_ADDRESS_WORD})$"),
 )
 
+_LIST_ADMINS = _c(
+    r"^(?:(?:list|show(?:\s+me)?|view|see)\s+)?(?:the\s+|all\s+)?(?:admins|administrators)(?:\s+history)?$"
+    r"|^(?:who\s+(?:are|is)\s+(?:the\s+)?(?:admins?|administrators?))$"
+    r"|^(?:admin|administrator)\s+(?:history|changes|log)$"
+    r"|^(?:history|log)\s+of\s+(?:the\s+)?(?:admins|administrators|admin\s+rights)$"
+)
+
 _THE_REF = rf"(?:the\s+)?(?P<ref>{_REF})"
 _DELEGATE = r"delegates?"
 _REMOVE = r"(?:remove|delete|drop)"
@@ -1021,6 +1030,7 @@ GRANT_ADMIN = rule(*_GRANT_ADMIN, build=_grant)
 REMOVE_DELEGATE = rule(*_REMOVE_DELEGATE, build=_with_ref(_remove_delegate))
 ADD_DELEGATE = rule(*_ADD_DELEGATE, build=_with_ref(_add_delegate))
 SET_DUE_DATE = rule(*_SET_DUE_DATE, build=_with_ref(_set_due_date))
+LIST_ADMINS = rule(_LIST_ADMINS, build=_constant(ListAdmins()))
 SUPERSEDE = rule(*_SUPERSEDE, build=_with_ref(_supersede))
 REOPEN = rule(*_REOPEN, build=_with_ref(_reopen))
 REJECT_DUE_DATE = rule(*_REJECT_DUE_DATE, build=_with_ref(_reject_due_date))

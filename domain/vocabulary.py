@@ -56,3 +56,6 @@ class EventKind(StrEnum):
     CLOSURE_REJECTED = "closure rejected"
     SUPERSEDED = "superseded"
     REOPENED = "reopened"
+    NOTIFIED = "notified"  # a notice about the item sent (or not) to someone
+    ADMIN_GRANTED = "admin granted"
+    ADMIN_REVOKED = "admin revoked"

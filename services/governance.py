@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.dates import format_uk_date, parse_user_date
 from domain.refs import ItemRef, describe_ref
 from domain.text import NAME_LIMIT, one_line, safe_text
-from domain.vocabulary import Status
+from domain.vocabulary import EventKind, Status
 from services.answers import resolve
 from services.notices import Notice
 from services.people import Identity
@@ -27,6 +27,7 @@ from services.requests import (
     ApproveDueDate,
     Assign,
     GrantAdmin,
+    ListAdmins,
     Pending,
     RejectClosure,
     RejectDueDate,
@@ -37,11 +38,12 @@ from services.requests import (
     Supersede,
     Waiting,
 )
-from services.results import Choose, Request, Requests, Result, Rights, Said, Timeline, Told
+from services.results import Admins, Choose, Request, Requests, Result, Rights, Said, Timeline, Told
 from storage import ownership, progress, tracker
 from storage.models import Item, Person, Update
 
 ADMINS_NAMED = 5
+ADMIN_CHANGES_SHOWN = 15
 LIST_LIMIT = 25  # requests in one answer
 
 
@@ -217,7 +219,7 @@ class LeadCommands:
                 {"admin": me.display_name},
                 [("Post update", f"update {found.reference}"), ("Status", f"status of {found.reference}")],
             )
-            return Decision(reply, (Notice(person.id, told, f"assigned:{event.id}"),))
+            return Decision(reply, (Notice(person.id, told, f"assigned:{event.id}", found.id),))
 
     async def _delegate_change(
         self,
@@ -279,7 +281,7 @@ class LeadCommands:
                     {"who": me.display_name},
                     [("Post update", f"update {found.reference}"), ("Status", f"status of {found.reference}")],
                 )
-                return Decision(reply, (Notice(person.id, told, f"delegate:{event.id}"),))
+                return Decision(reply, (Notice(person.id, told, f"delegate:{event.id}", found.id),))
             if not await ownership.remove_delegate(session, found, person, me, activity_key) and not seen:
                 return Told(f"{{name}} isn't a delegate on {_named(found)}.", {"name": person.display_name})
             return Told(
@@ -344,7 +346,9 @@ class LeadCommands:
                 return Decision(person)
             if person.is_admin or self._is_bootstrap_admin(person):
                 return Decision(Told("{name} is already an admin.", {"name": person.display_name}))
-            await ownership.grant_admin(session, person)
+            me = await session.get(Person, actor.person_id)
+            assert me is not None
+            await ownership.grant_admin(session, person, me)
             told = Told(
                 "{name} made you a RecBot admin: you can now assign owners, change due dates and approve closures.",
                 {"name": actor.name or actor.email or "An admin"},
@@ -387,8 +391,21 @@ class LeadCommands:
                         {"name": person.display_name},
                     )
                 )
-            await ownership.revoke_admin(session, person)
+            me = await session.get(Person, actor.person_id)
+            assert me is not None
+            await ownership.revoke_admin(session, person, me)
             return Decision(Told("{name} is no longer an admin.", {"name": person.display_name}))
+
+    async def admins(self, request: ListAdmins) -> Result:
+        """Who the admins are (RECBOT_ADMINS included) and the newest grants and revocations."""
+        async with self._sessionmaker() as session:
+            people = await ownership.admins(session, self._bootstrap_admins)
+            history, total = await ownership.admin_history(session, limit=ADMIN_CHANGES_SHOWN)
+        changes = [
+            (event.created_at, event.actor_name, event.kind == EventKind.ADMIN_GRANTED.value, person.display_name)
+            for event, person in history
+        ]
+        return Admins([person.display_name for person in people], changes, total - len(changes))
 
     # --- requests waiting for a decision ------------------------------------------------------
 
@@ -589,7 +606,7 @@ class LeadCommands:
                 )
             leads = dict.fromkeys(p for p in (asked.author_id, found.owner_id) if p is not None and p != me.id)
             key = f"date-decided:{asked.id}"
-            return Decision(reply, tuple(Notice(person_id, told, key) for person_id in leads))
+            return Decision(reply, tuple(Notice(person_id, told, key, found.id) for person_id in leads))
 
     # --- closure -------------------------------------------------------------------------------
 
@@ -764,7 +781,7 @@ class LeadCommands:
         if item.owner_id is None or item.owner_id == admin.id:
             return ()
         # Decided once (a redelivery decides nothing), so each decision is its own reason to tell.
-        return (Notice(item.owner_id, told, f"{why}:{item.id}:{uuid.uuid4().hex}"),)
+        return (Notice(item.owner_id, told, f"{why}:{item.id}:{uuid.uuid4().hex}", item.id),)
 
     @staticmethod
     def _not_awaiting(item: Item) -> Result:
@@ -809,5 +826,5 @@ class LeadCommands:
             )
         # A redelivered decision was already announced: tell nobody twice.
         key = f"closure-decided:{proposal.id if proposal else f'item-{item.id}'}"
-        notices = tuple(Notice(person_id, notice, key) for person_id in leads) if notify else ()
+        notices = tuple(Notice(person_id, notice, key, item.id) for person_id in leads) if notify else ()
         return Decision(reply, notices)

@@ -32,6 +32,7 @@ class Notice:
     person_id: int
     message: Result
     key: str
+    item_id: int | None = None  # the item it is about: the notice goes into the item's history
 
 
 # How services hand notices over once their transaction has committed (`Notifier.deliver`).
@@ -75,7 +76,7 @@ class Notifier:
             person = (await deliveries.people_by_id(session, [notice.person_id])).get(notice.person_id)
         if not won:
             return
-        outcome, error = deliveries.SENT, None
+        outcome, error, why = deliveries.SENT, None, ""
         try:
             if person is None:
                 raise Gone(f"person {notice.person_id} no longer exists")
@@ -84,7 +85,10 @@ class Notifier:
             )
         except DeliveryError as failure:
             outcome = deliveries.GONE if isinstance(failure, Gone) else deliveries.FAILED
-            error = f"{type(failure).__name__}: {failure}"
+            error, why = f"{type(failure).__name__}: {failure}", f"Not delivered ({failure}): "
             log.warning("notice %s not delivered: %s", key, failure)
         async with self._sessionmaker.begin() as session:
             await deliveries.finish(session, key=key, outcome=outcome, attempts=1, error=error)
+            if notice.item_id is not None and person is not None:
+                said = self._messenger.summary(message)
+                await deliveries.record_notice(session, notice.item_id, person.person_id, why + said)

@@ -97,6 +97,11 @@ class Reopen:
     reason: str | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class ListAdmins:
+    """Who the admins are and who made them (or stopped them being) admins."""
+
+
 class Waiting(StrEnum):
     """Whose requests a `Pending` question is about."""
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 from storage.models import Item, ItemEvent, Update
 from storage.progress import TimelineEntry
@@ -106,4 +106,69 @@ class Timeline:
     today: date
 
 
-Result = Said | Told | Choose | ItemStatus | Request | Requests | ItemList | SearchResults | Timeline
+@dataclass(frozen=True)
+class Admins:
+    """Who the admins are, and the newest grants and revocations (`when, who, "granted"/"revoked", to whom`)."""
+
+    names: Sequence[str]
+    changes: Sequence[tuple[datetime, str, bool, str]]  # (when, by whom, granted, to whom)
+    more: int  # older changes left out
+
+
+@dataclass(frozen=True)
+class ItemStatuses:
+    """Several items asked about in one question ("status of R8 and R9"), in the order asked."""
+
+    statuses: Sequence[ItemStatus]
+    # What could not be answered, as sentences of ours ("I can't find AFI 2.").
+    not_found: Sequence[str]
+    today: date
+
+
+@dataclass(frozen=True)
+class Counts:
+    """How many items a question selects, by status and by RAG, and the first of them."""
+
+    title: str  # "Recommendations", "RAG Red · OIC-2025"
+    total: int
+    by_status: Mapping[str, int]
+    by_rag: Mapping[str, int]  # domain.rag.Rag values
+    items: Sequence[Item]  # the first items counted, when the question named a filter; else none
+    more: int  # counted items not in `items`
+    today: date
+
+
+@dataclass(frozen=True)
+class ChangeLine:
+    """One thing that happened to an item: "OIC-2025 R9", "In progress → Blocked (update by Sam)"."""
+
+    at: datetime
+    reference: str
+    description: str
+
+
+@dataclass(frozen=True)
+class Changes:
+    """What changed in a period ("what's changed this week"), newest first."""
+
+    title: str
+    changes: Sequence[ChangeLine]
+    more: int  # older changes left out
+    empty_text: str
+
+
+Result = (
+    Admins
+    | Said
+    | Told
+    | Choose
+    | ItemStatus
+    | Request
+    | Requests
+    | ItemList
+    | SearchResults
+    | Timeline
+    | ItemStatuses
+    | Counts
+    | Changes
+)

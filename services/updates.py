@@ -161,6 +161,7 @@ class TrackerUpdateService:
                 admin.id,
                 Request(item, row, closure, self._today(), acting=acting, viewer=Rights(decide=True)),
                 f"{'sign-off' if closure else 'date'}-asked:{row.id}",
+                item.id,
             )
             for closure in asked
             for admin in admins

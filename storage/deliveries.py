@@ -18,7 +18,8 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
-from storage.models import ConversationRef, Delivery, Person, SendSlot, utcnow
+from domain.vocabulary import EventKind
+from storage.models import ConversationRef, Delivery, ItemEvent, Person, SendSlot, utcnow
 
 # Delivery outcomes.
 CLAIMED = "claimed"
@@ -27,6 +28,8 @@ FAILED = "failed"
 GONE = "gone"
 # A nudge period in which the owner had nothing to be reminded of: settles the key for the day.
 NOTHING = "nothing"
+# Who notices are from, in an item's history.
+NOTICE_SENDER = "RecBot"
 # A 'failed' delivery may be claimed again by a later run until this many send attempts (the
 # retries inside each run included) have been spent on it; then it stays failed for the period.
 MAX_DELIVERY_ATTEMPTS = 12
@@ -150,6 +153,19 @@ async def finish(session: AsyncSession, *, key: str, outcome: str, attempts: int
             attempts=Delivery.attempts + attempts,
             error=(error or None) and error[:2000],
             finished_at=utcnow(),
+        )
+    )
+
+
+async def record_notice(session: AsyncSession, item_id: int, person_id: int, detail: str) -> None:
+    """Keep a notice about an item in its history: who was told what (or why they could not be)."""
+    session.add(
+        ItemEvent(
+            item_id=item_id,
+            actor_name=NOTICE_SENDER,
+            kind=EventKind.NOTIFIED.value,
+            subject_id=person_id,
+            detail=detail,
         )
     )
 

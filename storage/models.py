@@ -232,6 +232,19 @@ class ItemEvent(Base):
     source_activity_key: Mapped[str | None] = mapped_column(String(500), unique=True)
 
 
+class AdminEvent(Base):
+    """An append-only record of admin rights given or taken away (who, to whom, when)."""
+
+    __tablename__ = "admin_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"))
+    actor_name: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(40))  # EventKind.ADMIN_GRANTED or ADMIN_REVOKED
+    subject_id: Mapped[int] = mapped_column(ForeignKey("people.id"))
+
+
 class DigestSubscription(Base):
     """A weekly digest to a channel (conversation) or to one person's 1:1 chat."""
 

@@ -16,7 +16,7 @@ from sqlalchemy.orm import joinedload
 from sqlalchemy.sql.elements import ColumnElement
 
 from domain.vocabulary import EventKind
-from storage.models import Delegate, Item, ItemEvent, Person, Report
+from storage.models import AdminEvent, Delegate, Item, ItemEvent, Person, Report
 
 
 class ItemNotFound(Exception):
@@ -150,22 +150,44 @@ async def remove_delegate(
     return True
 
 
-async def grant_admin(session: AsyncSession, person: Person) -> bool:
-    """Make `person` an admin; False when they already were."""
+async def grant_admin(session: AsyncSession, person: Person, actor: Person) -> bool:
+    """Make `person` an admin, keeping who did it; False when they already were."""
     if person.is_admin:
         return False
     person.is_admin = True
+    session.add(
+        AdminEvent(
+            actor_id=actor.id, actor_name=actor_name(actor), kind=EventKind.ADMIN_GRANTED.value, subject_id=person.id
+        )
+    )
     await session.flush()
     return True
 
 
-async def revoke_admin(session: AsyncSession, person: Person) -> bool:
-    """Take admin rights from `person`; False when they had none stored."""
+async def revoke_admin(session: AsyncSession, person: Person, actor: Person) -> bool:
+    """Take admin rights from `person`, keeping who did it; False when they had none stored."""
     if not person.is_admin:
         return False
     person.is_admin = False
+    session.add(
+        AdminEvent(
+            actor_id=actor.id, actor_name=actor_name(actor), kind=EventKind.ADMIN_REVOKED.value, subject_id=person.id
+        )
+    )
     await session.flush()
     return True
+
+
+async def admin_history(session: AsyncSession, limit: int) -> tuple[list[tuple[AdminEvent, Person]], int]:
+    """The newest admin grants and revocations with the person concerned, and how many there are."""
+    total = await session.scalar(select(func.count(AdminEvent.id))) or 0
+    rows = await session.execute(
+        select(AdminEvent, Person)
+        .join(Person, Person.id == AdminEvent.subject_id)
+        .order_by(AdminEvent.created_at.desc(), AdminEvent.id.desc())
+        .limit(limit)
+    )
+    return [(event, person) for event, person in rows], total
 
 
 async def lock_admins(session: AsyncSession) -> None:

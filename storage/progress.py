@@ -449,6 +449,7 @@ def _event_headline(event: ItemEvent, subject: str | None) -> str:
         EventKind.CLOSURE_REJECTED.value: f"Closure rejected · back to {Status.IN_PROGRESS.value}",
         EventKind.SUPERSEDED.value: f"Marked {Status.SUPERSEDED.value}",
         EventKind.REOPENED.value: f"Reopened · {Status.IN_PROGRESS.value}",
+        EventKind.NOTIFIED.value: f"Notice to {who}",
     }
     return headlines.get(event.kind, event.kind.capitalize())
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from bot.cards.admins import admins_card
 from bot.cards.common import Reply, choice_card, message, notice_card
 from bot.cards.items import history_card, item_list_card, search_results_card, status_card
 from bot.cards.requests import request_card, requests_card
 from services.results import (
+    Admins,
     Choose,
     ItemList,
     ItemStatus,
@@ -21,6 +23,8 @@ from services.results import (
 
 def render(result: Result) -> Reply:
     match result:
+        case Admins() as admins:
+            return admins_card(admins)
         case Said(text=text):
             return message(text)
         case Told(template=template, values=values, actions=actions):

@@ -138,6 +138,9 @@ async def test_a_request_reaches_every_admin_once_and_a_card_button_decides_it(
     assert "Nothing is waiting for your decision" in await say(bot, stub, "what needs my decision", SAM)
     history = await say(bot, stub, "history of rec 8")
     assert "Revised due date approved (asked by Jane Doe)" in history and "Closure rejected" in history
+    # Every notice is in the audit trail, once: whom, and what it said.
+    assert history.count("Notice to Sam Patel") == 2 and history.count("Notice to Alex Kim") == 2
+    assert "Notice to Jane Doe" in history and "Later due date requested: 31 March 2027" in history
 
 
 async def test_each_person_sees_only_their_buttons(start_bot: Callable[..., object], stub: StubConnector) -> None:
@@ -220,3 +223,14 @@ async def test_superseded_and_reopened_with_the_reason_kept(
     history = await say(bot, stub, "history of R8")
     assert "Marked Superseded" in history and "by OIC-2025 R9; HMICFRS merged them" in history
     assert "Reopened · In progress" in history and "the merged plan was withdrawn" in history
+
+
+async def test_admin_rights_given_and_taken_are_kept(start_bot: Callable[..., object], stub: StubConnector) -> None:
+    bot = await start(start_bot, stub)
+    assert "Jane Doe is now an admin" in await say(bot, stub, "make jane.doe@force.police.uk an admin", SAM)
+    [told] = to(stub, JANE, "made you a RecBot admin")
+    assert "Sam Patel" in told.readable
+    assert "no longer an admin" in await say(bot, stub, "remove admin from jane.doe@force.police.uk", ALEX)
+    admins = await say(bot, stub, "who are the admins")
+    assert "Admins: Alex Kim, Sam Patel" in admins
+    assert admins.index("Alex Kim removed Jane Doe as an admin") < admins.index("Sam Patel made Jane Doe an admin")

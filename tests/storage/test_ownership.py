@@ -142,15 +142,22 @@ async def test_items_followed_by_owned_or_delegated(sessionmaker: Sessionmaker) 
 async def test_admins_granted_revoked_and_listed_with_bootstrap_ones(sessionmaker: Sessionmaker) -> None:
     _, owner_id, delegate_id, admin_id = await _seed(sessionmaker)
     async with sessionmaker.begin() as session:
-        jane = await session.get(Person, owner_id)
-        assert jane is not None
-        assert await ownership.grant_admin(session, jane)
-        assert not await ownership.grant_admin(session, jane)
+        jane, pat = await session.get(Person, owner_id), await session.get(Person, admin_id)
+        assert jane is not None and pat is not None
+        assert await ownership.grant_admin(session, jane, pat)
+        assert not await ownership.grant_admin(session, jane, pat)
         names = [person.name for person in await ownership.admins(session, ("SAM@force.police.uk",))]
         assert names == ["Jane Doe", "Pat Admin", "Sam Smith"]
-        assert await ownership.revoke_admin(session, jane)
-        assert not await ownership.revoke_admin(session, jane)
+        assert await ownership.revoke_admin(session, jane, pat)
+        assert not await ownership.revoke_admin(session, jane, pat)
         assert [person.id for person in await ownership.admins(session)] == [admin_id]
+        # Each change is kept, newest first: who, to whom.
+        history, total = await ownership.admin_history(session, limit=10)
+        assert total == 2
+        assert [(event.kind, event.actor_name, person.name) for event, person in history] == [
+            (EventKind.ADMIN_REVOKED.value, "Pat Admin", "Jane Doe"),
+            (EventKind.ADMIN_GRANTED.value, "Pat Admin", "Jane Doe"),
+        ]
 
 
 async def test_a_mentioned_person_is_found_or_created(sessionmaker: Sessionmaker) -> None:
