@@ -1,18 +1,21 @@
-"""The message-extension benchmark: `composeExtension/query` round trips beside the status question.
+"""The invoke benchmark: message-extension queries and card actions beside the status question.
 
-One database (the seed and a 500-item report), three servers' worth of load in one run:
+One database (the seed and a 500-item report), in one run:
 
 - the baseline (`bench.serve baseline`) answering status questions: the floor every ratio is to;
 - RecBot (`bench.serve recbot`) answering the same status questions ("status of OIC-2025 R8");
-- RecBot answering message-extension queries for the same references ("OIC-2025 R8"), and for words
-  ("hydra training"), which go through the free-text search.
+- RecBot answering message-extension queries (`composeExtension/query`) for the same references
+  ("OIC-2025 R8"), and for words ("hydra training"), which go through the free-text search;
+- RecBot answering `adaptiveCard/action` refreshes of the same items' status cards (Universal
+  Actions: the card as the person looking at it sees it, their identity and rights included).
 
 An invoke's answer is its HTTP response (no reply is posted to the connector), so a round trip is one
 HTTP exchange; a status question's includes the reply posted to the stub connector. Before the load,
 each query is asked once and must come back as results.
 
-`python -m bench.extension TARGET_URL SERVICE_URL CONCURRENCY SECONDS WARMUP QUERIES_JSON` is the
-load process for the invokes (closed loop, like `bench.load`); it prints one JSON object.
+`python -m bench.extension TARGET_URL SERVICE_URL CONCURRENCY SECONDS WARMUP INVOKES_JSON` is the
+load process for the invokes (closed loop, like `bench.load`; INVOKES_JSON is {"name": invoke name,
+"values": [invoke values, asked in turn]}); it prints one JSON object.
 """
 
 from __future__ import annotations
@@ -28,6 +31,8 @@ import aiohttp
 
 from bench import data, procs
 from bench.load import JSON, Tally
+from storage import tracker
+from storage.database import create_engine, create_sessionmaker
 from tests.fakes.teams import TENANT, User, activity
 
 CONCURRENCY = 16
@@ -37,10 +42,24 @@ REFERENCES = [f"{data.SEED_CODE} R{number}" for number in data.SEED_NUMBERS] + [
 WORDS = ["hydra", "hydra training", "e-learning package", "organised immigration crime"]
 
 
-def invoke_bodies(service_url: str, queries: list[str], conversations: int = 50) -> list[bytes]:
-    """Pre-serialised `composeExtension/query` invokes from `conversations` channels, the queries in turn."""
+def query_value(query: str) -> dict[str, Any]:
+    """The value of a `composeExtension/query` invoke for a typed query."""
+    return {
+        "commandId": "searchItems",
+        "parameters": [{"name": "query", "value": query}],
+        "queryOptions": {"skip": 0, "count": 25},
+    }
+
+
+def refresh_value(item_id: int) -> dict[str, Any]:
+    """The value of the `adaptiveCard/action` refresh a status card of this item asks for."""
+    return {"action": {"type": "Action.Execute", "verb": "refresh", "data": {"view": {"item": item_id}}}}
+
+
+def invoke_bodies(service_url: str, name: str, values: list[Any], conversations: int = 50) -> list[bytes]:
+    """Pre-serialised invokes from `conversations` channels, the values in turn."""
     result = []
-    for index in range(max(len(queries), conversations) * 2):
+    for index in range(max(len(values), conversations) * 2):
         user = User(
             teams_id=f"29:bench-user-{index % conversations}",
             aad_object_id=f"6d7b5c2e-0000-4c8e-9a40-{index % conversations:012d}",
@@ -54,22 +73,18 @@ def invoke_bodies(service_url: str, queries: list[str], conversations: int = 50)
             conversation_type="channel",
             user=user,
             tenant=TENANT,
-            name="composeExtension/query",
-            value={
-                "commandId": "searchItems",
-                "parameters": [{"name": "query", "value": queries[index % len(queries)]}],
-                "queryOptions": {"skip": 0, "count": 25},
-            },
+            name=name,
+            value=values[index % len(values)],
         )
         result.append(json.dumps(body).encode())
     return result
 
 
 async def run(
-    target: str, service_url: str, concurrency: int, seconds: float, warmup: float, queries: list[str]
+    target: str, service_url: str, concurrency: int, seconds: float, warmup: float, name: str, values: list[Any]
 ) -> dict[str, object]:
-    """Closed loop of invokes: `concurrency` clients, each querying again as soon as it has its answer."""
-    payloads = invoke_bodies(service_url, queries)
+    """Closed loop of invokes: `concurrency` clients, each asking again as soon as it has its answer."""
+    payloads = invoke_bodies(service_url, name, values)
     tally = Tally()
     asked = 0
     connector = aiohttp.TCPConnector(limit=concurrency)
@@ -91,7 +106,9 @@ async def _check(target: str, service_url: str, queries: list[str]) -> list[str]
     """Each query asked once: the ones that did not come back as a list of results."""
     wrong = []
     async with aiohttp.ClientSession() as session:
-        for query, body in zip(queries, invoke_bodies(service_url, queries, conversations=1), strict=False):
+        values = [query_value(query) for query in queries]
+        bodies = invoke_bodies(service_url, "composeExtension/query", values, conversations=1)
+        for query, body in zip(queries, bodies, strict=False):
             async with session.post(f"{target}/api/messages", data=body, headers=JSON) as response:
                 answer = await response.json() if response.status == 200 else {}
             extension = answer.get("composeExtension") or {}
@@ -100,7 +117,9 @@ async def _check(target: str, service_url: str, queries: list[str]) -> list[str]
     return wrong
 
 
-async def _invoke_load(target: str, stub_url: str, seconds: float, warmup: float, queries: list[str]) -> dict[str, Any]:
+async def _invoke_load(
+    target: str, stub_url: str, seconds: float, warmup: float, name: str, values: list[Any]
+) -> dict[str, Any]:
     process = await asyncio.create_subprocess_exec(
         procs.PYTHON,
         "-m",
@@ -110,7 +129,7 @@ async def _invoke_load(target: str, stub_url: str, seconds: float, warmup: float
         str(CONCURRENCY),
         str(seconds),
         str(warmup),
-        json.dumps(queries),
+        json.dumps({"name": name, "values": values}),
         stdout=asyncio.subprocess.PIPE,
         cwd=data.ROOT,
     )
@@ -156,6 +175,7 @@ async def bench_extension(
     csv_path = workdir / "extension-500.csv"
     data.write_csv(csv_path, reports=1, items_per_report=500)
     await data.import_into(url, data.SEED, csv_path)
+    item_ids = await _item_ids(url, REFERENCES)
     try:
         process, target = await procs.start_server("baseline", url)
         try:
@@ -168,8 +188,14 @@ async def bench_extension(
             if wrong:
                 raise RuntimeError(f"message-extension queries without results: {wrong}")
             status = await _status_load(target, stub_url, seconds, warmup)
-            references = await _invoke_load(target, stub_url, seconds, warmup, REFERENCES)
-            words = await _invoke_load(target, stub_url, seconds, warmup, WORDS)
+            query = "composeExtension/query"
+            references = await _invoke_load(
+                target, stub_url, seconds, warmup, query, [query_value(reference) for reference in REFERENCES]
+            )
+            words = await _invoke_load(target, stub_url, seconds, warmup, query, [query_value(word) for word in WORDS])
+            refreshes = await _invoke_load(
+                target, stub_url, seconds, warmup, "adaptiveCard/action", [refresh_value(i) for i in item_ids]
+            )
         finally:
             await procs.stop(process)
     finally:
@@ -180,10 +206,29 @@ async def bench_extension(
         _row(backend, "RecBot: status question", status, floor, None),
         _row(backend, "RecBot: extension query, reference", references, floor, asked),
         _row(backend, "RecBot: extension query, words", words, floor, asked),
+        _row(backend, "RecBot: status card refresh (adaptiveCard/action)", refreshes, floor, asked),
     ]
 
 
+async def _item_ids(url: str, references: list[str]) -> list[int]:
+    """The ids of the items these references name ("OIC-2025 R8"), as a card's refresh carries them."""
+    engine = create_engine(url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            ids = []
+            for reference in references:
+                code, number = reference.rsplit(" R", 1)
+                [item] = await tracker.find_items(session, number=int(number), report_code=code)
+                ids.append(item.id)
+    finally:
+        await engine.dispose()
+    return ids
+
+
 if __name__ == "__main__":
-    target, service_url, level, seconds, warmup, queries = sys.argv[1:7]
-    result = asyncio.run(run(target, service_url, int(level), float(seconds), float(warmup), json.loads(queries)))
+    target, service_url, level, seconds, warmup, invokes = sys.argv[1:7]
+    spec = json.loads(invokes)
+    result = asyncio.run(
+        run(target, service_url, int(level), float(seconds), float(warmup), spec["name"], spec["values"])
+    )
     print(json.dumps(result), flush=True)

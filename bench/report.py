@@ -239,14 +239,16 @@ def _digest_lines(digests: list[dict[str, Any]]) -> list[str]:
 
 def _extension_lines(extension: list[dict[str, Any]]) -> list[str]:
     lines = [
-        "## Message-extension search",
+        "## Invokes: message-extension search and card refreshes",
         "",
         "`composeExtension/query` invokes (the search box of the message extension, `bot/extension.py`) over HTTP",
         f"at concurrency {extension[0]['concurrency']} (closed loop, channels of 50 people), beside status questions for",
         "the same references, on one database (the seed and a 500-item report), one server at a time in the same run.",
         "By reference (“OIC-2025 R8”) the extension runs the status question's own lookup; by words (“hydra training”)",
         "the free-text search, which reads every item, plus one indexed query per further result. An invoke is",
-        "answered in its HTTP response; a status question also posts its reply to the stub connector. No target was set.",
+        "answered in its HTTP response; a status question also posts its reply to the stub connector. The card refresh",
+        "is the `adaptiveCard/action` invoke Teams sends when someone who may act views a status card (Universal",
+        "Actions): who is asking, their rights, and the card rebuilt for them. Target: the refresh ≥ 0.5 × baseline.",
         "",
         "| database | what | concurrency | answers/s | × baseline | × status question | p50 ms | p95 ms | p99 ms | errors |",
         "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
