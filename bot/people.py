@@ -14,6 +14,7 @@ from collections import OrderedDict
 
 from botbuilder.core import TurnContext
 from botbuilder.core.teams import TeamsInfo
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.turn import tenant_of
@@ -109,15 +110,23 @@ class PeopleDirectory:
                 )
             if known is None or not known.email:
                 email, name = await self._teams_profile(context, name)
-        async with self._sessionmaker.begin() as session:
-            return await tracker.remember_person(
-                session,
-                tenant_id=tenant_id,
-                aad_object_id=sender.aad_object_id,
-                name=name,
-                teams_user_id=teams_user_id,
-                email=email,
-            )
+        for attempt in range(2):
+            try:
+                async with self._sessionmaker.begin() as session:
+                    return await tracker.remember_person(
+                        session,
+                        tenant_id=tenant_id,
+                        aad_object_id=sender.aad_object_id,
+                        name=name,
+                        teams_user_id=teams_user_id,
+                        email=email,
+                    )
+            except IntegrityError:
+                # A person's first two activities at once (a message and a card refresh): the
+                # other turn stored them first, so the second attempt finds the row it wrote.
+                if attempt:
+                    raise
+        raise AssertionError("unreachable")
 
     @staticmethod
     async def _teams_profile(context: TurnContext, name: str | None) -> tuple[str | None, str | None]:

@@ -234,3 +234,15 @@ async def test_admin_rights_given_and_taken_are_kept(start_bot: Callable[..., ob
     admins = await say(bot, stub, "who are the admins")
     assert "Admins: Alex Kim, Sam Patel" in admins
     assert admins.index("Alex Kim removed Jane Doe as an admin") < admins.index("Sam Patel made Jane Doe an admin")
+
+
+async def test_a_persons_first_activities_at_once_are_all_answered(
+    start_bot: Callable[..., object], stub: StubConnector
+) -> None:
+    stub.members[ALEX.teams_id] = ALEX.member()
+    bot: BotClient = await start_bot(admins=(ALEX.email,))  # type: ignore[misc]
+    await say(bot, stub, "status of rec 8")  # a card to refresh; Alex has not spoken yet
+    view = stub.sent[-1].card["refresh"]["action"]["data"]  # type: ignore[index]
+    # Teams refreshes every card Alex can see the moment he opens the chat: all at once.
+    answers = await asyncio.gather(*(invoke(bot, stub, ALEX, view, verb="refresh", reply_to=None) for _ in range(6)))
+    assert all("Approve" not in str(answer) and answer["type"].endswith("card.adaptive") for answer in answers)
