@@ -6,6 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 from enum import StrEnum
 from typing import Protocol
 
+from domain.dates import describe_overdue
 from domain.vocabulary import Assessment, Status
 
 # PRODUCT.md: "due within 30 days" is amber; "no update for 60 days or more" is amber.
@@ -54,6 +55,44 @@ def compute_rag(
     return Rag.GREEN
 
 
+def _days(count: int) -> str:
+    return f"{count} day" if count == 1 else f"{count} days"
+
+
+def rag_reasons(
+    *,
+    status: Status,
+    due_on: date | None,
+    assessment: Assessment | None,
+    last_update_on: date | None,
+    today: date,
+) -> tuple[str, ...]:
+    """Why `compute_rag` rates an item as it does, in the words a status card shows; then the days left.
+
+    Red: "overdue by 7 months", "the lead says off track". Amber: "the lead says at risk", "due in
+    12 days", "no update for 64 days" (or "no update yet"). Green: "due in 150 days" when there is a
+    date. Blue (closed or superseded): nothing.
+    """
+    rag = compute_rag(status=status, due_on=due_on, assessment=assessment, last_update_on=last_update_on, today=today)
+    if rag is Rag.BLUE:
+        return ()
+    days_left = (due_on - today).days if due_on is not None else None
+    due = "due today" if days_left == 0 else f"due in {_days(days_left)}" if days_left is not None else None
+    if rag is Rag.RED:
+        reasons = [f"overdue by {describe_overdue(due_on, today)}"] if due_on is not None and today > due_on else []
+        return (*reasons, *(["the lead says off track"] if assessment == Assessment.OFF_TRACK else []))
+    if rag is Rag.GREEN:
+        return (due,) if due else ()
+    reasons = ["the lead says at risk"] if assessment == Assessment.AT_RISK else []
+    if due and status != Status.AWAITING_SIGN_OFF and due_on is not None and due_on - today <= DUE_SOON:
+        reasons.append(due)
+    if last_update_on is None:
+        reasons.append("no update yet")
+    elif today - last_update_on >= STALE_AFTER:
+        reasons.append(f"no update for {_days((today - last_update_on).days)}")
+    return tuple(reasons)
+
+
 class Rateable(Protocol):
     """What the rating reads of an item (a stored `Item` has all of it)."""
 
@@ -70,6 +109,17 @@ class Rateable(Protocol):
 def rag_for_item(item: Rateable, today: date) -> Rag:
     """Rate an item as of `today`."""
     return compute_rag(
+        status=Status(item.status),
+        due_on=item.current_due_on,
+        assessment=Assessment(item.assessment) if item.assessment else None,
+        last_update_on=_utc_date(item.last_update_at),
+        today=today,
+    )
+
+
+def rag_reasons_for_item(item: Rateable, today: date) -> tuple[str, ...]:
+    """`rag_reasons` of an item as of `today`."""
+    return rag_reasons(
         status=Status(item.status),
         due_on=item.current_due_on,
         assessment=Assessment(item.assessment) if item.assessment else None,

@@ -99,6 +99,7 @@ class Answers:
             self._today(),
             requested=requested,
             revised_by=await progress.revised_by(session, item),
+            closed_by=await progress.closed_by(session, item),
             acting=tuple(teams_id for _, teams_id in acting),
             viewer=rights,
         )

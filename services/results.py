@@ -52,6 +52,7 @@ class ItemStatus:
     today: date
     requested: Update | None = None  # the update asking for a later due date, while it waits
     revised_by: ItemEvent | None = None  # the decision behind the revised due date
+    closed_by: ItemEvent | None = None  # the decision that closed or superseded it
     acting: tuple[str, ...] = ()  # Teams user ids of who may act: their view refreshes with their buttons
     viewer: Rights | None = None  # None: the view everyone sees
     note: str | None = None  # what the viewer just did from the card

@@ -395,6 +395,21 @@ async def decision_on(session: AsyncSession, request: Update, *, closure: bool) 
     )
 
 
+async def closed_by(session: AsyncSession, item: Item) -> ItemEvent | None:
+    """The decision that closed or superseded the item (None while it is open)."""
+    if Status(item.status).is_open:
+        return None
+    return await session.scalar(
+        select(ItemEvent)
+        .where(
+            ItemEvent.item_id == item.id,
+            ItemEvent.kind.in_((EventKind.CLOSURE_APPROVED.value, EventKind.SUPERSEDED.value)),
+        )
+        .order_by(ItemEvent.created_at.desc(), ItemEvent.id.desc())
+        .limit(1)
+    )
+
+
 async def revised_by(session: AsyncSession, item: Item) -> ItemEvent | None:
     """The decision that set the item's revised due date (approved request or an admin's change)."""
     if item.revised_due_on is None:

@@ -28,13 +28,16 @@ from bot.cards.common import (
     text_block,
     title_block,
 )
-from domain.dates import describe_overdue, format_uk_date
-from domain.rag import rag_for_item
+from domain.dates import format_uk_date
+from domain.rag import rag_for_item, rag_reasons_for_item
 from domain.text import NAME_LIMIT, clip, one_line, safe_text
 from domain.vocabulary import EventKind, Status
 from services.results import Rights
 from storage.models import Item, ItemEvent, Update
 from storage.progress import TimelineEntry
+
+# Evidence links are shown as text, cut to this length.
+URL_SHOWN = 300
 
 
 def uk_date(day: date | None) -> str:
@@ -47,14 +50,6 @@ def utc_day(moment: datetime) -> date:
 
 def _owner_name(item: Item) -> str:
     return item.owner.display_name if item.owner is not None else UNASSIGNED
-
-
-def _overdue(item: Item, today: date) -> str | None:
-    """The "Overdue by …" line, when the item is open and past its current due date."""
-    due_on = item.current_due_on
-    if due_on is None or today <= due_on or not Status(item.status).is_open:
-        return None
-    return f"Overdue by {describe_overdue(due_on, today)}"
 
 
 def _by(event: ItemEvent | Update, verb: str) -> str:
@@ -96,6 +91,7 @@ def status_card(
     today: date,
     requested: Update | None = None,
     revised_by: ItemEvent | None = None,
+    closed_by: ItemEvent | None = None,
     acting: Sequence[str] = (),
     viewer: Rights | None = None,
     note: str | None = None,
@@ -107,14 +103,19 @@ def status_card(
     """
     report = item.report
     rag = rag_for_item(item, today)
-    overdue = _overdue(item, today)
-    rag_line = f"RAG: {rag}" + (f" · {overdue}" if overdue else "")
+    # Why it is Red or Amber, or the days left: "RAG: Amber · Due in 12 days · no update for 64 days".
+    reasons = rag_reasons_for_item(item, today)
+    rag_line = " · ".join([f"RAG: {rag}", *(reason[:1].upper() + reason[1:] for reason in reasons[:1]), *reasons[1:]])
     facts = [
         ("Status", item.status),
         ("HMICFRS due date", uk_date(item.due_on)),
         ("Revised due date", _revised(item, revised_by)),
         ("Owner", one_line(_owner_name(item), NAME_LIMIT)),
     ]
+    if closed_by is not None:
+        label = "Closed" if closed_by.kind == EventKind.CLOSURE_APPROVED.value else "Superseded"
+        when = format_uk_date(utc_day(closed_by.created_at))
+        facts.append((label, f"{when} by {one_line(closed_by.actor_name, NAME_LIMIT)}"))
     if requested is not None and item.requested_due_on is not None:
         facts.append(("Later date asked for", f"{format_uk_date(item.requested_due_on)} ({_by(requested, 'asked')})"))
     heading = f"{item.reference} · {item.label}"
@@ -151,6 +152,10 @@ def status_card(
             text_block(safe_text(byline, TITLE_LIMIT), isSubtle=True, size="Small", spacing="None"),
             text_block(safe_text(narrative, NARRATIVE_LIMIT), spacing="Small"),
         ]
+        if latest.evidence_url:
+            evidence = f"Evidence: {one_line(latest.evidence_url, URL_SHOWN)}"
+            lines.append(evidence)
+            body.append(text_block(safe_text(evidence, URL_SHOWN + 20), spacing="Small"))
 
     view: dict[str, object] = {"item": item.id}
     if viewer is not None and viewer.decide:

@@ -38,6 +38,7 @@ def render(result: Result) -> Reply:
                 today=status.today,
                 requested=status.requested,
                 revised_by=status.revised_by,
+                closed_by=status.closed_by,
                 acting=status.acting,
                 viewer=status.viewer,
                 note=status.note,

@@ -15,7 +15,7 @@ from bot.cards.common import (
     text_block,
     title_block,
 )
-from bot.cards.items import decision_actions, uk_date, utc_day
+from bot.cards.items import URL_SHOWN, decision_actions, uk_date, utc_day
 from domain.dates import format_uk_date
 from domain.text import NAME_LIMIT, clip, one_line, safe_text
 from domain.vocabulary import EventKind
@@ -86,9 +86,9 @@ def request_card(request: Request) -> Reply:
                 text_block(safe_text(value, NARRATIVE_LIMIT), spacing="None"),
             ]
     if asking.evidence_url:
-        evidence = f"Evidence: {one_line(asking.evidence_url, 300)}"
+        evidence = f"Evidence: {one_line(asking.evidence_url, URL_SHOWN)}"
         lines.append(evidence)
-        body.append(text_block(safe_text(evidence, 320)))
+        body.append(text_block(safe_text(evidence, URL_SHOWN + 20)))
     if outcome is not None:
         lines += ["", outcome]
         body.append(text_block(safe_text(outcome, TITLE_LIMIT), weight="Bolder", separator=True, spacing="Medium"))

@@ -6,7 +6,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from domain.rag import Rag, compute_rag, rag_for_item
+from domain.rag import Rag, compute_rag, rag_for_item, rag_reasons
 from domain.vocabulary import Assessment, Kind, Status
 from storage.models import Item, Report
 
@@ -104,3 +104,22 @@ def test_rag_for_item_counts_staleness_in_utc_days() -> None:
     assert rag_for_item(_item(due_on=FAR, last_update_at=fifty_nine_days_ago), TODAY) is Rag.GREEN
     assert rag_for_item(_item(due_on=FAR, last_update_at=datetime(2026, 9, 30)), TODAY) is Rag.GREEN
     assert rag_for_item(_item(due_on=FAR, last_update_at=None), TODAY) is Rag.AMBER
+
+
+def test_the_reasons_are_the_rules_that_made_the_rating() -> None:
+    today = date(2026, 12, 1)
+    assert rag_reasons(
+        status=Status.IN_PROGRESS,
+        due_on=date(2026, 4, 30),
+        assessment=Assessment.OFF_TRACK,
+        last_update_on=today,
+        today=today,
+    ) == ("overdue by 7 months", "the lead says off track")
+    assert rag_reasons(status=Status.IN_PROGRESS, due_on=None, assessment=None, last_update_on=None, today=today) == (
+        "no update yet",
+    )
+    # Awaiting sign-off: the lead says it is done, so the near date is no reason.
+    assert rag_reasons(
+        status=Status.AWAITING_SIGN_OFF, due_on=date(2026, 12, 5), assessment=None, last_update_on=today, today=today
+    ) == ("due in 4 days",)
+    assert rag_reasons(status=Status.CLOSED, due_on=None, assessment=None, last_update_on=None, today=today) == ()

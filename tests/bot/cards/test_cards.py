@@ -18,7 +18,7 @@ from domain.dates import describe_overdue
 from domain.text import clip, one_line, safe_text
 from domain.vocabulary import Assessment, Kind, Status
 from services.results import Rights
-from storage.models import Item, Person, Report, Update
+from storage.models import Item, ItemEvent, Person, Report, Update
 from tests.fakes.card_nodes import elements, walk
 
 TODAY = date(2026, 11, 28)
@@ -194,20 +194,30 @@ def test_status_card_says_how_overdue_an_open_item_is_in_red() -> None:
     assert overdue in reply.text and "RAG: Red" in reply.text
 
 
+FRESH = datetime(2026, 11, 20, tzinfo=timezone.utc)
+
+
 @pytest.mark.parametrize(
-    ("fields", "rag", "colour"),
+    ("fields", "line", "colour"),
     [
-        ({"status": Status.CLOSED.value}, "Blue", "accent"),
-        ({"due_on": date(2026, 12, 10)}, "Amber", "warning"),
-        ({"due_on": date(2027, 4, 30), "last_update_at": datetime(2026, 11, 20, tzinfo=timezone.utc)}, "Green", "good"),
+        ({"status": Status.CLOSED.value}, "RAG: Blue", "accent"),
+        ({"due_on": date(2026, 12, 10), "last_update_at": FRESH}, "RAG: Amber · Due in 12 days", "warning"),
+        # Why it is Amber, every reason: the lead's word, the date, the silence.
+        (
+            {"due_on": date(2026, 12, 10), "assessment": "at risk", "last_update_at": datetime(2026, 9, 25)},
+            "RAG: Amber · The lead says at risk · due in 12 days · no update for 64 days",
+            "warning",
+        ),
+        ({"due_on": date(2027, 4, 30), "last_update_at": FRESH}, "RAG: Green · Due in 153 days", "good"),
+        ({"due_on": None, "last_update_at": FRESH}, "RAG: Green", "good"),
     ],
 )
-def test_status_card_colours_the_rag(fields: dict[str, Any], rag: str, colour: str) -> None:
+def test_status_card_says_why_it_has_its_rag_in_its_colour(fields: dict[str, Any], line: str, colour: str) -> None:
     reply = status_card(make_item(**fields), None, today=TODAY)
     assert reply.card is not None
     [rag_line] = [node for node in walk(reply.card["body"]) if str(node.get("text", "")).startswith("RAG:")]
-    assert (rag_line["text"], rag_line["color"]) == (f"RAG: {rag}", colour)
-    assert "Overdue" not in reply.text
+    assert (rag_line["text"], rag_line["color"]) == (line, colour)
+    assert "Overdue" not in reply.text and line in reply.text
 
 
 def test_status_card_uses_the_revised_due_date_and_names_the_owner() -> None:
@@ -434,3 +444,13 @@ def test_safe_text_fast_paths_change_nothing(value: str, limit: int) -> None:
     lines = [line.strip() for line in re.split(r"\r\n|[\r\n\u2028\u2029\x0b\x0c\x85]", value) if line.strip()]
     assert clip(value, 10_000) == "\n".join(lines)
     assert safe_text(value, limit) == "\n\n".join(every_substitution(line) for line in clip(value, limit).split("\n"))
+
+
+def test_status_card_of_a_closed_item_says_when_and_by_whom_with_the_evidence() -> None:
+    closure = ItemEvent(kind="closure approved", actor_name="Pat Admin", created_at=datetime(2026, 11, 20, 9, 0))
+    update = make_update(status="Awaiting sign-off", evidence_url="https://intranet.force.police.uk/hydra")
+    reply = status_card(make_item(status=Status.CLOSED.value), update, today=TODAY, closed_by=closure)
+    assert reply.card is not None
+    assert facts(reply.card)["Closed"] == "20 November 2026 by Pat Admin"
+    assert "Evidence: https://intranet.force.police.uk/hydra" in reply.text
+    assert commands(reply.card) == ["history of OIC-2025 R8"]  # nothing to do on a closed item
