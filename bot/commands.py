@@ -174,6 +174,14 @@ async def _mine(asked: Asked, intent: Any) -> Result:
     return await asked.services.answers.mine(await asked.identify())
 
 
+async def _help(asked: Asked, intent: Any) -> Reply:
+    """The commands the sender may use: leads' and admins' only to them."""
+    identity = await asked.identify()
+    if identity is None:
+        return help_card()
+    return help_card(lead=await asked.services.governance.is_lead(identity), admin=identity.is_admin)
+
+
 async def _greet(asked: Asked, intent: Any) -> Reply:
     return welcome_card(in_channel=asked.turn.in_channel)
 
@@ -183,7 +191,7 @@ NOTHING_TO_CANCEL = cards.message("There's nothing to cancel right now. Type `he
 # Ordered: the first parser that finds an intent wins (Search, last, takes any text).
 COMMANDS: tuple[Command, ...] = (
     Command(intents.Greeting, (intents.GREETING,), Who.ANYONE, _greet),
-    Command(intents.Help, (intents.HELP,), Who.ANYONE, _reply(help_card())),
+    Command(intents.Help, (intents.HELP,), Who.ANYONE, _help),
     Command(intents.CorrectUpdate, (intents.CORRECT_UPDATE,), Who.LEADS, _start_update),
     Command(
         intents.UseReport,

@@ -396,6 +396,11 @@ class LeadCommands:
             await ownership.revoke_admin(session, person, me)
             return Decision(Told("{name} is no longer an admin.", {"name": person.display_name}))
 
+    async def is_lead(self, person: Identity) -> bool:
+        """True when the person owns an item or is a delegate on one (what help shows them)."""
+        async with self._sessionmaker() as session:
+            return await ownership.leads_anything(session, person.person_id)
+
     async def admins(self, request: ListAdmins) -> Result:
         """Who the admins are (RECBOT_ADMINS included) and the newest grants and revocations."""
         async with self._sessionmaker() as session:

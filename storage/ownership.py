@@ -235,6 +235,13 @@ async def acting_people(session: AsyncSession, item: Item, bootstrap: Sequence[s
     return [(person_id, teams_id) for person_id, teams_id in rows if teams_id is not None]
 
 
+async def leads_anything(session: AsyncSession, person_id: int) -> bool:
+    """True when the person owns an item or is a delegate on one."""
+    owns = select(Item.id).where(Item.owner_id == person_id)
+    delegates = select(Delegate.item_id).where(Delegate.person_id == person_id)
+    return bool(await session.scalar(select(owns.union_all(delegates).exists())))
+
+
 async def may_update(session: AsyncSession, item: Item, person_id: int, is_admin: bool) -> bool:
     """True when the person may post updates for the item: its owner, a delegate or an admin."""
     if is_admin or item.owner_id == person_id:

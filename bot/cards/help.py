@@ -31,28 +31,39 @@ _HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
         "For leads (owners and delegates)",
         (
             ("Update", "update recommendation 8"),
+            ("Correct", "correct my last update of recommendation 8"),
             ("Delegate", "add delegate to recommendation 8: sam@force.police.uk"),
+            ("Requests", "what's waiting on me"),
         ),
     ),
     (
         "For admins",
         (
             ("Assign", "assign recommendation 8 to jane.doe@force.police.uk"),
-            # A no-break space keeps the fact's title on one line beside a long example.
-            ("Due\u00a0date", "set due date of recommendation 8 to 30 June 2026 because …"),
+            ("Decisions", "what needs my decision"),
             ("Closure", "approve closure of recommendation 8"),
+            # A no-break space keeps the fact's title on one line beside a long example.
+            ("Later\u00a0date", "approve revised date of recommendation 8"),
+            ("Due\u00a0date", "set due date of recommendation 8 to 30 June 2026 because …"),
+            ("Superseded", "mark recommendation 8 superseded by R12"),
+            ("Reopen", "reopen recommendation 8 because …"),
+            ("Admins", "make sam@force.police.uk an admin"),
             ("Digest", "subscribe this channel to the weekly digest"),
         ),
     ),
 )
+LEADS, ADMINS = _HELP[1][0], _HELP[2][0]
 
 
-def help_card() -> Reply:
-    """The commands, with an example of each, grouped for everyone, leads and admins."""
+def help_card(*, lead: bool = False, admin: bool = False) -> Reply:
+    """The commands this person may use, with an example of each: everyone's, then leads', then admins'."""
     intro = "Here is what I can do. Type a command, or @mention me first in a channel."
     lines = [intro]
     body: list[Card] = [title_block("RecBot help"), text_block(intro, spacing="Small")]
+    shown = {LEADS: lead or admin, ADMINS: admin}
     for audience, commands in _HELP:
+        if not shown.get(audience, True):
+            continue
         lines += ["", audience]
         lines += [f'  {name}: "{example}"' for name, example in commands]
         body.append(text_block(audience, weight="Bolder", separator=True, spacing="Medium"))

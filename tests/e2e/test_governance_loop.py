@@ -246,3 +246,13 @@ async def test_a_persons_first_activities_at_once_are_all_answered(
     # Teams refreshes every card Alex can see the moment he opens the chat: all at once.
     answers = await asyncio.gather(*(invoke(bot, stub, ALEX, view, verb="refresh", reply_to=None) for _ in range(6)))
     assert all("Approve" not in str(answer) and answer["type"].endswith("card.adaptive") for answer in answers)
+
+
+async def test_help_shows_each_person_what_they_may_use(start_bot: Callable[..., object], stub: StubConnector) -> None:
+    bot = await start(start_bot, stub)
+    officer = await say(bot, stub, "help")
+    assert "For everyone" in officer and "For leads" not in officer and "For admins" not in officer
+    assert "For admins" in await say(bot, stub, "help", SAM)
+    await in_channel(bot, stub, "assign recommendation 8 to jane.doe@force.police.uk")
+    lead = await say(bot, stub, "help")
+    assert "For leads" in lead and "update recommendation 8" in lead and "For admins" not in lead

@@ -98,7 +98,7 @@ def all_replies() -> dict[str, Reply]:
             "Which report do you mean?", [("OIC-2025", "list OIC-2025"), ("PEEL-2023", "list PEEL-2023")]
         ),
         "search": search_results_card("hydra training", [r8, r9]),
-        "help": help_card(),
+        "help": help_card(admin=True),
         "welcome personal": welcome_card(in_channel=False),
         "welcome channel": welcome_card(in_channel=True),
     }
@@ -341,8 +341,15 @@ def test_search_results_card_with_no_match_says_so() -> None:
     assert reply.card is None and "zebra" in reply.text
 
 
+def test_help_shows_each_person_the_commands_they_may_use() -> None:
+    officer, lead = help_card(), help_card(lead=True)
+    assert "For leads" not in officer.text and "For admins" not in officer.text
+    assert "For leads" in lead.text and "For admins" not in lead.text
+    assert "approve closure" not in lead.text and "update recommendation 8" in lead.text
+
+
 def test_help_card_lists_every_command_with_an_example_by_audience() -> None:
-    reply = help_card()
+    reply = help_card(admin=True)
     assert reply.card is not None
     shown = "\n".join(shown_texts(reply.card))
     for audience in ("For everyone", "For leads", "For admins"):
