@@ -25,6 +25,7 @@ from bot.intents import CorrectUpdate, Intent, StartUpdate
 from bot.people import PeopleDirectory
 from bot.state import SqlStorage
 from bot.turn import TurnInput, in_channel, key_of, place_of, read_turn, tenant_of
+from bot.uploads import Uploads, has_file, is_upload_action
 from dialogs.flow import CANCELLED, RESUME
 from dialogs.update import UpdateDialog, answers_of
 from domain.clock import SYSTEM_CLOCK, Clock
@@ -111,6 +112,7 @@ class RecBot(ActivityHandler):
         # kept per person in a conversation, so two members of a channel never share an update.
         self.conversation_state = PrivateConversationState(SqlStorage(sessionmaker))
         self.extension = MessageExtension(self.services.answers)
+        self.uploads = Uploads(settings, sessionmaker, self.people, clock.now)
         self.dialogs = DialogSet(self.conversation_state.create_property("dialogs"))
         self.dialogs.add(HostedFlow(UpdateDialog(self.updates, is_command, parse_date=parse_user_date, now=clock.now)))
         # Conversations whose stored reference is already current: no write per message.
@@ -165,6 +167,10 @@ class RecBot(ActivityHandler):
         if has_control_characters(activity.text) or has_control_characters(activity.value):
             # Answered before any parser or dialog sees it: an update under way keeps its draft.
             await self._send(turn_context, cards.message(CONTROL_CHARACTERS_REPLY))
+            return
+        if has_file(activity):
+            # A file sent to RecBot is an import (bot/uploads.py), never an answer: an update under way keeps its draft.
+            await self.uploads.receive(turn_context)
             return
         dialog_context = await self.dialogs.create_context(turn_context)
         value = turn_context.activity.value
@@ -336,6 +342,8 @@ class RecBot(ActivityHandler):
     async def on_invoke_activity(self, turn_context: TurnContext) -> InvokeResponse | None:
         if turn_context.activity.name == "composeExtension/query":
             return await self.extension.query(turn_context)
+        if turn_context.activity.name == "adaptiveCard/action" and is_upload_action(turn_context.activity):
+            return await self.uploads.answer(turn_context)
         if turn_context.activity.name == "adaptiveCard/action":
             # Answered here: the SDK's own checks answer malformed values with a body it cannot serialise (500).
             return await self.card_actions.answer(turn_context)

@@ -56,6 +56,10 @@ class StubConnector:
     created_conversations: list[dict[str, Any]] = field(default_factory=list)
     member_lookups: int = 0
     fail_next: deque[tuple[int, dict[str, str]]] = field(default_factory=deque)
+    # Files people "sent" to the bot, served at `file_url(name)` as Teams' downloadUrl would serve them.
+    files: dict[str, bytes] = field(default_factory=dict)
+    file_requests: list[str] = field(default_factory=list)  # the paths fetched, in order
+    endless_bytes_sent: int = 0  # how much of /files/endless went out before the bot hung up
     server: TestServer | None = None
     _arrived: asyncio.Condition = field(default_factory=asyncio.Condition)
 
@@ -71,7 +75,40 @@ class StubConnector:
         app.router.add_put("/v3/conversations/{conversation_id}/activities/{activity_id}", self._put_activity)
         app.router.add_post("/v3/conversations", self._create_conversation)
         app.router.add_get("/v3/conversations/{conversation_id}/members/{user_id}", self._get_member)
+        app.router.add_get("/files/endless", self._get_endless_file)
+        app.router.add_get("/files/moved/{name}", self._get_moved_file)
+        app.router.add_get("/files/{name}", self._get_file)
         return app
+
+    def file_url(self, name: str) -> str:
+        """The pre-authenticated download link of a file in `files` (or "endless", or "moved/<name>")."""
+        return f"{self.url}files/{name}?tempauth=stub-token"
+
+    async def _get_file(self, request: web.Request) -> web.Response:
+        self.file_requests.append(request.path)
+        data = self.files.get(request.match_info["name"])
+        if data is None:
+            return web.json_response({"error": {"code": "itemNotFound"}}, status=404)
+        return web.Response(body=data, content_type="application/octet-stream")
+
+    async def _get_moved_file(self, request: web.Request) -> web.Response:
+        """A redirect to the real file (a bot must not follow it)."""
+        self.file_requests.append(request.path)
+        raise web.HTTPFound(self.file_url(request.match_info["name"]))
+
+    async def _get_endless_file(self, request: web.Request) -> web.StreamResponse:
+        """A file with no end and no Content-Length: the bot must stop reading at its cap."""
+        self.file_requests.append(request.path)
+        response = web.StreamResponse(headers={"Content-Type": "application/octet-stream"})
+        await response.prepare(request)
+        chunk = b"x" * 65536
+        try:
+            while self.endless_bytes_sent < 1024 * 1024 * 1024:
+                await response.write(chunk)
+                self.endless_bytes_sent += len(chunk)
+        except (ConnectionError, asyncio.CancelledError):
+            pass  # the bot hung up, as it should
+        return response
 
     def _failure(self) -> web.Response | None:
         if not self.fail_next:
