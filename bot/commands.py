@@ -264,6 +264,24 @@ COMMANDS: tuple[Command, ...] = (
     Command(intents.Mine, (intents.MINE,), Who.ANYONE, _mine),
     Command(intents.StartUpdate, (intents.START_UPDATE,), Who.LEADS, _start_update),
     Command(
+        intents.ChangesIn,
+        (intents.CHANGES,),
+        Who.ANYONE,
+        lambda asked, intent: asked.services.answers.changes(intent.period, intent.report_code),
+    ),
+    Command(
+        intents.CountItems,
+        (intents.COUNT_ITEMS,),
+        Who.ANYONE,
+        lambda asked, intent: asked.services.answers.count_items(intent.filter, intent.report_code, intent.kind),
+    ),
+    Command(
+        intents.StatusOfMany,
+        (intents.STATUS_OF_MANY,),
+        Who.ANYONE,
+        lambda asked, intent: asked.services.answers.statuses(intent.refs, asked.turn.conversation_id),
+    ),
+    Command(
         intents.ListItems,
         (intents.LIST_ITEMS,),
         Who.ANYONE,
@@ -279,7 +297,8 @@ COMMANDS: tuple[Command, ...] = (
         intents.Search,
         (intents.SEARCH,),
         Who.ANYONE,
-        lambda asked, intent: asked.services.answers.search(intent.query),
+        # One candidate is the answer: a one-option picker is never shown.
+        lambda asked, intent: asked.services.answers.search_answer(intent.query),
     ),
     Command(
         intents.Unknown,

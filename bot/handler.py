@@ -94,7 +94,7 @@ class RecBot(ActivityHandler):
         self._notify = notify
         self.people = PeopleDirectory(sessionmaker, settings.admins, home_tenant=settings.home_tenant)
         self.services = Services(
-            Answers(sessionmaker, self.today, settings.admins),
+            Answers(sessionmaker, self.today, settings.admins, timezone=settings.timezone),
             LeadCommands(
                 sessionmaker,
                 self.today,

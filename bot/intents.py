@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import TypeAlias, get_args
 
+from domain.listing import Period
 from domain.refs import ItemRef, ListFilter
 from domain.vocabulary import Kind
 from services.requests import (
@@ -79,6 +80,30 @@ class ListItems:
     # Only set for "list AFIs" / "list causes of concern": people say "list recommendations"
     # when they mean the whole tracker, so that leaves kind None.
     kind: Kind | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class StatusOfMany:
+    """Several items in one question: "status of rec 8 and rec 9", "R8, R9 and AFI 2"."""
+
+    refs: tuple[ItemRef, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class CountItems:
+    """How many items a filter selects ("how many are red"), by status and RAG."""
+
+    filter: ListFilter = ListFilter.ALL
+    report_code: str | None = None
+    kind: Kind | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ChangesIn:
+    """What changed in a period: "what's changed this week"."""
+
+    period: Period = Period.THIS_WEEK
+    report_code: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +190,9 @@ Intent: TypeAlias = (
     Status
     | Search
     | ListItems
+    | StatusOfMany
+    | CountItems
+    | ChangesIn
     | Mine
     | Help
     | Greeting
@@ -773,7 +801,14 @@ _LIST_VERB = _c(
     r"is\s+there\s+anything|is\s+anything|are\s+any|anything|any))(?:\s+|$)(?P<rest>.*)$"
 )
 # (pattern, filter, enough on its own without a verb)
+_DUE_IN = r"due\s+(?:(?:in|within|during|by\s+the\s+end\s+of)\s+)?"
 _LIST_FILTERS: tuple[tuple[str, ListFilter, bool], ...] = (
+    # Calendar windows first: "due next month" is not "due" followed by other words.
+    (rf"{_DUE_IN}next\s+month", ListFilter.DUE_NEXT_MONTH, True),
+    (rf"{_DUE_IN}(?:this|the\s+current)\s+quarter", ListFilter.DUE_THIS_QUARTER, True),
+    (rf"{_DUE_IN}(?:the\s+)?next\s+quarter", ListFilter.DUE_NEXT_QUARTER, True),
+    (rf"{_DUE_IN}this\s+week", ListFilter.DUE_THIS_WEEK, True),
+    (rf"{_DUE_IN}next\s+week", ListFilter.DUE_NEXT_WEEK, True),
     (r"due\s+(?:in\s+)?this\s+month", ListFilter.DUE_THIS_MONTH, True),
     (
         r"due\s+(?:in\s+|within\s+)?(?:the\s+)?next\s+(?:30|thirty)\s+days|due\s+(?:with)?in\s+(?:30|thirty)\s+days"
@@ -800,6 +835,25 @@ _LIST_FILTERS: tuple[tuple[str, ListFilter, bool], ...] = (
     (r"open|outstanding", ListFilter.OPEN, True),
     (r"live|active|ongoing", ListFilter.OPEN, False),
     (r"all|everything", ListFilter.ALL, True),
+    # RAG, the lead's assessment, ownership and silence.
+    (r"reds?", ListFilter.RED, True),
+    (r"ambers?", ListFilter.AMBER, True),
+    (r"greens?", ListFilter.GREEN, True),
+    (r"blues?", ListFilter.BLUE, True),
+    (r"at[\s-]risk", ListFilter.AT_RISK, True),
+    (r"off[\s-]track", ListFilter.OFF_TRACK, True),
+    (
+        r"unassigned|un-assigned|unowned|ownerless|not\s+(?:yet\s+)?assigned|no\s+owners?|without\s+(?:an?\s+)?owners?"
+        r"|nobody\s+assigned|no\s+one\s+assigned|no\s+lead",
+        ListFilter.UNASSIGNED,
+        True,
+    ),
+    (
+        r"stale|not\s+updated(?:\s+recently)?|(?:no|without(?:\s+an?)?)\s+(?:recent\s+)?updates?|gone\s+quiet"
+        r"|out\s+of\s+date|neglected",
+        ListFilter.STALE,
+        True,
+    ),
 )
 _LIST_PIECE = _c(
     r"[\s,]*(?:"
@@ -808,7 +862,8 @@ _LIST_PIECE = _c(
     + rf"|(?P<afi>{_KIND_AFI})|(?P<coc>{_KIND_COC})"
     + r"|(?P<noun>recommendations?|recs|items?|actions?|ones)"
     + r"|(?P<glue>the|of|for|in|from|that|which|are|is|were|on|reports?|with|and|currently|now|still|at\s+the\s+moment"
-    + r"|right\s+now|there|any|list\s+of|me|please|so\s+far|yet))(?![\w-])"
+    + r"|right\s+now|there|any|list\s+of|me|please|so\s+far|yet|rag|rated|flagged|marked|as|do|we|have|got"
+    + r"|in\s+total|in\s+all|altogether|total|by\s+(?:status|rag)))(?![\w-])"
 )
 
 _STATUS_PREFIX = (
@@ -1056,16 +1111,22 @@ def _start_update(message: Message) -> Intent | None:
     return None if ref is None else StartUpdate(ref)
 
 
-def _list_items(message: Message) -> Intent | None:
-    """A list command, read piece by piece; None if any word is not part of the list grammar."""
-    text = message.body
-    verb = _LIST_VERB.match(text)
-    strength = "strong" if verb and verb["strong"] else "weak" if verb else "none"
-    rest = verb["rest"] if verb else text
+@dataclass(frozen=True, slots=True)
+class _ListWords:
+    """What the words after a list or count verb asked for."""
+
+    filter: ListFilter | None
+    code: str | None
+    kind: Kind | None
+    substantive: bool  # something a verb-less or question-shaped list needs to stand on
+
+
+def _list_words(rest: str, *, weak: bool) -> _ListWords | None:
+    """The list grammar read piece by piece; None if any word is not part of it."""
     chosen: ListFilter | None = None
     code: str | None = None
     kind: Kind | None = None
-    substantive = False  # something a verb-less or question-shaped list needs to stand on
+    substantive = False
     position = 0
     while position < len(rest):
         piece = _LIST_PIECE.match(rest, position)
@@ -1088,11 +1149,147 @@ def _list_items(message: Message) -> Intent | None:
                 if piece[f"f{index}"]:
                     if chosen is None or chosen is ListFilter.ALL:
                         chosen = list_filter
-                    substantive = substantive or standalone or strength == "weak"
+                    substantive = substantive or standalone or weak
                     break
-    if strength != "strong" and not substantive:
+    return _ListWords(chosen, code, kind, substantive)
+
+
+def _list_items(message: Message) -> Intent | None:
+    """A list command, read piece by piece; None if any word is not part of the list grammar."""
+    text = message.body
+    verb = _LIST_VERB.match(text)
+    strength = "strong" if verb and verb["strong"] else "weak" if verb else "none"
+    words = _list_words(verb["rest"] if verb else text, weak=strength == "weak")
+    if words is None or (strength != "strong" and not words.substantive):
         return None
-    return ListItems(chosen or ListFilter.ALL, code, kind)
+    return ListItems(words.filter or ListFilter.ALL, words.code, words.kind)
+
+
+# "how many are red", "how many recommendations are there", "count overdue items", "RAG breakdown".
+_COUNT_VERB = _c(
+    r"^(?:how\s+many|count(?:\s+(?:of|up|the|all))?|(?:the\s+)?(?:total\s+)?number\s+of|totals?(?:\s+(?:of|for))?"
+    r"|(?:(?:give|show)(?:\s+me)?\s+)?(?:an?\s+|the\s+)?(?:rag\s+|status\s+)?(?:counts?|numbers|breakdown|tally)"
+    r"(?:\s+(?:of|for))?)(?:\s+|$)(?P<rest>.*)$"
+)
+
+
+def _count_items(message: Message) -> Intent | None:
+    """A count: the count verb, then only list words (any filter, report or kind)."""
+    verb = _COUNT_VERB.match(message.body)
+    if verb is None:
+        return None
+    words = _list_words(verb["rest"], weak=True)
+    if words is None:
+        return None
+    return CountItems(words.filter or ListFilter.ALL, words.code, words.kind)
+
+
+# "what's changed this week", "what happened today", "recent changes", "any updates this week".
+_CHANGES = (
+    _c(
+        r"^(?:what|which(?:\s+(?:items|recommendations|recs|ones))?)(?:'s|s|\s+is|\s+are|\s+has|\s+have)?\s+"
+        r"(?:changed|happened|moved|been\s+(?:updated|changed|happening|going\s+on)|new|updated|going\s+on)"
+        r"(?P<tail>(?:\s.*)?)$"
+    ),
+    _c(
+        r"^(?:(?:show|list|give|get|see)(?:\s+me)?\s+)?(?:(?:the|any|all)\s+)?(?:recent|latest|new)\s+"
+        r"(?:changes|activity|updates)(?P<tail>(?:\s.*)?)$"
+    ),
+    _c(
+        r"^(?:(?:show|list|give|get|see)(?:\s+me)?\s+)?(?:(?:the|any|all)\s+)?(?:changes|activity|updates)(?P<tail>\s.+)$"
+    ),
+    _c(r"^any(?:thing)?\s+(?:changes|new|changed|happened)(?P<tail>(?:\s.*)?)$"),
+)
+_PERIODS: tuple[tuple[re.Pattern[str], Period], ...] = (
+    (
+        _c(
+            r"(?:so\s+far\s+)?(?:(?:in|during|over)\s+)?(?:this|the\s+current)\s+week(?:\s+so\s+far)?"
+            r"|since\s+(?:monday|the\s+start\s+of\s+(?:the|this)\s+week)"
+        ),
+        Period.THIS_WEEK,
+    ),
+    (_c(r"(?:so\s+far\s+)?today(?:\s+so\s+far)?|since\s+this\s+morning"), Period.TODAY),
+    (_c(r"(?:(?:in|during|over)\s+)?(?:last|the\s+previous|previous)\s+week"), Period.LAST_WEEK),
+    (
+        _c(r"(?:(?:in|during|over)\s+)?the\s+(?:last|past)\s+(?:(?:7|seven)\s+days|week)|recently|lately"),
+        Period.LAST_7_DAYS,
+    ),
+    (
+        _c(r"(?:(?:in|during|over)\s+)?this\s+month(?:\s+so\s+far)?|since\s+the\s+start\s+of\s+the\s+month"),
+        Period.THIS_MONTH,
+    ),
+)
+
+
+# What is left of "… in OIC-2025" once the code is taken out.
+_DANGLING = _c(r"(?:^|(?<=\S) )(?:in|for|on|of|across)$")
+
+
+def _changes(message: Message) -> Intent | None:
+    """What changed in a period; the period must be one we know ("what's new with R8" is a status question)."""
+    for pattern in _CHANGES:
+        match = pattern.match(message.body)
+        if match is None:
+            continue
+        tail = match["tail"]
+        code: str | None = None
+        code_match = _CODE_IN_TAIL.search(tail)
+        if code_match:
+            code = _report_code(code_match["spaced"] or code_match[0])
+            tail = tail[: code_match.start()] + " " + tail[code_match.end() :]
+        tail = " ".join(tail.split()).strip(_EDGE_PUNCTUATION)
+        tail = _DANGLING.sub("", tail)
+        if not tail:
+            return ChangesIn(Period.THIS_WEEK, code)
+        for period_pattern, period in _PERIODS:
+            if period_pattern.fullmatch(tail):
+                return ChangesIn(period, code)
+        return None
+    return None
+
+
+# Several items in one question: "status of rec 8 and rec 9", "R8, R9 and AFI 2", "R8 & R9?".
+_MAX_REFS = 10
+_MANY_PREFIX = _c(rf"(?:{_STATUS_PREFIX})[\s,:]+")
+_ONE_REF = _c(rf"(?:the\s+)?(?P<ref>{_REF})")
+_EXPLICIT_REF = _c(_ref_pattern(named=False, explicit_only=True))
+# "/" only before a letter ("R8/R9"): "8/9" is a date.
+_REF_SEPARATOR = _c(r"\s*(?:,\s*(?:and\s+|&\s*)?|&\s*|\+\s*|/\s*(?=[a-z#])|(?<=\S)\s+(?:and|plus)\s+)")
+_MANY_SUFFIX = _c(rf"{_STATUS_SUFFIX}$")
+
+
+def _refs_from(text: str, start: int) -> list[ItemRef] | None:
+    """Two or more references from `start` to the end, each read at one position; None if anything else is there."""
+    refs: list[ItemRef] = []
+    position = start
+    while True:
+        found = _ONE_REF.match(text, position)
+        if found is None or len(refs) >= _MAX_REFS:
+            return None
+        ref = _ref_from(found["ref"])
+        if ref is None:
+            return None
+        if not refs and not _EXPLICIT_REF.fullmatch(found["ref"]) and start == 0:
+            return None  # "8 and 9" alone is too little to go on; "status of 8 and 9" is not
+        if refs and ref.kind is None and ref.report_code is None:
+            # "R8 and 9": the bare number is of the kind (and report) before it.
+            ref = ItemRef(ref.number, refs[-1].kind, refs[-1].report_code)
+        refs.append(ref)
+        position = found.end()
+        separator = _REF_SEPARATOR.match(text, position)
+        if separator is None or separator.end() == position:
+            break
+        position = separator.end()
+    if _MANY_SUFFIX.match(text, position) is None or len(refs) < 2:
+        return None
+    return refs
+
+
+def _status_of_many(message: Message) -> Intent | None:
+    text = message.body
+    prefix = _MANY_PREFIX.match(text)
+    refs = (_refs_from(text, prefix.end()) if prefix else None) or _refs_from(text, 0)
+    return StatusOfMany(tuple(refs)) if refs else None
 
 
 def _status(message: Message) -> Intent | None:
@@ -1144,6 +1341,9 @@ def _strip_courtesy(text: str) -> str:
 
 START_UPDATE: Parser = _start_update
 LIST_ITEMS: Parser = _list_items
+COUNT_ITEMS: Parser = _count_items
+CHANGES: Parser = _changes
+STATUS_OF_MANY: Parser = _status_of_many
 STATUS: Parser = _status
 SEARCH = _search
 

@@ -32,6 +32,23 @@ class ListFilter(StrEnum):
     BLOCKED = "blocked"
     AWAITING_SIGN_OFF = "awaiting sign-off"
     CLOSED = "closed"
+    # Computed RAG (domain/rag.py); Blue is closed or superseded.
+    RED = "red"
+    AMBER = "amber"
+    GREEN = "green"
+    BLUE = "blue"
+    # The lead's own assessment, on open items.
+    AT_RISK = "at risk"
+    OFF_TRACK = "off track"
+    UNASSIGNED = "unassigned"
+    # No update for the digest's stale days (services/digest_plan.py RunSettings.stale_days).
+    STALE = "stale"
+    # Calendar windows on the current due date, from the clock's today (never the real date).
+    DUE_THIS_WEEK = "due this week"
+    DUE_NEXT_WEEK = "due next week"
+    DUE_NEXT_MONTH = "due next month"
+    DUE_THIS_QUARTER = "due this quarter"
+    DUE_NEXT_QUARTER = "due next quarter"
 
 
 def describe_ref(ref: ItemRef) -> str:

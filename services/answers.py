@@ -8,22 +8,49 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import date, timedelta
-from typing import Any
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from domain import listing
+from domain.listing import Period, period_window
+from domain.rag import Rag
 from domain.refs import ItemRef, ListFilter, describe_ref
 from domain.search import rank_items
 from domain.text import safe_text
-from domain.vocabulary import OPEN_STATUSES, Kind, Status
+from domain.vocabulary import EventKind, Kind, Status
+from services.digest_plan import RunSettings
+from services.digest_plan import _describe as describe_change
 from services.people import Identity
-from services.results import Choose, ItemList, ItemStatus, Result, Rights, Said, SearchResults
-from storage import ownership, progress, tracker
+from services.results import (
+    ChangeLine,
+    Changes,
+    Choose,
+    Counts,
+    ItemList,
+    ItemStatus,
+    ItemStatuses,
+    Result,
+    Rights,
+    Said,
+    SearchResults,
+)
+from storage import ownership, progress, questions, tracker
 from storage.database import for_reading
 from storage.models import Item, Update
 
 LIST_LIMIT = 15
+CHANGES_LIMIT = 20
+# Worst first, as the digest counts them.
+_RAG_ORDER = (Rag.RED, Rag.AMBER, Rag.GREEN, Rag.BLUE)
+_PLURALS = {
+    Kind.RECOMMENDATION: "recommendations",
+    Kind.AREA_FOR_IMPROVEMENT: "areas for improvement",
+    Kind.CAUSE_OF_CONCERN: "causes of concern",
+}
+# Events that change an item (a notice sent about it, or an admin's rights, change nothing on it).
+_ITEM_CHANGES = frozenset(kind.value for kind in EventKind) - {"notified", "admin granted", "admin revoked"}
 
 
 @dataclass(frozen=True)
@@ -36,11 +63,6 @@ class Resolved:
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
-
-
-def _month_end(day: date) -> date:
-    next_month = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
-    return next_month - timedelta(days=1)
 
 
 async def resolve(session: AsyncSession, ref: ItemRef, conversation_id: str | None) -> Resolved:
@@ -76,11 +98,17 @@ class Answers:
         sessionmaker: async_sessionmaker[AsyncSession],
         today: Callable[[], date],
         bootstrap_admins: Sequence[str] = (),
+        *,
+        timezone: str = RunSettings.timezone,
+        stale_days: int = RunSettings.stale_days,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._reads = for_reading(sessionmaker)
         self._today = today
         self._bootstrap_admins = tuple(bootstrap_admins)
+        # Where "this week" starts (RECBOT_TIMEZONE), and the digest's stale rule.
+        self._zone = ZoneInfo(timezone)
+        self._stale_days = stale_days
 
     async def _status(
         self, session: AsyncSession, item: Item, latest: Update | None, viewer: Identity | None = None
@@ -160,68 +188,130 @@ class Answers:
         )
 
     async def list_items(self, list_filter: ListFilter, report_code: str | None, kind: Kind | None = None) -> Result:
-        """The items a `list …` command asks for."""
+        """The items a `list …` command asks for (the rules in `domain/listing.py`)."""
         today = self._today()
-        title, empty_text, filters = self._list_filters(list_filter, today)
+        title, empty_text = listing.describe(list_filter, today, stale_days=self._stale_days)
         if kind is not None:
-            filters["kind"] = kind
-            title = f"{title} · {kind.label}s"
+            title = f"{title} · {_PLURALS[kind].capitalize()}"
+            if list_filter is ListFilter.ALL:
+                empty_text = f"There are no {_PLURALS[kind]} in the tracker."
         async with self._reads() as session:
             if report_code and await tracker.report_by_code(session, report_code) is None:
                 return Said(f"I don't know a report called {report_code}. Try `list recommendations`.")
-            items, total = await tracker.list_items(session, report_code=report_code, limit=LIST_LIMIT, **filters)
+            selected = await self._selected(session, list_filter, report_code, kind, today)
+            items = await questions.items_in_order(session, [row.item_id for row, _ in selected[:LIST_LIMIT]])
         if report_code:
             title = f"{title} · {report_code}"
-        return ItemList(title=title, items=items, today=today, more=total - len(items), empty_text=empty_text)
+        return ItemList(title=title, items=items, today=today, more=len(selected) - len(items), empty_text=empty_text)
 
-    @staticmethod
-    def _list_filters(list_filter: ListFilter, today: date) -> tuple[str, str, dict[str, Any]]:
-        open_statuses = list(OPEN_STATUSES)
-        choices: dict[ListFilter, tuple[str, str, dict[str, Any]]] = {
-            ListFilter.ALL: ("All items", "No items yet: import a report with `recbot import`.", {}),
-            ListFilter.OPEN: ("Open items", "Nothing is open.", {"statuses": open_statuses}),
-            ListFilter.OVERDUE: (
-                "Overdue",
-                "Nothing is overdue.",
-                {"statuses": open_statuses, "due_before": today},
-            ),
-            ListFilter.DUE_THIS_MONTH: (
-                f"Due in {today:%B %Y}",
-                f"Nothing open is due in {today:%B}.",
-                {
-                    "statuses": open_statuses,
-                    "due_from": today.replace(day=1),
-                    "due_before": _month_end(today) + timedelta(days=1),
-                },
-            ),
-            ListFilter.DUE_NEXT_30_DAYS: (
-                "Due in the next 30 days",
-                "Nothing open is due in the next 30 days.",
-                {"statuses": open_statuses, "due_from": today, "due_before": today + timedelta(days=31)},
-            ),
-            ListFilter.NOT_STARTED: (
-                "Not started",
-                "Everything has been started.",
-                {"statuses": [Status.NOT_STARTED.value]},
-            ),
-            ListFilter.IN_PROGRESS: (
-                "In progress",
-                "Nothing is in progress.",
-                {"statuses": [Status.IN_PROGRESS.value]},
-            ),
-            ListFilter.BLOCKED: ("Blocked", "Nothing is blocked.", {"statuses": [Status.BLOCKED.value]}),
-            ListFilter.AWAITING_SIGN_OFF: (
-                "Awaiting sign-off",
-                "Nothing is awaiting sign-off.",
-                {"statuses": [Status.AWAITING_SIGN_OFF.value]},
-            ),
-            ListFilter.CLOSED: (
-                "Closed",
-                "Nothing is closed yet.",
-                {"statuses": [Status.CLOSED.value, Status.SUPERSEDED.value]},
-            ),
-        }
-        return choices[list_filter]
+    async def _selected(
+        self, session: AsyncSession, list_filter: ListFilter, report_code: str | None, kind: Kind | None, today: date
+    ) -> list[tuple[questions.FactsRow, listing.ItemFacts]]:
+        """The rows a filter takes, soonest due first, each with the facts the rules read."""
+        rows = await questions.item_facts(session, report_code=report_code, kind=kind)
+        selected = []
+        for row in rows:
+            facts = listing.ItemFacts(
+                status=row.status,
+                assessment=row.assessment,
+                due_on=row.due_on,
+                last_update_on=row.last_update_at.astimezone(UTC).date() if row.last_update_at else None,
+                has_owner=row.owner_id is not None,
+            )
+            if listing.selects(list_filter, facts, today=today, stale_days=self._stale_days):
+                selected.append((row, facts))
+        return selected
+
+    async def count_items(self, list_filter: ListFilter, report_code: str | None, kind: Kind | None = None) -> Result:
+        """How many items a question selects ("how many are red"), by status and by RAG."""
+        today = self._today()
+        if list_filter is ListFilter.ALL:
+            title = _PLURALS[kind].capitalize() if kind is not None else "All items"
+        else:
+            title, _ = listing.describe(list_filter, today, stale_days=self._stale_days)
+            if kind is not None:
+                title = f"{title} · {_PLURALS[kind].capitalize()}"
+        async with self._reads() as session:
+            if report_code and await tracker.report_by_code(session, report_code) is None:
+                return Said(f"I don't know a report called {report_code}. Try `list recommendations`.")
+            selected = await self._selected(session, list_filter, report_code, kind, today)
+            # Which ones, when the question picked some out; the whole tracker is a list of its own.
+            shown = [] if list_filter is ListFilter.ALL else [row.item_id for row, _ in selected[:LIST_LIMIT]]
+            items = await questions.items_in_order(session, shown)
+        by_status: dict[str, int] = {}
+        by_rag: dict[str, int] = {}
+        for row, facts in selected:
+            by_status[row.status] = by_status.get(row.status, 0) + 1
+            rag = listing.rag_of(facts, today).value
+            by_rag[rag] = by_rag.get(rag, 0) + 1
+        if report_code:
+            title = f"{title} · {report_code}"
+        return Counts(
+            title=title,
+            total=len(selected),
+            by_status={status.value: by_status[status.value] for status in Status if status.value in by_status},
+            by_rag={rag.value: by_rag[rag.value] for rag in _RAG_ORDER if rag.value in by_rag},
+            items=items,
+            more=len(selected) - len(items) if shown else 0,
+            today=today,
+        )
+
+    async def statuses(self, refs: Sequence[ItemRef], conversation_id: str | None) -> Result:
+        """Several items in one question ("status of R8 and R9"): each one's status, and what was not found."""
+        found: list[ItemStatus] = []
+        not_found: list[str] = []
+        seen: set[int] = set()
+        for ref in refs:
+            answer = await self.status(ref, conversation_id)
+            if isinstance(answer, ItemStatus):
+                if answer.item.id not in seen:
+                    seen.add(answer.item.id)
+                    found.append(answer)
+            elif isinstance(answer, Choose):
+                options = ", ".join(command.removeprefix("status of ") for _, command in answer.options)
+                not_found.append(f"{_sentence(describe_ref(ref))} is in more than one report: ask for {options}.")
+            elif isinstance(answer, Said):
+                unknown_report = ref.report_code and answer.text.startswith("I don't know a report")
+                not_found.append(
+                    f"I don't know a report called {ref.report_code}."
+                    if unknown_report
+                    else f"I can't find {describe_ref(ref)}."
+                )
+        if len(found) == 1 and not not_found:
+            return found[0]  # one item after all ("R8 and rec 8"): its own card
+        return ItemStatuses(statuses=found, not_found=not_found, today=self._today())
+
+    async def changes(self, period: Period, report_code: str | None = None) -> Result:
+        """What changed in a period ("what's changed this week"): updates, decisions and new items, newest first."""
+        today = self._today()
+        first, after, title = period_window(period, today)
+        since = datetime.combine(first, time(), tzinfo=self._zone)
+        # Up to the end of today by the clock (never the real date), so the answer is the clock's.
+        until = datetime.combine(after or today + timedelta(days=1), time(), tzinfo=self._zone)
+        async with self._reads() as session:
+            if report_code and await tracker.report_by_code(session, report_code) is None:
+                return Said(f"I don't know a report called {report_code}. Try `list recommendations`.")
+            rows = await questions.changes_since(session, since, report_code=report_code)
+        lines = [
+            ChangeLine(row.at, f"{row.report_code} {Kind(row.kind).prefix}{row.number}", describe_change(row))
+            for row in reversed(rows)
+            if row.at < until and (row.change != "event" or row.event_kind in _ITEM_CHANGES)
+        ]
+        if report_code:
+            title = f"{title} · {report_code}"
+        return Changes(
+            title=title,
+            changes=lines[:CHANGES_LIMIT],
+            more=max(0, len(lines) - CHANGES_LIMIT),
+            empty_text=f"Nothing has changed {period.value}.",
+        )
+
+    async def search_answer(self, query: str) -> Result:
+        """`search`, with one candidate taken as the answer: a one-option picker is never shown."""
+        found = await self.search(query)
+        if isinstance(found, SearchResults) and len(found.items) == 1:
+            return await self.status_of(found.items[0].id, None)
+        return found
 
     async def use_report(self, report_code: str, conversation_id: str) -> Result:
         """Make a report this conversation's default for bare item numbers."""

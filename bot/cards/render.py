@@ -5,12 +5,16 @@ from __future__ import annotations
 from bot.cards.admins import admins_card
 from bot.cards.common import Reply, choice_card, message, notice_card
 from bot.cards.items import history_card, item_list_card, search_results_card, status_card
+from bot.cards.overview import changes_card, counts_card, statuses_card
 from bot.cards.requests import request_card, requests_card
 from services.results import (
     Admins,
+    Changes,
     Choose,
+    Counts,
     ItemList,
     ItemStatus,
+    ItemStatuses,
     Request,
     Requests,
     Result,
@@ -25,6 +29,12 @@ def render(result: Result) -> Reply:
     match result:
         case Admins() as admins:
             return admins_card(admins)
+        case ItemStatuses() as statuses:
+            return statuses_card(statuses)
+        case Counts() as counts:
+            return counts_card(counts)
+        case Changes() as changes:
+            return changes_card(changes)
         case Said(text=text):
             return message(text)
         case Told(template=template, values=values, actions=actions):

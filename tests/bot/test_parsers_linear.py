@@ -86,7 +86,7 @@ OPENERS = [
     "add ", "add delegate to R8 ", "remove ", "remove delegate from R8 ", "grant admin to ", "revoke admin from ",
     "subscribe ", "unsubscribe ", "send me the digest ", "snooze ", "remind me in ", "set due date of R8 to 30 June ",
     "move R8 to ", "reject R8 ", "approve R8 ", "history of ", "list ", "what's overdue ", "where are we with ",
-    "please ", "@",
+    "please ", "@", "R8 and ", "status of rec 8, ", "how many ", "what's changed ", "recent changes ",
 ]  # fmt: skip
 # The words and separators the opened commands read next.
 ARGUMENTS = [*SINGLES, *PAIRS, "new ", "the ", "because ", "ab-2025-"]
