@@ -11,6 +11,7 @@ import gc
 import json
 import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 from aiohttp import web
 from botbuilder.core import InvokeResponse
@@ -162,9 +163,19 @@ async def settle_memory(_app: web.Application) -> None:
     gc.set_threshold(10_000, 10, 10)
 
 
-def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> web.Application:
-    """Build the whole service: database engine, adapter, bot and routes, all reading `clock`."""
-    app = web.Application(client_max_size=settings.max_request_bytes, middlewares=[turn_middleware])
+def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK, tracer_provider: Any = None) -> web.Application:
+    """Build the whole service: database engine, adapter, bot and routes, all reading `clock`.
+
+    With RECBOT_TELEMETRY on, requests and SQL statements are traced (`tracer_provider`: an
+    OpenTelemetry TracerProvider, by default one exporting over OTLP).
+    """
+    middlewares: list[Any] = [turn_middleware]
+    if settings.telemetry:
+        from bot import telemetry
+
+        tracer_provider = tracer_provider or telemetry.otlp_provider()
+        middlewares.insert(0, telemetry.server_middleware(tracer_provider))
+    app = web.Application(client_max_size=settings.max_request_bytes, middlewares=middlewares)
     app[SETTINGS] = settings
     authentication = create_authentication(settings)
     adapter = create_adapter(authentication)
@@ -179,6 +190,10 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> web.Applic
 
     async def database_bot_and_scheduler(app: web.Application) -> AsyncIterator[None]:
         engine = create_engine(settings.database_url, settings.pool)
+        if settings.telemetry:
+            from bot import telemetry
+
+            telemetry.trace_engine(engine, tracer_provider)
         sessionmaker = create_sessionmaker(engine)
         deliverer = Deliverer(adapter, sessionmaker, app_id=settings.app_id)
         app[ENGINE] = engine
@@ -195,6 +210,10 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK) -> web.Applic
         yield
         await app[SCHEDULER].stop()
         await engine.dispose()
+        if settings.telemetry:
+            from bot import telemetry
+
+            telemetry.shutdown(tracer_provider)
 
     app.cleanup_ctx.append(database_bot_and_scheduler)
     app.router.add_post("/api/messages", messages)

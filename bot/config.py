@@ -63,6 +63,8 @@ class Settings:
     pool: PoolSettings = PoolSettings()
     # RECBOT_LOG_FORMAT: "text" (lines for people) or "json" (one object per line).
     log_format: str = "text"
+    # RECBOT_TELEMETRY=on: OpenTelemetry traces over OTLP (bot/telemetry.py; the `telemetry` extra).
+    telemetry: bool = False
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None, *, dotenv: bool = True) -> Settings:
@@ -86,6 +88,7 @@ class Settings:
             timezone=environ.get("RECBOT_TIMEZONE", "").strip() or "Europe/London",
             run_scheduler=_switch(environ, "RECBOT_SCHEDULER", True),
             log_format=environ.get("RECBOT_LOG_FORMAT", "").strip().lower() or "text",
+            telemetry=_switch(environ, "RECBOT_TELEMETRY", False),
             pool=PoolSettings(
                 size=_count(environ, "RECBOT_DB_POOL_SIZE", PoolSettings.size, minimum=1),
                 max_overflow=_count(environ, "RECBOT_DB_MAX_OVERFLOW", PoolSettings.max_overflow, minimum=0),
@@ -149,6 +152,11 @@ class Settings:
             raise SettingsError(f"RECBOT_TIMEZONE {self.timezone!r} is not a known time zone") from error
         if self.log_format not in ("text", "json"):
             raise SettingsError(f"RECBOT_LOG_FORMAT must be text or json, not {self.log_format!r}")
+        if self.telemetry:
+            from bot import telemetry
+
+            if not telemetry.available():
+                raise SettingsError(f"RECBOT_TELEMETRY=on needs OpenTelemetry installed: {telemetry.EXTRA}")
         if ANY_TENANT in self.allowed_tenants and len(self.allowed_tenants) > 1:
             raise SettingsError("RECBOT_ALLOWED_TENANTS is either * (any tenant) or a list of tenant ids, not both")
         if self.authentication_enabled and not self.allowed_tenants and not self.app_tenant_id:
