@@ -135,10 +135,10 @@ class Answers:
     async def status_of(self, item_id: int, viewer: Identity | None, note: str | None = None) -> Result:
         """One item's status as `viewer` sees it (their buttons), e.g. when a card refreshes."""
         async with self._reads() as session:
-            item = await tracker.get_item(session, item_id)
-            if item is None:
+            found = await tracker.item_with_latest(session, item_id)
+            if found is None:
                 return Said("This item no longer exists: it may have been removed. Try `list recommendations`.")
-            status = await self._status(session, item, await tracker.latest_update(session, item.id), viewer)
+            status = await self._status(session, *found, viewer)
         return replace(status, note=note)
 
     async def status(self, ref: ItemRef, conversation_id: str | None) -> Result:

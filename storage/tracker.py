@@ -237,6 +237,22 @@ async def find_items_with_latest(
     return [(item, latest) for item, latest in result]
 
 
+_ITEM_WITH_LATEST = (
+    select(Item, Update)
+    .join(Report, Item.report_id == Report.id)
+    .outerjoin(Person, Item.owner_id == Person.id)
+    .outerjoin(Update, Update.id == latest_update_id())
+    .options(contains_eager(Item.report), contains_eager(Item.owner))
+    .where(Item.id == bindparam("item_id"))
+)
+
+
+async def item_with_latest(session: AsyncSession, item_id: int) -> tuple[Item, Update | None] | None:
+    """One item (report and owner loaded) and its latest update, in one statement; None if there is no such item."""
+    row = (await session.execute(_ITEM_WITH_LATEST, {"item_id": item_id})).first()
+    return None if row is None else (row[0], row[1])
+
+
 async def get_item(session: AsyncSession, item_id: int) -> Item | None:
     return (await session.scalars(_items_query().where(Item.id == item_id))).unique().one_or_none()
 
