@@ -261,6 +261,12 @@ COMMANDS: tuple[Command, ...] = (
         Who.ANYONE,
         lambda asked, intent: asked.services.governance.history(intent.ref, asked.turn.conversation_id),
     ),
+    Command(
+        intents.Response,
+        (intents.RESPONSE,),
+        Who.ANYONE,
+        lambda asked, intent: asked.services.answers.response(intent.ref, asked.turn.conversation_id),
+    ),
     Command(intents.Mine, (intents.MINE,), Who.ANYONE, _mine),
     Command(intents.StartUpdate, (intents.START_UPDATE,), Who.LEADS, _start_update),
     Command(

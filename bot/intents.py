@@ -134,6 +134,13 @@ class History:
 
 
 @dataclass(frozen=True, slots=True)
+class Response:
+    """The force's own response to one item, as the report's document gave it."""
+
+    ref: ItemRef
+
+
+@dataclass(frozen=True, slots=True)
 class StartUpdate:
     """Begin the update conversation; ref None means the dialog asks which item."""
 
@@ -198,6 +205,7 @@ Intent: TypeAlias = (
     | Greeting
     | Thanks
     | History
+    | Response
     | StartUpdate
     | CorrectUpdate
     | UseReport
@@ -759,6 +767,18 @@ _SUPERSEDE = (
 )
 _REOPEN = (_c(rf"^re-?open\s+{_THE_REF}(?P<rest>.*)$"),)
 
+_RESPONSE = (
+    _c(
+        r"^(?:(?:show|view|see|get|read)(?:\s+me)?\s+)?(?:the\s+)?(?:(?:original|initial|first)\s+)?"
+        r"(?:(?:constabulary|force|police|pcc)(?:'s|’s)?\s+)?response\s+(?:to|for|on|of)\s+"
+        rf"{_THE_REF}$"
+    ),
+    _c(
+        r"^what\s+did\s+(?:the\s+)?(?:force|constabulary|police|chief\s+constable)\s+(?:say|respond|reply|answer)"
+        rf"\s+(?:about|to|on|for)\s+{_THE_REF}$"
+    ),
+)
+
 _HISTORY = (
     _c(
         r"^(?:(?:show|view|get|see|display|give)(?:\s+me)?\s+)?(?:the\s+)?(?:(?:full|whole|complete)\s+)?"
@@ -1002,6 +1022,10 @@ def _history(ref: ItemRef, match: re.Match[str]) -> Intent:
     return History(ref)
 
 
+def _response(ref: ItemRef, match: re.Match[str]) -> Intent:
+    return Response(ref)
+
+
 def _approve(ref: ItemRef, match: re.Match[str]) -> Intent:
     return ApproveClosure(ref)
 
@@ -1096,6 +1120,7 @@ REJECT_CLOSURE = rule(*_REJECT_CLOSURE, build=_with_ref(_reject))
 APPROVE_CLOSURE = rule(*_APPROVE_CLOSURE, build=_with_ref(_approve))
 ASSIGN = rule(*_ASSIGN, build=_with_ref(_assign))
 HISTORY = rule(*_HISTORY, build=_with_ref(_history))
+RESPONSE = rule(*_RESPONSE, build=_with_ref(_response))
 MINE = rule(_MINE, build=_constant(Mine()))
 
 

@@ -28,3 +28,5 @@ class ReportRecord:
     inspection_type: str | None = None
     source_name: str | None = None
     items: tuple[ItemRecord, ...] = field(default_factory=tuple)
+    # What the document calls the force's answers ("Constabulary response"); None: not said.
+    response_label: str | None = None

@@ -28,6 +28,7 @@ from services.results import (
     Changes,
     Choose,
     Counts,
+    ForceResponse,
     ItemList,
     ItemStatus,
     ItemStatuses,
@@ -325,6 +326,22 @@ class Answers:
                     f"Name the report instead, e.g. `status of {report.code} R8`."
                 )
             return Said(f"From now on in this conversation, numbers like `R8` mean {report.code}: {report.title}.")
+
+    async def response(self, ref: ItemRef, conversation_id: str | None) -> Result:
+        """The force's own response to one item, whole, as the report's document gave it."""
+        async with self._reads() as session:
+            resolved = await resolve(session, ref, conversation_id)
+            if resolved.item is None and not resolved.candidates:
+                return await self._not_found(session, ref)
+            if resolved.item is None:
+                return Choose(
+                    f"{_sentence(describe_ref(ref))} is in more than one report. Which one do you mean?",
+                    [
+                        (f"{item.reference} · {item.report.title}", f"response to {item.reference}")
+                        for item in resolved.candidates
+                    ],
+                )
+            return ForceResponse(resolved.item, await progress.initial_response(session, resolved.item.id))
 
     async def mine(self, person: Identity | None) -> Result:
         """The items the asking person owns."""

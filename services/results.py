@@ -101,6 +101,14 @@ class SearchResults:
 
 
 @dataclass(frozen=True)
+class ForceResponse:
+    """The force's own response to an item, as the report's document gave it (None: it gave none)."""
+
+    item: Item  # with its report loaded
+    response: Update | None
+
+
+@dataclass(frozen=True)
 class Timeline:
     item: Item
     entries: Sequence[TimelineEntry]
@@ -160,6 +168,7 @@ class Changes:
 
 Result = (
     Admins
+    | ForceResponse
     | Said
     | Told
     | Choose

@@ -74,6 +74,8 @@ class Report(Base):
     published_on: Mapped[date | None] = mapped_column(Date)
     inspection_type: Mapped[str | None] = mapped_column(String(200))
     source_name: Mapped[str | None] = mapped_column(String(500))
+    # What the document calls the force's answers ("Constabulary response"), when it says.
+    response_label: Mapped[str | None] = mapped_column(String(60))
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     items: Mapped[list[Item]] = relationship(back_populates="report", order_by="Item.number")

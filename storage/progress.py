@@ -62,7 +62,7 @@ class TimelineEntry:
     who: str
     what: str  # one line without dates: "Status: In progress → Blocked · at risk", "Owner set to Jane Doe"
     detail: str = ""  # the narrative or reason, exactly as typed
-    kind: str = "update"  # "update", "correction" or an EventKind value
+    kind: str = "update"  # "update", "correction", "response" (the force's, imported) or an EventKind value
     due_on: date | None = None  # the date a due-date change set, or the revised date a lead asked for
     reason: str | None = None  # why the lead asked for that revised date
     evidence_url: str | None = None
@@ -436,10 +436,29 @@ _STATUS_AFTER = {
 }
 
 
+def _is_response(row: Update) -> bool:
+    """The force's own response, imported with the report (not an update anyone posted)."""
+    return row.author_id is None and row.author_name == INITIAL_RESPONSE_AUTHOR
+
+
+def _update_kind(row: Update) -> str:
+    return "correction" if row.supersedes_id is not None else "response" if _is_response(row) else "update"
+
+
+async def initial_response(session: AsyncSession, item_id: int) -> Update | None:
+    """The force's response to the item, as imported with the report (None when the document gave none)."""
+    return await session.scalar(
+        select(Update)
+        .where(Update.item_id == item_id, Update.author_id.is_(None), Update.author_name == INITIAL_RESPONSE_AUTHOR)
+        .order_by(Update.created_at, Update.id)
+        .limit(1)
+    )
+
+
 def _update_headline(row: Update, previous_status: str | None) -> str:
     if row.supersedes_id is not None:
         prefix = "Correction"
-    elif row.author_id is None and row.author_name == INITIAL_RESPONSE_AUTHOR:
+    elif _is_response(row):
         prefix = "Initial response"
     else:
         prefix = "Update"
@@ -499,7 +518,7 @@ async def history(session: AsyncSession, item_id: int) -> list[TimelineEntry]:
                     who=source.author_name,
                     what=_update_headline(source, current_status),
                     detail=source.narrative,
-                    kind="correction" if source.supersedes_id is not None else "update",
+                    kind=_update_kind(source),
                     due_on=source.revised_due_on,
                     reason=source.revised_due_reason,
                     evidence_url=source.evidence_url,

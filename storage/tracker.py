@@ -120,6 +120,7 @@ async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutc
             published_on=record.published_on,
             inspection_type=record.inspection_type,
             source_name=record.source_name,
+            response_label=record.response_label,
         )
         session.add(report)
         await session.flush()

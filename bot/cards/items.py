@@ -68,6 +68,32 @@ def _revised(item: Item, revised_by: ItemEvent | None) -> str:
     return f"{shown} ({_by(revised_by, verb)})"
 
 
+def response_label(item: Item) -> str:
+    """What the report's document calls the force's answers ("Constabulary response")."""
+    return item.report.response_label or "Force response"
+
+
+def response_card(item: Item, response: Update | None) -> Reply:
+    """The force's own response to the item, whole, under the name the document gives it."""
+    label = response_label(item)
+    heading = f"{label} · {item.reference} · {item.label}"
+    if response is None:
+        return message(f"The report's document gives no {label.lower()} to {item.label.lower()} ({item.reference}).")
+    said = f"{one_line(item.report.title, TITLE_LIMIT)} ({item.report.code}), {format_uk_date(utc_day(response.created_at))}"
+    text = "\n".join([heading, said, "", clip(response.narrative, NARRATIVE_LIMIT)])
+    body: list[Card] = [
+        title_block(safe_text(heading, TITLE_LIMIT)),
+        text_block(safe_text(said, TITLE_LIMIT + 50), isSubtle=True, spacing="None"),
+        text_block(safe_text(item.text, ITEM_TEXT_LIMIT), isSubtle=True),
+        text_block(safe_text(response.narrative, NARRATIVE_LIMIT)),
+    ]
+    actions = [
+        command_action("Status", f"status of {item.reference}"),
+        command_action("History", f"history of {item.reference}"),
+    ]
+    return Reply(text=text, card=make_card(text, body, actions))
+
+
 def decision_actions(item: Item, *, closure: bool, view: dict[str, object]) -> list[Card]:
     """Approve and Reject (with a reason box) for a sign-off or a later due date, as Universal Actions."""
     what = "closure" if closure else "revised date"
@@ -167,7 +193,11 @@ def status_card(
                 text_block(f"{title}: your decision", weight="Bolder", separator=True, spacing="Medium"),
                 {"type": "ActionSet", "actions": decision_actions(item, closure=closure, view=view)},
             ]
-    actions = [command_action("History", history_command)]
+    # The force's response is always reachable, however many updates came after it.
+    actions = [
+        command_action("History", history_command),
+        command_action(response_label(item), f"response to {item.reference}"),
+    ]
     if viewer is not None and viewer.update:
         actions.append(command_action("Post update", update_command))
     if Status(item.status).is_open:
@@ -261,8 +291,12 @@ def _history_lines(entry: TimelineEntry) -> tuple[str, str, list[str]]:
     details: list[str] = []
     if entry.detail:
         # An update's detail is its narrative; a decision's is the reason given for it.
-        is_update = entry.kind in ("update", "correction")
-        details.append(clip(entry.detail if is_update else f"Reason: {entry.detail}", HISTORY_DETAIL_LIMIT))
+        if entry.kind == "response":
+            # The force's response stays whole: it is what every later update is measured against.
+            details.append(clip(entry.detail, NARRATIVE_LIMIT))
+        else:
+            is_update = entry.kind in ("update", "correction")
+            details.append(clip(entry.detail if is_update else f"Reason: {entry.detail}", HISTORY_DETAIL_LIMIT))
     if entry.kind in ("update", "correction") and entry.due_on is not None:
         request = f"Asked for a revised due date of {format_uk_date(entry.due_on)}"
         details.append(f"{request}: {one_line(entry.reason, HISTORY_DETAIL_LIMIT)}" if entry.reason else request)

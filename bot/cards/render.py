@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.cards.admins import admins_card
 from bot.cards.common import Reply, choice_card, message, notice_card
-from bot.cards.items import history_card, item_list_card, search_results_card, status_card
+from bot.cards.items import history_card, item_list_card, response_card, search_results_card, status_card
 from bot.cards.overview import changes_card, counts_card, statuses_card
 from bot.cards.requests import request_card, requests_card
 from services.results import (
@@ -12,6 +12,7 @@ from services.results import (
     Changes,
     Choose,
     Counts,
+    ForceResponse,
     ItemList,
     ItemStatus,
     ItemStatuses,
@@ -29,6 +30,8 @@ def render(result: Result) -> Reply:
     match result:
         case Admins() as admins:
             return admins_card(admins)
+        case ForceResponse(item=item, response=response):
+            return response_card(item, response)
         case ItemStatuses() as statuses:
             return statuses_card(statuses)
         case Counts() as counts:

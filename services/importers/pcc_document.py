@@ -65,6 +65,8 @@ _INSPECTION_TYPE = re.compile(r"^inspection\s+types?\s*:\s*(?P<value>.*)$", re.I
 _TABLE_HEADING = re.compile(
     r"\b(?:recommendations?|areas?\s+for\s+improvement|afis?|causes?\s+of\s+concern)\b.*\bresponses?\b", re.I
 )
+# The name the document gives the force's answers, in the table's heading or header row.
+_RESPONSE_LABEL = re.compile(r"\b(?:constabulary|force|police)(?:'s|’s)?\s+responses?\b", re.I)
 _TABLE_HEADER_ROW = re.compile(
     r"^(?:recommendations?|areas?\s+for\s+improvement|afis?|causes?\s+of\s+concern|items?)"
     r"\s+(?:(?:the\s+)?(?:constabulary|force|police)(?:'s|’s)?\s+)?responses?$",
@@ -152,7 +154,18 @@ def parse_pcc_document(text: str, *, source_name: str | None = None, code: str |
         inspection_type=inspection_type,
         source_name=source_name,
         items=tuple(_item(row, published_on, source_name) for row in _unique(rows, source_name)),
+        response_label=_response_label(lines[title_at : start + 1]),
     )
+
+
+def _response_label(lines: list[str]) -> str | None:
+    """ "Constabulary response", as the table's heading (or its header row) names the force's answers."""
+    for line in lines:
+        plain = _plain(line)
+        if len(plain) <= _MAX_HEADING_LENGTH and (found := _RESPONSE_LABEL.search(plain)):
+            label = " ".join(found.group().split())
+            return label[:1].upper() + label[1:].lower()
+    return None
 
 
 def derive_code(title: str, published_on: date | None) -> str:

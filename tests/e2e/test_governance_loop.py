@@ -151,12 +151,12 @@ async def test_each_person_sees_only_their_buttons(start_bot: Callable[..., obje
     await in_channel(bot, stub, "status of rec 8", user=JANE)
     posted = stub.sent[-1].card
     assert posted is not None
-    assert list(buttons(posted)) == ["History"]  # the card in the channel: what anyone may do
+    assert list(buttons(posted)) == ["History", "Constabulary response"]  # in the channel: what anyone may do
     assert set(posted["refresh"]["userIds"]) == {JANE.teams_id, SAM.teams_id, ALEX.teams_id}
     view = posted["refresh"]["action"]["data"]
 
     jane = (await invoke(bot, stub, JANE, view, verb="refresh", reply_to=None))["value"]
-    assert list(buttons(jane)) == ["History", "Post update"]
+    assert list(buttons(jane)) == ["History", "Constabulary response", "Post update"]
     sam = (await invoke(bot, stub, SAM, view, verb="refresh", reply_to=None))["value"]
     assert {"Approve sign-off", "Reject sign-off…", "Approve new date", "Reject new date…"} <= set(buttons(sam))
 
@@ -168,7 +168,7 @@ async def test_each_person_sees_only_their_buttons(start_bot: Callable[..., obje
 
     assert "now closed" in await say(bot, stub, "approve closure of R8", SAM)
     closed = (await invoke(bot, stub, JANE, view, verb="refresh", reply_to=None))["value"]
-    assert list(buttons(closed)) == ["History"]  # nothing to do on a closed item
+    assert list(buttons(closed)) == ["History", "Constabulary response"]  # nothing to do on a closed item
 
 
 async def test_typed_date_decisions_and_their_refusals(start_bot: Callable[..., object], stub: StubConnector) -> None:
@@ -256,3 +256,15 @@ async def test_help_shows_each_person_what_they_may_use(start_bot: Callable[...,
     await in_channel(bot, stub, "assign recommendation 8 to jane.doe@force.police.uk")
     lead = await say(bot, stub, "help")
     assert "For leads" in lead and "update recommendation 8" in lead and "For admins" not in lead
+
+
+async def test_the_forces_response_stays_reachable_whole(start_bot: Callable[..., object], stub: StubConnector) -> None:
+    bot = await start(start_bot, stub)
+    for answer in ("update rec 8", "In progress", "on track", "Training booked.", "skip", "skip", "confirm"):
+        await say(bot, stub, answer, SAM)
+    answer = await say(bot, stub, "response to R8")
+    # Named as the seed document names it, and whole (the seed's response to R8 is long).
+    assert answer.startswith("Constabulary response · OIC-2025 R8")
+    assert "Training booked." not in answer and len(answer) > 400
+    history = await say(bot, stub, "history of R8")
+    assert answer.split("\n")[-1][-80:] in history  # the history keeps it whole too

@@ -178,10 +178,11 @@ def test_status_card_shows_the_item_its_dates_and_the_latest_update() -> None:
     for text in ("OIC-2025 R8", "30 April 2026", "none written", "Unassigned", "Jane Doe", "62%", "at risk"):
         assert text in reply.text
     # Posted, the card offers what anyone may do; who may act sees it refreshed with their buttons.
-    assert commands(reply.card) == ["history of OIC-2025 R8"]
+    # The force's response stays reachable, named as the document names it ("Force response" if it doesn't).
+    assert commands(reply.card) == ["history of OIC-2025 R8", "response to OIC-2025 R8"]
     mine = status_card(make_item(), make_update(), today=TODAY, viewer=Rights(update=True))
     assert mine.card is not None
-    assert [action["title"] for action in submits(mine.card)] == ["History", "Post update"]
+    assert [action["title"] for action in submits(mine.card)] == ["History", "Force response", "Post update"]
 
 
 def test_status_card_says_how_overdue_an_open_item_is_in_red() -> None:
@@ -460,4 +461,5 @@ def test_status_card_of_a_closed_item_says_when_and_by_whom_with_the_evidence() 
     assert reply.card is not None
     assert facts(reply.card)["Closed"] == "20 November 2026 by Pat Admin"
     assert "Evidence: https://intranet.force.police.uk/hydra" in reply.text
-    assert commands(reply.card) == ["history of OIC-2025 R8"]  # nothing to do on a closed item
+    # Nothing to do on a closed item: read only.
+    assert commands(reply.card) == ["history of OIC-2025 R8", "response to OIC-2025 R8"]
