@@ -262,6 +262,14 @@ COMMANDS: tuple[Command, ...] = (
         lambda asked, intent: asked.services.governance.history(intent.ref, asked.turn.conversation_id),
     ),
     Command(
+        intents.AboutReport,
+        (intents.STATEMENT, intents.SUMMARY),
+        Who.ANYONE,
+        lambda asked, intent: asked.services.answers.about_report(
+            intent.statement, intent.report_code, asked.turn.conversation_id
+        ),
+    ),
+    Command(
         intents.Response,
         (intents.RESPONSE,),
         Who.ANYONE,

@@ -134,6 +134,14 @@ class History:
 
 
 @dataclass(frozen=True, slots=True)
+class AboutReport:
+    """The commissioner's statement on a report, or the report's summary, as the document gave them."""
+
+    statement: bool  # True: the commissioner's statement; False: the report summary
+    report_code: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class Response:
     """The force's own response to one item, as the report's document gave it."""
 
@@ -206,6 +214,7 @@ Intent: TypeAlias = (
     | Thanks
     | History
     | Response
+    | AboutReport
     | StartUpdate
     | CorrectUpdate
     | UseReport
@@ -779,6 +788,22 @@ _RESPONSE = (
     ),
 )
 
+_OF_REPORT = (
+    rf"(?:\s+(?:on|about|of|for|to|in)\s+(?:(?:the|this)\s+(?:report|inspection)|(?:the\s+)?(?P<code>{_CODE_HYPHEN})))?"
+)
+_COMMISSIONER = r"(?:the\s+)?(?:police\s+and\s+crime\s+)?(?:commissioner|pcc)(?:'s|’s)?"
+_STATEMENT = (
+    _c(rf"^what\s+(?:did|does)\s+{_COMMISSIONER}\s+(?:say|think)(?P<tail>{_OF_REPORT})$"),
+    _c(
+        rf"^(?:(?:show|read|view|see|get)(?:\s+me)?\s+)?{_COMMISSIONER}\s+(?:statement|response|comments?)"
+        rf"(?P<tail>{_OF_REPORT})$"
+    ),
+)
+_SUMMARY = (
+    _c(rf"^(?:(?:show|read|view|see|get)(?:\s+me)?\s+)?(?:the\s+)?(?:report\s+)?summary(?P<tail>{_OF_REPORT})$"),
+    _c(rf"^what\s+is\s+(?:the|this)\s+(?:report|inspection)\s+about(?P<tail>{_OF_REPORT})$"),
+)
+
 _HISTORY = (
     _c(
         r"^(?:(?:show|view|get|see|display|give)(?:\s+me)?\s+)?(?:the\s+)?(?:(?:full|whole|complete)\s+)?"
@@ -1026,6 +1051,14 @@ def _response(ref: ItemRef, match: re.Match[str]) -> Intent:
     return Response(ref)
 
 
+def _about_report(statement: bool) -> Builder:
+    def build(match: re.Match[str]) -> Intent:
+        code = match["code"]
+        return AboutReport(statement, _report_code(code) if code else None)
+
+    return build
+
+
 def _approve(ref: ItemRef, match: re.Match[str]) -> Intent:
     return ApproveClosure(ref)
 
@@ -1121,6 +1154,8 @@ APPROVE_CLOSURE = rule(*_APPROVE_CLOSURE, build=_with_ref(_approve))
 ASSIGN = rule(*_ASSIGN, build=_with_ref(_assign))
 HISTORY = rule(*_HISTORY, build=_with_ref(_history))
 RESPONSE = rule(*_RESPONSE, build=_with_ref(_response))
+STATEMENT = rule(*_STATEMENT, build=_about_report(statement=True))
+SUMMARY = rule(*_SUMMARY, build=_about_report(statement=False))
 MINE = rule(_MINE, build=_constant(Mine()))
 
 

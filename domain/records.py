@@ -30,3 +30,8 @@ class ReportRecord:
     items: tuple[ItemRecord, ...] = field(default_factory=tuple)
     # What the document calls the force's answers ("Constabulary response"); None: not said.
     response_label: str | None = None
+    # The rest of a PCC response document (None when it has none).
+    summary: str | None = None
+    commissioner_statement: str | None = None
+    scope: str | None = None  # "Recommendations: National"
+    force_specific: bool | None = None  # "Cheshire Specific: No"

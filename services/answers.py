@@ -32,6 +32,7 @@ from services.results import (
     ItemList,
     ItemStatus,
     ItemStatuses,
+    ReportText,
     Result,
     Rights,
     Said,
@@ -326,6 +327,30 @@ class Answers:
                     f"Name the report instead, e.g. `status of {report.code} R8`."
                 )
             return Said(f"From now on in this conversation, numbers like `R8` mean {report.code}: {report.title}.")
+
+    async def about_report(self, statement: bool, report_code: str | None, conversation_id: str | None) -> Result:
+        """The commissioner's statement on a report, or its summary: the report named, else this
+        conversation's default, else the only one; asks which when there are several."""
+        command = "commissioner's statement on" if statement else "summary of"
+        async with self._reads() as session:
+            if report_code:
+                report = await tracker.report_by_code(session, report_code)
+                if report is None:
+                    return Said(f"I don't know a report called {report_code}. Try `list recommendations`.")
+                return ReportText(report, statement)
+            default_id = (
+                await tracker.conversation_default_report(session, conversation_id) if conversation_id else None
+            )
+            reports = await tracker.all_reports(session)
+        chosen = [report for report in reports if report.id == default_id] or (reports if len(reports) == 1 else [])
+        if chosen:
+            return ReportText(chosen[0], statement)
+        if not reports:
+            return Said("No reports are imported yet.")
+        return Choose(
+            "Which report do you mean?",
+            [(f"{report.code} · {report.title}", f"{command} {report.code}") for report in reports],
+        )
 
     async def response(self, ref: ItemRef, conversation_id: str | None) -> Result:
         """The force's own response to one item, whole, as the report's document gave it."""

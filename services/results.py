@@ -6,7 +6,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
-from storage.models import Item, ItemEvent, Update
+from storage.models import Item, ItemEvent, Report, Update
 from storage.progress import TimelineEntry
 
 # A button: its title and the command it sends.
@@ -101,6 +101,14 @@ class SearchResults:
 
 
 @dataclass(frozen=True)
+class ReportText:
+    """The commissioner's statement on a report, or its summary, as the document gave them (None: it gave none)."""
+
+    report: Report
+    statement: bool  # True: the commissioner's statement; False: the report summary
+
+
+@dataclass(frozen=True)
 class ForceResponse:
     """The force's own response to an item, as the report's document gave it (None: it gave none)."""
 
@@ -168,6 +176,7 @@ class Changes:
 
 Result = (
     Admins
+    | ReportText
     | ForceResponse
     | Said
     | Told

@@ -76,6 +76,12 @@ class Report(Base):
     source_name: Mapped[str | None] = mapped_column(String(500))
     # What the document calls the force's answers ("Constabulary response"), when it says.
     response_label: Mapped[str | None] = mapped_column(String(60))
+    # The rest of a PCC response document: its report summary, the commissioner's own statement,
+    # whose recommendations they are ("National") and whether they are specific to this force.
+    summary: Mapped[str | None] = mapped_column(Text)
+    commissioner_statement: Mapped[str | None] = mapped_column(Text)
+    scope: Mapped[str | None] = mapped_column(String(60))
+    force_specific: Mapped[bool | None] = mapped_column(Boolean)
     imported_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     items: Mapped[list[Item]] = relationship(back_populates="report", order_by="Item.number")

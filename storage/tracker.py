@@ -121,6 +121,10 @@ async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutc
             inspection_type=record.inspection_type,
             source_name=record.source_name,
             response_label=record.response_label,
+            summary=record.summary,
+            commissioner_statement=record.commissioner_statement,
+            scope=record.scope,
+            force_specific=record.force_specific,
         )
         session.add(report)
         await session.flush()
@@ -263,6 +267,12 @@ async def latest_update(session: AsyncSession, item_id: int) -> Update | None:
     return await session.scalar(
         select(Update).where(Update.item_id == item_id).order_by(Update.created_at.desc(), Update.id.desc()).limit(1)
     )
+
+
+async def all_reports(session: AsyncSession) -> Sequence[Report]:
+    """Every report, the newest published first."""
+    query = select(Report).order_by(Report.published_on.desc().nulls_last(), Report.code)
+    return (await session.scalars(query)).all()
 
 
 async def report_by_code(session: AsyncSession, code: str) -> Report | None:

@@ -33,7 +33,7 @@ from domain.rag import rag_for_item, rag_reasons_for_item
 from domain.text import NAME_LIMIT, clip, one_line, safe_text
 from domain.vocabulary import EventKind, Status
 from services.results import Rights
-from storage.models import Item, ItemEvent, Update
+from storage.models import Item, ItemEvent, Report, Update
 from storage.progress import TimelineEntry
 
 # Evidence links are shown as text, cut to this length.
@@ -66,6 +66,40 @@ def _revised(item: Item, revised_by: ItemEvent | None) -> str:
         return shown
     verb = "approved" if revised_by.kind == EventKind.DUE_DATE_APPROVED.value else "set"
     return f"{shown} ({_by(revised_by, verb)})"
+
+
+# The commissioner's statement and the report summary run to a few thousand characters.
+REPORT_TEXT_LIMIT = 6000
+
+
+def report_text_card(report: Report, *, statement: bool) -> Reply:
+    """The commissioner's statement on a report, or its summary, with whose recommendations they are."""
+    what = "Commissioner's statement" if statement else "Report summary"
+    said = report.commissioner_statement if statement else report.summary
+    if not said:
+        return message(f"The document imported for {report.code} has no {what.lower()}.")
+    heading = f"{what} · {report.code}"
+    facts = [("Report", one_line(report.title, TITLE_LIMIT)), ("Published", uk_date(report.published_on))]
+    if report.scope:
+        facts.append(("Recommendations", report.scope))
+    if report.force_specific is not None:
+        facts.append(("Force specific", "Yes" if report.force_specific else "No"))
+    lines = [heading, *(f"{title}: {value}" for title, value in facts), "", clip(said, REPORT_TEXT_LIMIT)]
+    body: list[Card] = [
+        title_block(safe_text(heading, TITLE_LIMIT)),
+        fact_set([(t, safe_text(v, TITLE_LIMIT)) for t, v in facts]),
+    ]
+    body += [
+        text_block(safe_text(paragraph, REPORT_TEXT_LIMIT)) for paragraph in clip(said, REPORT_TEXT_LIMIT).split("\n\n")
+    ]
+    other = (
+        ("Report summary", f"summary of {report.code}")
+        if statement
+        else ("Commissioner's statement", f"commissioner's statement on {report.code}")
+    )
+    actions = [command_action(*other), command_action("List its items", f"list {report.code}")]
+    text = "\n".join(lines)
+    return Reply(text=text, card=make_card(text, body, actions))
 
 
 def response_label(item: Item) -> str:

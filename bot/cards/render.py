@@ -4,7 +4,14 @@ from __future__ import annotations
 
 from bot.cards.admins import admins_card
 from bot.cards.common import Reply, choice_card, message, notice_card
-from bot.cards.items import history_card, item_list_card, response_card, search_results_card, status_card
+from bot.cards.items import (
+    history_card,
+    item_list_card,
+    report_text_card,
+    response_card,
+    search_results_card,
+    status_card,
+)
 from bot.cards.overview import changes_card, counts_card, statuses_card
 from bot.cards.requests import request_card, requests_card
 from services.results import (
@@ -16,6 +23,7 @@ from services.results import (
     ItemList,
     ItemStatus,
     ItemStatuses,
+    ReportText,
     Request,
     Requests,
     Result,
@@ -32,6 +40,8 @@ def render(result: Result) -> Reply:
             return admins_card(admins)
         case ForceResponse(item=item, response=response):
             return response_card(item, response)
+        case ReportText(report=report, statement=statement):
+            return report_text_card(report, statement=statement)
         case ItemStatuses() as statuses:
             return statuses_card(statuses)
         case Counts() as counts:

@@ -65,6 +65,10 @@ _INSPECTION_TYPE = re.compile(r"^inspection\s+types?\s*:\s*(?P<value>.*)$", re.I
 _TABLE_HEADING = re.compile(
     r"\b(?:recommendations?|areas?\s+for\s+improvement|afis?|causes?\s+of\s+concern)\b.*\bresponses?\b", re.I
 )
+# The rest of the document: its summary, whose recommendations they are, and the commissioner's statement.
+_SUMMARY_HEADING = re.compile(r"^(?:(?:report|executive)\s+)?summary(?:\s+of\s+the\s+report)?\s*:?$", re.I)
+_SCOPE = re.compile(r"^recommendations\s*:\s*(?P<value>[^:]{1,60})$", re.I)
+_FORCE_SPECIFIC = re.compile(r"^(?:[\w&’'-]+\s+){1,4}specific\s*:\s*(?P<value>yes|no)\b", re.I)
 # The name the document gives the force's answers, in the table's heading or header row.
 _RESPONSE_LABEL = re.compile(r"\b(?:constabulary|force|police)(?:'s|’s)?\s+responses?\b", re.I)
 _TABLE_HEADER_ROW = re.compile(
@@ -137,9 +141,10 @@ def parse_pcc_document(text: str, *, source_name: str | None = None, code: str |
     if start is None:
         raise _not_a_document(source_name)
     end = _table_end(lines, start)
+    header = _leading_header(lines, title_at)
     published_on = _metadata(lines[:start], _PUBLISHED, parse_published_date)
     inspection_type = _metadata(lines[:start], _INSPECTION_TYPE, lambda value: value or None)
-    section = _remove_page_furniture(lines[start:end], _leading_header(lines, title_at))
+    section = _remove_page_furniture(lines[start:end], header)
     rows = _rows(section)
     if not rows:
         raise DocumentError(
@@ -155,7 +160,31 @@ def parse_pcc_document(text: str, *, source_name: str | None = None, code: str |
         source_name=source_name,
         items=tuple(_item(row, published_on, source_name) for row in _unique(rows, source_name)),
         response_label=_response_label(lines[title_at : start + 1]),
+        summary=_section_text(lines[title_at:start], _SUMMARY_HEADING, header),
+        commissioner_statement=_section_text(lines[end:], _SECTION_END, header),
+        scope=_metadata(lines[:start], _SCOPE, lambda value: value.strip() or None),
+        force_specific=_metadata(lines[:start], _FORCE_SPECIFIC, lambda value: value.lower() == "yes"),
     )
+
+
+def _section_text(lines: list[str], heading: re.Pattern[str], header: list[str]) -> str | None:
+    """The paragraphs under the first heading that matches, up to the next heading; page furniture left out."""
+    starts = [index for index, line in enumerate(lines) if _is_heading(line) and heading.match(_plain(line))]
+    if not starts:
+        return None
+    body: list[str] = []
+    for line in lines[starts[0] + 1 :]:
+        if _MARKDOWN_HEADING.match(line) or _SECTION_END.match(_plain(line)):
+            break
+        body.append(line)
+    kept = _remove_page_furniture(body, header)
+    paragraphs = [_plain(" ".join(kept[first:last])) for first, last in _paragraphs(kept)]
+    return "\n\n".join(paragraph for paragraph in paragraphs if paragraph) or None
+
+
+def _is_heading(line: str) -> bool:
+    """A markdown heading, or a short line on its own such as "**Report summary**"."""
+    return bool(_MARKDOWN_HEADING.match(line)) or len(_plain(line)) <= _MAX_HEADING_LENGTH
 
 
 def _response_label(lines: list[str]) -> str | None:

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from bot.commands import parse_intent
 from bot.intents import (
     INTENT_TYPES,
+    AboutReport,
     AddDelegate,
     ApproveClosure,
     ApproveDueDate,
@@ -323,6 +324,12 @@ PHRASINGS: list[tuple[str, Intent]] = [
     ("mark R8 as superseded", Supersede(R8, None, None)),
     ("reopen R8 because the audit found gaps", Reopen(R8, "the audit found gaps")),
     ("re-open recommendation 8", Reopen(R8, None)),
+    ("what did the commissioner say about this report", AboutReport(True, None)),
+    ("commissioner's statement on OIC-2025", AboutReport(True, "OIC-2025")),
+    ("show me the PCC's response", AboutReport(True, None)),
+    ("report summary", AboutReport(False, None)),
+    ("what is this report about", AboutReport(False, None)),
+    ("summary of OIC-2025", AboutReport(False, "OIC-2025")),
     ("response to R8", Response(R8)),
     ("show the constabulary response to recommendation 8", Response(R8)),
     ("what did the force say about R8", Response(R8)),

@@ -270,3 +270,14 @@ async def test_a_conversation_default_report_answers_bare_numbers(
     assert "PRA-2025" in await ask(bot, stub, "use PRA-2025 by default")
     assert "publish data" in await ask(bot, stub, "rec 8")
     assert "Hydra" in await ask(bot, stub, "status of OIC-2025 R8")
+
+
+async def test_the_commissioners_statement_and_the_report_summary(bot: BotClient, stub: StubConnector) -> None:
+    statement = await ask(bot, stub, "what did the commissioner say about this report")
+    assert statement.startswith("Commissioner's statement · OIC-2025")
+    assert "I welcome the HMICFRS report published in May 2025" in statement
+    assert "Recommendations: National" in statement and "Force specific: No" in statement
+    assert "Police & Crime" not in statement  # the repeated page header is not part of it
+    summary = await ask(bot, stub, "report summary")
+    assert "The report, commissioned by the UK Home Secretary in January 2024" in summary
+    assert "I don't know a report called NOPE-2020" in await ask(bot, stub, "summary of NOPE-2020")
