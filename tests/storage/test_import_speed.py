@@ -40,6 +40,12 @@ async def _save_one_item_at_a_time(session: AsyncSession, record: ReportRecord) 
             published_on=record.published_on,
             inspection_type=record.inspection_type,
             source_name=record.source_name,
+            # The report's own fields are stored as they always were, batched or not.
+            response_label=record.response_label,
+            summary=record.summary,
+            commissioner_statement=record.commissioner_statement,
+            scope=record.scope,
+            force_specific=record.force_specific,
         )
         session.add(report)
         await session.flush()
