@@ -9,6 +9,10 @@ One database (the seed and a 500-item report), in one run:
 - RecBot answering `adaptiveCard/action` refreshes of the same items' status cards (Universal
   Actions: the card as the person looking at it sees it, their identity and rights included).
 
+Then, on a second database (the seed and 10,000 generated items), the free-text search at size: the
+baseline and RecBot's status question again, free-text questions ("where are we with the hydra
+training?") as chat messages, and the extension's words queries.
+
 An invoke's answer is its HTTP response (no reply is posted to the connector), so a round trip is one
 HTTP exchange; a status question's includes the reply posted to the stub connector. Before the load,
 each query is asked once and must come back as results.
@@ -40,6 +44,16 @@ REFERENCES = [f"{data.SEED_CODE} R{number}" for number in data.SEED_NUMBERS] + [
     f"BENCH-2000 R{number}" for number in (17, 123, 250, 301)
 ]
 WORDS = ["hydra", "hydra training", "e-learning package", "organised immigration crime"]
+# Free-text questions (chat messages) that go through the same search as the words above.
+QUESTIONS = [
+    "where are we with the hydra training?",
+    "hydra training",
+    "e-learning package",
+    "organised immigration crime",
+]
+# The large tracker of the search rows: the seed and 10 reports of 1,000 items.
+LARGE_REPORTS, LARGE_ITEMS_PER_REPORT = 10, 1000
+LARGE = f"{LARGE_REPORTS * LARGE_ITEMS_PER_REPORT:,} items"
 
 
 def query_value(query: str) -> dict[str, Any]:
@@ -138,8 +152,10 @@ async def _invoke_load(
     return result
 
 
-async def _status_load(target: str, stub_url: str, seconds: float, warmup: float) -> dict[str, Any]:
-    questions = [f"status of {reference}" for reference in REFERENCES]
+async def _status_load(
+    target: str, stub_url: str, seconds: float, warmup: float, questions: list[str] | None = None
+) -> dict[str, Any]:
+    questions = questions or [f"status of {reference}" for reference in REFERENCES]
     return await procs.run_load(
         f"{target}/api/messages",
         stub_url,
@@ -207,6 +223,42 @@ async def bench_extension(
         _row(backend, "RecBot: extension query, reference", references, floor, asked),
         _row(backend, "RecBot: extension query, words", words, floor, asked),
         _row(backend, "RecBot: status card refresh (adaptiveCard/action)", refreshes, floor, asked),
+    ] + await bench_search_large(backend, workdir, stub_url, seconds, warmup)
+
+
+async def bench_search_large(
+    backend: str, workdir: Path, stub_url: str, seconds: float, warmup: float
+) -> list[dict[str, Any]]:
+    """Free-text search at 10,000 items: questions and the extension's words, beside the baseline and the status question."""
+    url = await data.new_database(backend, workdir)
+    csv_path = workdir / "extension-large.csv"
+    data.write_csv(csv_path, reports=LARGE_REPORTS, items_per_report=LARGE_ITEMS_PER_REPORT)
+    await data.import_into(url, data.SEED, csv_path)
+    try:
+        process, target = await procs.start_server("baseline", url)
+        try:
+            baseline = await _status_load(target, stub_url, seconds, warmup)
+        finally:
+            await procs.stop(process)
+        process, target = await procs.start_server("recbot", url)
+        try:
+            wrong = await _check(target, stub_url, WORDS)
+            if wrong:
+                raise RuntimeError(f"message-extension queries without results at {LARGE}: {wrong}")
+            status = await _status_load(target, stub_url, seconds, warmup)
+            questions = await _status_load(target, stub_url, seconds, warmup, QUESTIONS)
+            query = "composeExtension/query"
+            words = await _invoke_load(target, stub_url, seconds, warmup, query, [query_value(word) for word in WORDS])
+        finally:
+            await procs.stop(process)
+    finally:
+        await data.drop_database(url)
+    floor, asked = baseline["throughput"], status["throughput"]
+    return [
+        _row(backend, f"baseline: status question ({LARGE})", baseline, floor, None),
+        _row(backend, f"RecBot: status question ({LARGE})", status, floor, None),
+        _row(backend, f"RecBot: free-text question ({LARGE})", questions, floor, asked),
+        _row(backend, f"RecBot: extension query, words ({LARGE})", words, floor, asked),
     ]
 
 

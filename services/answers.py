@@ -17,7 +17,6 @@ from domain import listing
 from domain.listing import Period, period_window
 from domain.rag import Rag
 from domain.refs import ItemRef, ListFilter, describe_ref
-from domain.search import rank_items
 from domain.text import safe_text
 from domain.vocabulary import EventKind, Kind, Status
 from services.digest_plan import RunSettings
@@ -38,6 +37,7 @@ from services.results import (
     Said,
     SearchResults,
 )
+from services.search_index import SearchIndex
 from storage import ownership, progress, questions, tracker
 from storage.database import for_reading
 from storage.models import Item, Update
@@ -111,6 +111,8 @@ class Answers:
         # Where "this week" starts (RECBOT_TIMEZONE), and the digest's stale rule.
         self._zone = ZoneInfo(timezone)
         self._stale_days = stale_days
+        # Free-text search ranks over this process's copy of the item texts, refreshed on change.
+        self._search_index = SearchIndex()
 
     async def _status(
         self, session: AsyncSession, item: Item, latest: Update | None, viewer: Identity | None = None
@@ -177,8 +179,8 @@ class Answers:
     async def search(self, query: str) -> Result:
         """The best match for free text, a short list when unsure, or a clear "nothing found"."""
         async with self._reads() as session:
-            items = await tracker.all_items(session)
-            ranked = rank_items(query, items, lambda item: f"{item.text} {item.report.title}")
+            # Not every item: the index ranks cached texts and loads only the items it names.
+            ranked = await self._search_index.rank(session, query)
             if ranked.best is not None:
                 latest = await tracker.latest_update(session, ranked.best.id)
                 return await self._status(session, ranked.best, latest)

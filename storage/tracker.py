@@ -289,6 +289,44 @@ async def all_items(session: AsyncSession, *, report_code: str | None = None) ->
     )
 
 
+# What a search index of item texts depends on. Nothing here rewrites an item's text or a report's
+# title (`save_report` only adds) and nothing deletes an item, so counts and highest ids change
+# whenever the texts do; the summed lengths also catch most edits made outside RecBot.
+_SEARCH_VERSION = select(
+    select(func.count(Item.id)).scalar_subquery(),
+    select(func.max(Item.id)).scalar_subquery(),
+    select(func.coalesce(func.sum(func.length(Item.text)), 0)).scalar_subquery(),
+    select(func.count(Report.id)).scalar_subquery(),
+    select(func.max(Report.id)).scalar_subquery(),
+    select(func.coalesce(func.sum(func.length(Report.title)), 0)).scalar_subquery(),
+)
+
+
+async def search_version(session: AsyncSession) -> tuple[int | None, ...]:
+    """A value that changes when items or reports are added or removed, or their texts edited."""
+    row = (await session.execute(_SEARCH_VERSION)).one()
+    return tuple(None if value is None else int(value) for value in row)
+
+
+async def search_texts(session: AsyncSession) -> Sequence[tuple[int, str, str]]:
+    """(item id, item text, report title) of every item, in `all_items`'s order, without loading items."""
+    rows = await session.execute(
+        select(Item.id, Item.text, Report.title)
+        .join(Report, Item.report_id == Report.id)
+        .order_by(Report.published_on, Report.id, Item.kind, Item.number)
+    )
+    return [(item_id, text, title) for item_id, text, title in rows]
+
+
+async def items_by_ids(session: AsyncSession, item_ids: Sequence[int]) -> list[Item]:
+    """The items with these ids (report and owner loaded), in the order asked; missing ones left out."""
+    if not item_ids:
+        return []
+    found = (await session.scalars(_items_query().where(Item.id.in_(item_ids)))).unique().all()
+    by_id = {item.id: item for item in found}
+    return [by_id[item_id] for item_id in item_ids if item_id in by_id]
+
+
 def _due_expression():  # type: ignore[no-untyped-def]
     return func.coalesce(Item.revised_due_on, Item.due_on)
 

@@ -1,0 +1,94 @@
+"""The free-text search's index: every item's searchable text, kept per process, read again on change.
+
+A question or a keystroke in the message extension costs one cheap query (`tracker.search_version`:
+counts, highest ids and summed text lengths of items and reports) and, for the few items ranked
+best, one query by id. Every item's text is read again only when that version differs from the
+one the index was built at, so an import or an edit by another instance is seen by the next search
+here. The ranking is `domain.search.rank_items`' own, over the same texts in the same order, so
+the answers are those of ranking every item loaded afresh.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.search import Ranking, rank_positions, searchable
+from storage import tracker
+from storage.models import Item
+
+# Edits that keep every count, id and length (one word for another of the same length, made
+# outside RecBot) are caught when they touch a ranked item, and otherwise after this long.
+MAX_AGE_SECONDS = 300.0
+
+
+def search_text(text: str, report_title: str) -> str:
+    """What the search compares for an item: its text and its report's title."""
+    return searchable(f"{text} {report_title}")
+
+
+@dataclass(frozen=True)
+class _Snapshot:
+    version: tuple[int | None, ...]
+    item_ids: tuple[int, ...]
+    texts: tuple[str, ...]
+    built_at: float
+
+
+class SearchIndex:
+    """Ranks free text over a cached copy of every item's searchable text, kept in step with the database."""
+
+    def __init__(self, clock: Callable[[], float] = time.monotonic, max_age: float = MAX_AGE_SECONDS) -> None:
+        self._clock = clock
+        self._max_age = max_age
+        # Replaced whole, never changed in place: a search running meanwhile keeps its own.
+        self._snapshot: _Snapshot | None = None
+
+    async def _refresh(self, session: AsyncSession) -> _Snapshot:
+        # The version is read before the texts: the texts are at least as new as the version they
+        # are filed under, so a change in between costs one more refresh, never a stale index.
+        version = await tracker.search_version(session)
+        rows = await tracker.search_texts(session)
+        snapshot = _Snapshot(
+            version=version,
+            item_ids=tuple(item_id for item_id, _, _ in rows),
+            texts=tuple(search_text(text, title) for _, text, title in rows),
+            built_at=self._clock(),
+        )
+        self._snapshot = snapshot
+        return snapshot
+
+    async def _current(self, session: AsyncSession) -> _Snapshot:
+        snapshot = self._snapshot
+        if snapshot is None or self._clock() - snapshot.built_at > self._max_age:
+            return await self._refresh(session)
+        if await tracker.search_version(session) != snapshot.version:
+            return await self._refresh(session)
+        return snapshot
+
+    async def rank(self, session: AsyncSession, query: str) -> Ranking[Item]:
+        """`rank_items(query, all_items, text and report title)`, loading only the items it returns."""
+        snapshot = await self._current(session)
+        for attempt in range(2):
+            ranked = rank_positions(query, snapshot.texts)
+            positions = [ranked.best] if ranked.best is not None else list(ranked.candidates)
+            wanted = [snapshot.item_ids[position] for position in positions]
+            items = await tracker.items_by_ids(session, wanted)
+            indexed = [snapshot.texts[position] for position in positions]
+            if [item.id for item in items] == wanted and [
+                search_text(item.text, item.report.title) for item in items
+            ] == indexed:
+                break
+            if attempt == 0:
+                # A ranked item was removed or edited behind the version's back: read everything again.
+                snapshot = await self._refresh(session)
+        if ranked.best is not None:
+            return Ranking(best=items[0] if items else None, candidates=())
+        return Ranking(best=None, candidates=items)
+
+    def forget(self) -> None:
+        """Drop the cached texts: the next search reads them again."""
+        self._snapshot = None
