@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -23,6 +23,9 @@ from storage.models import Item
 # Edits that keep every count, id and length (one word for another of the same length, made
 # outside RecBot) are caught when they touch a ranked item, and otherwise after this long.
 MAX_AGE_SECONDS = 300.0
+# Rankings kept per snapshot: the same words asked again (keystrokes in the message extension,
+# a question many people ask) skip the ranking, which is most of a search's time at 10,000 items.
+RANKINGS_KEPT = 256
 
 
 def search_text(text: str, report_title: str) -> str:
@@ -36,6 +39,17 @@ class _Snapshot:
     item_ids: tuple[int, ...]
     texts: tuple[str, ...]
     built_at: float
+    rankings: dict[str, Ranking[int]] = field(default_factory=dict, compare=False)
+
+    def ranking(self, query: str) -> Ranking[int]:
+        """`rank_positions(query, texts)`, remembered for this snapshot's texts."""
+        ranked = self.rankings.get(query)
+        if ranked is None:
+            ranked = rank_positions(query, self.texts)
+            if len(self.rankings) >= RANKINGS_KEPT:
+                self.rankings.pop(next(iter(self.rankings)))
+            self.rankings[query] = ranked
+        return ranked
 
 
 class SearchIndex:
@@ -73,7 +87,7 @@ class SearchIndex:
         """`rank_items(query, all_items, text and report title)`, loading only the items it returns."""
         snapshot = await self._current(session)
         for attempt in range(2):
-            ranked = rank_positions(query, snapshot.texts)
+            ranked = snapshot.ranking(query)
             positions = [ranked.best] if ranked.best is not None else list(ranked.candidates)
             wanted = [snapshot.item_ids[position] for position in positions]
             items = await tracker.items_by_ids(session, wanted)

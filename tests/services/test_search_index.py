@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
 
+import pytest
 from rapidfuzz import process, utils
 from sqlalchemy import event, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -16,6 +17,7 @@ from bench.data import write_csv
 from domain import search
 from domain.records import ItemRecord, ReportRecord
 from domain.vocabulary import Kind
+from services import search_index
 from services.importing import import_file
 from services.search_index import SearchIndex
 from storage import tracker
@@ -143,3 +145,21 @@ async def test_a_search_does_not_read_every_item(engine: AsyncEngine, sessionmak
     # The version, then the one item by id: no statement reads every item's text.
     assert len(statements) == 2, statements
     assert "IN (" in statements[1].upper() or "= ANY" in statements[1].upper() or "IN (__[" in statements[1]
+
+
+async def test_the_same_words_asked_again_are_not_ranked_again(
+    sessionmaker: Sessionmaker, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    await import_file(sessionmaker, SEED)
+    calls: list[str] = []
+    rank = search_index.rank_positions
+    monkeypatch.setattr(search_index, "rank_positions", lambda query, texts: calls.append(query) or rank(query, texts))
+    index = SearchIndex()
+    for _ in range(3):
+        async with sessionmaker() as session:
+            assert (await index.rank(session, "hydra training")).best is not None
+    assert calls == ["hydra training"]
+    index.forget()  # a new snapshot ranks afresh
+    async with sessionmaker() as session:
+        await index.rank(session, "hydra training")
+    assert calls == ["hydra training", "hydra training"]
