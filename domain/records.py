@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from domain.vocabulary import Kind, Status
+from domain.vocabulary import Assessment, Kind, Status
 
 
 @dataclass(frozen=True)
@@ -18,6 +18,18 @@ class ItemRecord:
     response: str = ""
     status: Status = Status.NOT_STARTED
     owner_email: str | None = None
+    # What `recbot export` adds to a tracker, restored when the item is new to the database.
+    revised_due_on: date | None = None
+    requested_due_on: date | None = None  # a later date asked for by the latest update, not yet decided
+    requested_due_reason: str | None = None
+    assessment: Assessment | None = None
+    updated_on: date | None = None  # the day of the latest update
+    updated_by: str | None = None  # its author's name; None (and no e-mail): the force's response
+    updated_by_email: str | None = None
+    evidence_url: str | None = None
+    delegate_emails: tuple[str, ...] = ()
+    closed_on: date | None = None
+    closed_by: str | None = None
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from typing import TypeVar, cast
 
 from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload
 
 from domain.records import ItemRecord, ReportRecord
-from domain.vocabulary import Kind
+from domain.vocabulary import EventKind, Kind, Status
 from storage.models import (
     ConversationRef,
     Delegate,
@@ -140,9 +140,7 @@ async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutc
         return ImportOutcome(report=report, created=created, items_added=0)
     # The initial response is dated the day the report was published, the PCC's own answer.
     responded_at = datetime.combine(record.published_on, time(), tzinfo=UTC) if record.published_on else utcnow()
-    owners = await _people_by_email(
-        session, [_normal_email(item.owner_email) for item in new_items if item.owner_email]
-    )
+    people = await _people_by_email(session, [_normal_email(email) for item in new_items for email in _emails_of(item)])
     # A few statements per thousand items, not a flush per item: ids come back with RETURNING.
     item_ids: dict[tuple[str, int], int] = {}
     for chunk in _chunks(new_items):
@@ -155,30 +153,145 @@ async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutc
                     "number": item.number,
                     "text": item.text,
                     "due_on": item.due_on,
+                    "revised_due_on": item.revised_due_on,
+                    "requested_due_on": item.requested_due_on,
                     "status": item.status.value,
-                    "owner_id": owners[_normal_email(item.owner_email)] if item.owner_email else None,
-                    "last_update_at": responded_at if item.response else None,
+                    "assessment": item.assessment.value if item.assessment else None,
+                    "owner_id": people[_normal_email(item.owner_email)] if item.owner_email else None,
+                    "last_update_at": _updated_at(item, responded_at) if _has_update(item) else None,
                 }
                 for item in chunk
             ],
         )
         item_ids.update(((kind, number), item_id) for item_id, kind, number in inserted)
-    responses = [item for item in new_items if item.response]
-    for chunk in _chunks(responses):
-        await session.execute(
-            insert(_UPDATES),
+    update_ids: dict[int, int] = {}
+    for chunk in _chunks([item for item in new_items if _has_update(item)]):
+        written = await session.execute(
+            insert(_UPDATES).returning(Update.item_id, Update.id),
             [
                 {
                     "item_id": item_ids[(item.kind.value, item.number)],
-                    "created_at": responded_at,
-                    "author_name": INITIAL_RESPONSE_AUTHOR,
+                    "created_at": _updated_at(item, responded_at),
+                    "author_id": people[_normal_email(item.updated_by_email)] if item.updated_by_email else None,
+                    "author_name": item.updated_by or item.updated_by_email or INITIAL_RESPONSE_AUTHOR,
                     "status": item.status.value,
+                    "assessment": item.assessment.value if item.assessment else None,
                     "narrative": item.response,
+                    "evidence_url": item.evidence_url,
+                    "revised_due_on": item.requested_due_on,
+                    "revised_due_reason": item.requested_due_reason if item.requested_due_on else None,
                 }
                 for item in chunk
             ],
         )
+        update_ids.update((item_id, update_id) for item_id, update_id in written)
+    await _restore_exported_state(session, record, new_items, item_ids, update_ids, people)
     return ImportOutcome(report=report, created=created, items_added=len(new_items))
+
+
+# What an imported item's restored history is credited to when the tracker does not say who.
+IMPORT_ACTOR = "Import"
+# A restored update or closure is known only by its day: midday UTC is that day in every UK time zone.
+_RESTORED_TIME = time(12)
+_EVENTS = cast(Table, ItemEvent.__table__)
+_DELEGATES = cast(Table, Delegate.__table__)
+_TICK = timedelta(microseconds=1)
+
+
+def _emails_of(item: ItemRecord) -> Iterator[str]:
+    if item.owner_email:
+        yield item.owner_email
+    if item.updated_by_email:
+        yield item.updated_by_email
+    yield from item.delegate_emails
+
+
+def _has_update(item: ItemRecord) -> bool:
+    """True when the record carries a latest update: a narrative, a named author or a date still asked for."""
+    return bool(item.response or item.updated_by or item.updated_by_email or item.requested_due_on)
+
+
+def _updated_at(item: ItemRecord, responded_at: datetime) -> datetime:
+    return datetime.combine(item.updated_on, _RESTORED_TIME, tzinfo=UTC) if item.updated_on else responded_at
+
+
+async def _restore_exported_state(
+    session: AsyncSession,
+    record: ReportRecord,
+    new_items: Sequence[ItemRecord],
+    item_ids: dict[tuple[str, int], int],
+    update_ids: dict[int, int],
+    people: dict[str, int],
+) -> None:
+    """What `recbot export` wrote beyond the item itself, for new items: batched like the items.
+
+    The pending request points at its update; authors get their names; each delegate, revised
+    date and closure becomes an event, so the item's history says where they came from.
+    """
+    detail = f"Restored from {record.source_name}"[:500] if record.source_name else "Restored from a tracker"
+    requests: list[dict[str, object]] = []
+    names: dict[int, str] = {}
+    delegates: list[dict[str, object]] = []
+    events: list[dict[str, object]] = []
+    now = utcnow()
+    for item in new_items:
+        item_id = item_ids[(item.kind.value, item.number)]
+        if item.requested_due_on is not None and item_id in update_ids:
+            requests.append({"restored_item": item_id, "restored_update": update_ids[item_id]})
+        if item.updated_by_email and item.updated_by:
+            names.setdefault(people[_normal_email(item.updated_by_email)], item.updated_by)
+        if item.revised_due_on is not None:
+            events.append(_event(item_id, EventKind.DUE_DATE_CHANGED, detail, due_on=item.revised_due_on))
+        for position, email in enumerate(item.delegate_emails):
+            person_id = people[_normal_email(email)]
+            # Oldest first, as the export lists them.
+            delegates.append({"item_id": item_id, "person_id": person_id, "created_at": now + position * _TICK})
+            events.append(_event(item_id, EventKind.DELEGATE_ADDED, detail, subject_id=person_id))
+        if not Status(item.status).is_open and (item.closed_on or item.closed_by):
+            kind = EventKind.CLOSURE_APPROVED if item.status is Status.CLOSED else EventKind.SUPERSEDED
+            at = datetime.combine(item.closed_on, _RESTORED_TIME, tzinfo=UTC) if item.closed_on else now
+            events.append(_event(item_id, kind, detail, actor_name=item.closed_by, created_at=at))
+    set_request = (
+        update(_ITEMS)
+        .where(_ITEMS.c.id == bindparam("restored_item"))
+        .values(requested_due_update_id=bindparam("restored_update"))
+    )
+    for chunk in _chunks(requests):
+        await session.execute(set_request, chunk)
+    # People created by this import take the name the tracker gives; nobody's own name is replaced.
+    set_name = (
+        update(_PEOPLE)
+        .where(_PEOPLE.c.id == bindparam("person"), _PEOPLE.c.name.is_(None))
+        .values(name=bindparam("person_name"))
+    )
+    for chunk in _chunks([{"person": person_id, "person_name": name} for person_id, name in names.items()]):
+        await session.execute(set_name, chunk)
+    for chunk in _chunks(delegates):
+        await session.execute(insert(_DELEGATES), chunk)
+    for chunk in _chunks(events):
+        await session.execute(insert(_EVENTS), chunk)
+
+
+def _event(
+    item_id: int,
+    kind: EventKind,
+    detail: str,
+    *,
+    actor_name: str | None = None,
+    subject_id: int | None = None,
+    due_on: date | None = None,
+    created_at: datetime | None = None,
+) -> dict[str, object]:
+    """One restored event's row; every key always present, so the rows share one INSERT."""
+    return {
+        "item_id": item_id,
+        "actor_name": actor_name or IMPORT_ACTOR,
+        "kind": kind.value,
+        "detail": detail,
+        "subject_id": subject_id,
+        "due_on": due_on,
+        "created_at": created_at or utcnow(),
+    }
 
 
 async def find_items(

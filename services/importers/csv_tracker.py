@@ -1,7 +1,9 @@
 """Read a tracker spreadsheet, exported as CSV, into reports and their items.
 
 The first non-blank row names the columns. Names are matched without regard to case, spaces or
-hyphens ("Report Code" = `report_code`), in any order; columns not listed here are ignored.
+punctuation ("Report Code" = `report_code`), in any order; columns not listed here are ignored.
+The human headers of `recbot export`'s xlsx ("HMICFRS due date", "Owner e-mail", …) are read as
+the columns they head (`HEADER_ALIASES`).
 Rows are numbered as the spreadsheet numbers them (the header is row 1). Blank rows are skipped.
 A UTF-8 byte order mark and Excel's `;` (or tab) delimiter are accepted.
 
@@ -19,6 +21,20 @@ A UTF-8 byte order mark and Excel's `;` (or tab) delimiter are accepted.
 | `owner_email` | no | the owner's e-mail address (stored in lower case) |
 | `latest_update` | no | the latest progress narrative; stored as the item's first update |
 
+`recbot export` writes more columns; they restore what the database knew of an item when the item
+is new to it (an item already stored is left exactly as it is, so re-importing changes nothing):
+
+| column | restores |
+|---|---|
+| `revised_due_on` | the revised due date, with a "due date changed" event saying it came from the import |
+| `requested_due_on`, `requested_due_reason` | a later date the latest update asked for, still waiting for an admin |
+| `assessment` | the lead's latest assessment: on track, at risk, off track |
+| `last_update_on` | the day of the latest update (else the publication date) |
+| `last_update_by`, `last_update_by_email` | its author: linked by e-mail (created when new, named after the name); with neither, the update is the force's response |
+| `evidence_url` | the latest update's evidence link |
+| `delegates` | e-mail addresses separated by `;`, each added as a delegate; entries without an `@` (delegates the export knew only by name) are skipped |
+| `closed_on`, `closed_by` | for a Closed or Superseded item, who closed it and when, as the closing event |
+
 Any bad row rejects the whole file: the error names every bad row (up to 20) and column.
 """
 
@@ -33,11 +49,38 @@ from datetime import date
 
 from domain.dates import parse_due_date, parse_written_date
 from domain.records import ItemRecord, ReportRecord
-from domain.vocabulary import Kind, Status
+from domain.vocabulary import Assessment, Kind, Status
 from services.importers import DocumentError
 
 REQUIRED_COLUMNS = ("report_code", "report_title", "published_on", "number", "text")
 OPTIONAL_COLUMNS = ("inspection_type", "kind", "due_on", "status", "owner_email", "latest_update")
+RESTORED_COLUMNS = (
+    "revised_due_on",
+    "requested_due_on",
+    "requested_due_reason",
+    "assessment",
+    "last_update_on",
+    "last_update_by",
+    "last_update_by_email",
+    "evidence_url",
+    "delegates",
+    "closed_on",
+    "closed_by",
+)
+_KNOWN_COLUMNS = frozenset(REQUIRED_COLUMNS + OPTIONAL_COLUMNS + RESTORED_COLUMNS)
+# Header keys (`header_key`) of the human headers an exported xlsx has, and the columns they head.
+HEADER_ALIASES = {
+    "hmicfrs_due_date": "due_on",
+    "owner_e_mail": "owner_email",
+    "revised_due_date": "revised_due_on",
+    "later_date_requested": "requested_due_on",
+    "reason_for_later_date": "requested_due_reason",
+    "lead_s_assessment": "assessment",
+    "last_update_by_e_mail": "last_update_by_email",
+    "evidence": "evidence_url",
+}
+# A header cell longer than this names no column of ours; cut before it is normalised.
+_MAX_HEADER = 200
 
 _KINDS = {
     "recommendation": Kind.RECOMMENDATION,
@@ -59,7 +102,18 @@ _DELIMITERS = (",", ";", "\t")
 _MAX_ERRORS = 20
 _MAX_QUOTED = 40
 # The database's column widths (storage.models): longer values would fail only at save time.
-_MAX_LENGTHS = {"report_code": 40, "report_title": 500, "inspection_type": 200, "owner_email": 320}
+_MAX_LENGTHS = {
+    "report_code": 40,
+    "report_title": 500,
+    "inspection_type": 200,
+    "owner_email": 320,
+    "last_update_by": 200,
+    "last_update_by_email": 320,
+    "evidence_url": 2000,
+    "closed_by": 200,
+}
+_ASSESSMENTS = {assessment.value: assessment for assessment in Assessment}
+_DELEGATE_SEPARATORS = str.maketrans({",": ";"})
 
 
 @dataclass
@@ -121,10 +175,10 @@ def _delimiter(text: str) -> str:
 def _columns(header: list[str], name: str) -> dict[str, int]:
     columns: dict[str, int] = {}
     for index, cell in enumerate(header):
-        column = "_".join(cell.strip().lower().replace("-", " ").split())
+        column = column_for_header(cell)
         if column in columns:
             raise DocumentError(f"{name}: the column {column} appears twice in the header row")
-        if column in REQUIRED_COLUMNS or column in OPTIONAL_COLUMNS:
+        if column in _KNOWN_COLUMNS:
             columns[column] = index
     missing = [column for column in REQUIRED_COLUMNS if column not in columns]
     if missing:
@@ -133,6 +187,17 @@ def _columns(header: list[str], name: str) -> dict[str, int]:
             f"(expected a header row naming {', '.join(REQUIRED_COLUMNS)})"
         )
     return columns
+
+
+def header_key(cell: str) -> str:
+    """A header cell as a key: lower case, every run of spaces and punctuation one "_" ("Owner e-mail" → owner_e_mail)."""
+    return "_".join("".join(ch if ch.isalnum() else " " for ch in cell[:_MAX_HEADER].lower()).split())
+
+
+def column_for_header(cell: str) -> str:
+    """The column a header cell names: its key, or the column a human header (`HEADER_ALIASES`) stands for."""
+    key = header_key(cell)
+    return HEADER_ALIASES.get(key, key)
 
 
 def _cells(cells: list[str], columns: dict[str, int], header_width: int) -> dict[str, str]:
@@ -201,7 +266,18 @@ def _item(row: dict[str, str], published_on: date | None) -> ItemRecord:
         due_on=due_on,
         response=response,
         status=_status(row.get("status", ""), has_update=bool(response)),
-        owner_email=_email(row.get("owner_email", "")),
+        owner_email=_email(row, "owner_email"),
+        revised_due_on=_date(row, "revised_due_on"),
+        requested_due_on=_date(row, "requested_due_on"),
+        requested_due_reason=row.get("requested_due_reason") or None,
+        assessment=_assessment(row.get("assessment", "")),
+        updated_on=_date(row, "last_update_on"),
+        updated_by=row.get("last_update_by") or None,
+        updated_by_email=_email(row, "last_update_by_email"),
+        evidence_url=row.get("evidence_url") or None,
+        delegate_emails=_delegates(row.get("delegates", "")),
+        closed_on=_date(row, "closed_on"),
+        closed_by=row.get("closed_by") or None,
     )
 
 
@@ -246,12 +322,36 @@ def _status(value: str, *, has_update: bool) -> Status:
     return status
 
 
-def _email(value: str) -> str | None:
+def _assessment(value: str) -> Assessment | None:
     if not value:
         return None
-    if not _EMAIL.fullmatch(value):
-        raise _RowError(f"owner_email '{_quoted(value)}' is not an e-mail address")
+    assessment = _ASSESSMENTS.get(" ".join(value.lower().split()))
+    if assessment is None:
+        raise _RowError(
+            f"assessment '{_quoted(value)}' is not one of: {', '.join(choice.value for choice in Assessment)}"
+        )
+    return assessment
+
+
+def _email(row: dict[str, str], column: str) -> str | None:
+    value = row.get(column, "")
+    if not value:
+        return None
+    if len(value) > _MAX_LENGTHS["owner_email"] or not _EMAIL.fullmatch(value):
+        raise _RowError(f"{column} '{_quoted(value)}' is not an e-mail address")
     return value.lower()
+
+
+def _delegates(value: str) -> tuple[str, ...]:
+    """The e-mail addresses in a `delegates` cell, once each, in order; names (no "@") are skipped."""
+    emails: dict[str, None] = {}
+    for entry in value.translate(_DELEGATE_SEPARATORS).split(";"):
+        entry = entry.strip()
+        if "@" in entry:
+            email = _email({"delegates": entry}, "delegates")
+            if email is not None:
+                emails[email] = None
+    return tuple(emails)
 
 
 def _quoted(value: str) -> str:

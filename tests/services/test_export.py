@@ -17,6 +17,8 @@ from domain.records import ItemRecord, ReportRecord
 from domain.vocabulary import Kind
 from services.export import (
     COLUMNS,
+    EXTRA_COLUMNS,
+    HEADERS,
     TRACKER_COLUMNS,
     ExportError,
     choose_target,
@@ -26,7 +28,7 @@ from services.export import (
     write_csv,
     write_xlsx,
 )
-from services.importers.csv_tracker import OPTIONAL_COLUMNS, REQUIRED_COLUMNS
+from services.importers.csv_tracker import OPTIONAL_COLUMNS, REQUIRED_COLUMNS, RESTORED_COLUMNS, column_for_header
 from services.importing import import_file
 from storage import ownership, progress, tracker
 from storage.models import Base, Delegate, Item, Person, Update
@@ -110,6 +112,11 @@ def test_the_first_columns_are_exactly_the_importers() -> None:
     assert set(TRACKER_COLUMNS) == set(REQUIRED_COLUMNS) | set(OPTIONAL_COLUMNS)
     assert COLUMNS[: len(TRACKER_COLUMNS)] == TRACKER_COLUMNS
     assert len(set(COLUMNS)) == len(COLUMNS)
+    # Everything the export knows of an item's state is read back; only computed columns are not.
+    assert set(EXTRA_COLUMNS) - set(RESTORED_COLUMNS) == {"rag", "days_overdue"}
+    # The xlsx's human headers name the same columns for the importer.
+    assert set(HEADERS) == set(COLUMNS)
+    assert {column: column_for_header(header) for column, header in HEADERS.items()} == {c: c for c in COLUMNS}
 
 
 async def test_export_rows_hold_the_items_and_the_extras(sessionmaker: Sessionmaker) -> None:
@@ -193,7 +200,7 @@ async def test_an_empty_database_exports_the_header_only(sessionmaker: Sessionma
     write_xlsx(rows, tmp_path / "empty.xlsx")
     sheet = load_workbook(tmp_path / "empty.xlsx").active
     assert sheet is not None
-    assert [cell.value for cell in sheet[1]] == list(COLUMNS) and sheet.max_row == 1
+    assert [cell.value for cell in sheet[1]] == [HEADERS[column] for column in COLUMNS] and sheet.max_row == 1
 
 
 async def test_the_xlsx_has_a_bold_frozen_filtered_header_and_typed_cells(
@@ -206,7 +213,7 @@ async def test_the_xlsx_has_a_bold_frozen_filtered_header_and_typed_cells(
 
     sheet = load_workbook(path).active
     assert sheet is not None
-    assert [cell.value for cell in sheet[1]] == list(COLUMNS)
+    assert [cell.value for cell in sheet[1]][:3] == ["Report code", "Report title", "Published on"]
     assert all(cell.font.bold for cell in sheet[1])
     assert sheet.freeze_panes == "A2"
     last_column = get_column_letter(len(COLUMNS))
