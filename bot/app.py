@@ -7,6 +7,8 @@ requests are checked here and only well-formed, authenticated activities reach t
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import gc
 import json
 import logging
@@ -27,6 +29,8 @@ from bot.logs import note_activity_type, turn_middleware
 from bot.proactive import Deliverer
 from bot.turn import tenant_of
 from domain.clock import SYSTEM_CLOCK, Clock
+from domain.failures import describe_failure
+from domain.patterns import compile_waiting
 from services.digest_plan import RunSettings
 from services.digests import Scheduler
 from services.notices import Notifier
@@ -40,6 +44,11 @@ AUTHENTICATION = web.AppKey("authentication", PooledAuthentication)
 ADAPTER = web.AppKey("adapter", CloudAdapter)
 BOT = web.AppKey("bot", RecBot)
 SCHEDULER = web.AppKey("scheduler", Scheduler)
+PREPARING_FIRST_TURN: web.AppKey[asyncio.Task[None]] = web.AppKey("preparing_first_turn")
+
+# The scheduler's first run (a few queries, and the bank holidays it loads) waits until the server
+# has answered its first probes and prepared for the first message (issue 12: ready in under 1.5 s).
+SCHEDULER_FIRST_RUN_AFTER = 5.0
 
 
 def _problem(status: int, detail: str) -> web.Response:
@@ -148,7 +157,7 @@ async def readyz(request: web.Request) -> web.Response:
     return web.json_response({"status": "database unreachable"}, status=503)
 
 
-async def settle_memory(_app: web.Application) -> None:
+async def settle_memory(app: web.Application) -> None:
     """Once the app is up (an on_startup hook of `recbot serve`): keep the garbage collector off
     what start-up made, and run its young collections less often.
 
@@ -157,10 +166,43 @@ async def settle_memory(_app: web.Application) -> None:
     thirty times a second: 4 % of the process's time (gc.callbacks, status questions at c=16).
     Frozen, the start-up objects are never walked again (full collections take about 10 ms); with a
     first threshold of 10,000 collections take a third of the time they did.
+
+    In an app from `create_app` the collection waits until the first turn is prepared
+    (`prepare_first_turn`), so that it is not on the way to /readyz and what that loads is frozen too.
     """
+    preparing = app.get(PREPARING_FIRST_TURN)
+    if preparing is None or preparing.done():
+        _settle()
+        return
+    # Freezing is instant. The collection walked start-up's objects for 60 ms and freed nothing (the
+    # collections made while importing had); once the first turn is prepared it walks only what that loaded.
+    gc.freeze()
+    gc.set_threshold(10_000, 10, 10)
+    preparing.add_done_callback(lambda _task: _settle())
+
+
+def _settle() -> None:
     gc.collect()
     gc.freeze()
     gc.set_threshold(10_000, 10, 10)
+
+
+def _load_and_compile() -> None:
+    import bot.dialog_host  # noqa: F401 - botbuilder.dialogs: every message opens the update dialog's state
+
+    compile_waiting()  # the intent grammar (bot/intents.py)
+
+
+async def prepare_first_turn() -> None:
+    """Load what the first message needs and start-up left out (issue 12: ready in under 1.5 s).
+
+    Runs once the app has started, in a worker thread so that the loop answers requests meanwhile
+    (it takes about half a second); a message that comes sooner loads or compiles what is missing itself.
+    """
+    try:
+        await asyncio.to_thread(_load_and_compile)
+    except Exception as error:  # noqa: BLE001 - a turn loads the same on its own
+        log.warning("could not prepare for the first message: %s", describe_failure(error))
 
 
 def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK, tracer_provider: Any = None) -> web.Application:
@@ -204,6 +246,7 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK, tracer_provid
             deliverer=deliverer,
             settings=RunSettings.from_settings(settings),
             clock=clock.now,
+            first_run_after=SCHEDULER_FIRST_RUN_AFTER,
         )
         if settings.run_scheduler:
             app[SCHEDULER].start()
@@ -216,6 +259,16 @@ def create_app(settings: Settings, *, clock: Clock = SYSTEM_CLOCK, tracer_provid
             telemetry.shutdown(tracer_provider)
 
     app.cleanup_ctx.append(database_bot_and_scheduler)
+
+    async def first_turn_ready(app: web.Application) -> AsyncIterator[None]:
+        task = asyncio.create_task(prepare_first_turn(), name="recbot-prepare-first-turn")
+        app[PREPARING_FIRST_TURN] = task
+        yield
+        task.cancel()  # its thread finishes on its own
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+    app.cleanup_ctx.append(first_turn_ready)
     app.router.add_post("/api/messages", messages)
     app.router.add_get("/healthz", healthz)
     app.router.add_get("/readyz", readyz)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from datetime import date
+from typing import TYPE_CHECKING
 
 from botbuilder.core import ActivityHandler, InvokeResponse, PrivateConversationState, TurnContext
-from botbuilder.dialogs import DialogContext, DialogSet, DialogTurnStatus
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -19,7 +19,6 @@ from bot.cards.render import render
 from bot.cards.update_form import is_cancelled_form, parse_update_form, update_form_card
 from bot.commands import Asked, Services, answer, is_command, item_ref, parse_intent
 from bot.config import Settings
-from bot.dialog_host import HostedFlow
 from bot.extension import MessageExtension
 from bot.intents import CorrectUpdate, Intent, StartUpdate
 from bot.people import PeopleDirectory
@@ -41,6 +40,9 @@ from services.subscriptions import DigestCommands
 from services.updates import TrackerUpdateService
 from storage import tracker
 from storage.database import is_unreachable
+
+if TYPE_CHECKING:
+    from botbuilder.dialogs import DialogContext, DialogSet
 
 log = logging.getLogger(__name__)
 
@@ -113,13 +115,28 @@ class RecBot(ActivityHandler):
         self.conversation_state = PrivateConversationState(SqlStorage(sessionmaker))
         self.extension = MessageExtension(self.services.answers)
         self.uploads = Uploads(settings, sessionmaker, self.people, clock.now)
-        self.dialogs = DialogSet(self.conversation_state.create_property("dialogs"))
-        self.dialogs.add(HostedFlow(UpdateDialog(self.updates, is_command, parse_date=parse_user_date, now=clock.now)))
+        self._dialogs: DialogSet | None = None
         # Conversations whose stored reference is already current: no write per message.
         self._remembered: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
 
     def today(self) -> date:
         return self._clock.today(self._settings.tz)
+
+    @property
+    def dialogs(self) -> DialogSet:
+        """The update dialog's set, made on the first turn: botbuilder.dialogs takes a fifth of a second
+        to import, which `recbot serve` leaves until after it is ready (`bot.app.prepare_first_turn`)."""
+        if self._dialogs is None:
+            from botbuilder.dialogs import DialogSet
+
+            from bot.dialog_host import HostedFlow
+
+            dialogs = DialogSet(self.conversation_state.create_property("dialogs"))
+            dialogs.add(
+                HostedFlow(UpdateDialog(self.updates, is_command, parse_date=parse_user_date, now=self._clock.now))
+            )
+            self._dialogs = dialogs
+        return self._dialogs
 
     async def on_turn(self, turn_context: TurnContext) -> None:
         activity = turn_context.activity
@@ -172,6 +189,8 @@ class RecBot(ActivityHandler):
             # A file sent to RecBot is an import (bot/uploads.py), never an answer: an update under way keeps its draft.
             await self.uploads.receive(turn_context)
             return
+        from botbuilder.dialogs import DialogTurnStatus
+
         dialog_context = await self.dialogs.create_context(turn_context)
         value = turn_context.activity.value
         if isinstance(value, dict) and value.get("form") == "update":

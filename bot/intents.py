@@ -28,6 +28,7 @@ from dataclasses import dataclass
 from typing import TypeAlias, get_args
 
 from domain.listing import Period
+from domain.patterns import LazyPattern
 from domain.refs import ItemRef, ListFilter
 from domain.vocabulary import Kind
 from services.requests import (
@@ -291,8 +292,10 @@ def normalise(text: str) -> str:
     return _clean(text).lower()
 
 
-def _c(pattern: str) -> re.Pattern[str]:
-    return re.compile(pattern, re.IGNORECASE)
+def _c(pattern: str) -> LazyPattern:
+    # Compiled on first use (domain/patterns.py): compiling the grammar at import took a third of
+    # `recbot serve`'s start-up; the server compiles the rest in the background once it listens.
+    return LazyPattern(pattern, re.IGNORECASE)
 
 
 # --------------------------------------------------------------------------------------------
@@ -1103,7 +1106,7 @@ class Message:
 Parser = Callable[[Message], "Intent | None"]
 
 
-def rule(*patterns: re.Pattern[str], build: Builder) -> Parser:
+def rule(*patterns: LazyPattern, build: Builder) -> Parser:
     """A parser that tries anchored patterns on the body and builds the intent from the first match."""
 
     def parse(message: Message) -> Intent | None:
@@ -1260,7 +1263,7 @@ _CHANGES = (
     ),
     _c(r"^any(?:thing)?\s+(?:changes|new|changed|happened)(?P<tail>(?:\s.*)?)$"),
 )
-_PERIODS: tuple[tuple[re.Pattern[str], Period], ...] = (
+_PERIODS: tuple[tuple[LazyPattern, Period], ...] = (
     (
         _c(
             r"(?:so\s+far\s+)?(?:(?:in|during|over)\s+)?(?:this|the\s+current)\s+week(?:\s+so\s+far)?"

@@ -15,12 +15,10 @@ import math
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cache
 from typing import Any, cast
 
 from botbuilder.core import Storage, StoreItem
-from botbuilder.dialogs import DialogInstance, DialogState
-from botbuilder.dialogs.choices import Choice, ListStyle
-from botbuilder.dialogs.prompts import PromptOptions
 from botbuilder.schema import Activity, CardAction
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -51,37 +49,46 @@ def _attributes(*names: str) -> Callable[[Any], dict[str, Any]]:
     return lambda obj: {name: getattr(obj, name) for name in names}
 
 
-_CODECS = [
-    _Codec("datetime", datetime, lambda v: {"value": v.isoformat()}, lambda f: datetime.fromisoformat(f["value"])),
-    _Codec("date", date, lambda v: {"value": v.isoformat()}, lambda f: date.fromisoformat(f["value"])),
-    _Codec(
-        "StoreItem",
-        StoreItem,
-        lambda v: {name: value for name, value in vars(v).items() if name != ETAG_KEY},
-        lambda f: StoreItem(**f),
-    ),
-    _Codec("DialogState", DialogState, _attributes("dialog_stack"), lambda f: DialogState(f["dialog_stack"])),
-    _Codec("DialogInstance", DialogInstance, _attributes("id", "state"), lambda f: DialogInstance(**f)),
-    # What prompts keep in their own state between turns.
-    _Codec(
-        "PromptOptions",
-        PromptOptions,
-        _attributes("prompt", "retry_prompt", "choices", "style", "validations", "number_of_attempts"),
-        lambda f: PromptOptions(**f),
-    ),
-    _Codec("Choice", Choice, _attributes("value", "action", "synonyms"), lambda f: Choice(**f)),
-    _Codec("ListStyle", ListStyle, lambda v: {"value": v.name}, lambda f: ListStyle[f["value"]]),
-    # Schema models have their own (camelCase, Bot Framework wire format) JSON form.
-    _Codec("Activity", Activity, lambda v: {"value": v.serialize()}, lambda f: Activity.deserialize(f["value"])),
-    _Codec("CardAction", CardAction, lambda v: {"value": v.serialize()}, lambda f: CardAction.deserialize(f["value"])),
-]
-_BY_CLASS = {codec.cls: codec for codec in _CODECS}
-_BY_TAG = {codec.tag: codec for codec in _CODECS}
+@cache
+def _codecs() -> tuple[dict[type, _Codec], dict[str, _Codec]]:
+    """The codecs by class and by tag, made on first use: botbuilder.dialogs takes a fifth of a second
+    to import, which `recbot serve` leaves until after it is ready (issue 12)."""
+    from botbuilder.dialogs import DialogInstance, DialogState
+    from botbuilder.dialogs.choices import Choice, ListStyle
+    from botbuilder.dialogs.prompts import PromptOptions
+
+    codecs = [
+        _Codec("datetime", datetime, lambda v: {"value": v.isoformat()}, lambda f: datetime.fromisoformat(f["value"])),
+        _Codec("date", date, lambda v: {"value": v.isoformat()}, lambda f: date.fromisoformat(f["value"])),
+        _Codec(
+            "StoreItem",
+            StoreItem,
+            lambda v: {name: value for name, value in vars(v).items() if name != ETAG_KEY},
+            lambda f: StoreItem(**f),
+        ),
+        _Codec("DialogState", DialogState, _attributes("dialog_stack"), lambda f: DialogState(f["dialog_stack"])),
+        _Codec("DialogInstance", DialogInstance, _attributes("id", "state"), lambda f: DialogInstance(**f)),
+        # What prompts keep in their own state between turns.
+        _Codec(
+            "PromptOptions",
+            PromptOptions,
+            _attributes("prompt", "retry_prompt", "choices", "style", "validations", "number_of_attempts"),
+            lambda f: PromptOptions(**f),
+        ),
+        _Codec("Choice", Choice, _attributes("value", "action", "synonyms"), lambda f: Choice(**f)),
+        _Codec("ListStyle", ListStyle, lambda v: {"value": v.name}, lambda f: ListStyle[f["value"]]),
+        # Schema models have their own (camelCase, Bot Framework wire format) JSON form.
+        _Codec("Activity", Activity, lambda v: {"value": v.serialize()}, lambda f: Activity.deserialize(f["value"])),
+        _Codec(
+            "CardAction", CardAction, lambda v: {"value": v.serialize()}, lambda f: CardAction.deserialize(f["value"])
+        ),
+    ]
+    return {codec.cls: codec for codec in codecs}, {codec.tag: codec for codec in codecs}
 
 
 def _encode(value: Any, path: str) -> Any:
     # Exact types only: a subclass may hold more than its base's codec would save.
-    codec = _BY_CLASS.get(type(value))
+    codec = _codecs()[0].get(type(value))
     if codec is not None:
         fields = codec.to_fields(value)
         return {TYPE_TAG: codec.tag, **{name: _encode(item, f"{path}.{name}") for name, item in fields.items()}}
@@ -100,7 +107,7 @@ def _encode(value: Any, path: str) -> Any:
                 raise TypeError(f"bot state at {path} has a {type(name).__name__} key {name!r}; keys must be str")
             encoded[name] = _encode(item, f"{path}.{name}")
         return {TYPE_TAG: _ESCAPED_DICT, "value": encoded} if TYPE_TAG in encoded else encoded
-    known = ", ".join(sorted(_BY_TAG))
+    known = ", ".join(sorted(_codecs()[1]))
     raise TypeError(
         f"cannot store a {type(value).__module__}.{type(value).__qualname__} in bot state (at {path}): "
         f"use dicts, lists, str, int, float, bool, None or one of {known}"
@@ -117,7 +124,7 @@ def _decode(value: Any) -> Any:
         return {name: _decode(item) for name, item in value.items()}
     if tag == _ESCAPED_DICT:
         return {name: _decode(item) for name, item in value["value"].items()}
-    codec = _BY_TAG.get(tag)
+    codec = _codecs()[1].get(tag)
     if codec is None:
         raise ValueError(f"stored bot state has an unknown {TYPE_TAG} {tag!r}")
     fields = {name: _decode(item) for name, item in value.items() if name != TYPE_TAG}

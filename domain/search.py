@@ -7,8 +7,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Generic, TypeVar
 
-from rapidfuzz import fuzz, process, utils
-
 T = TypeVar("T")
 
 # Scores are 0..100. A match is taken on its own only when it is both good and clearly ahead.
@@ -57,6 +55,9 @@ class Ranking(Generic[T]):
 
 
 def _meaningful(query: str) -> str:
+    # rapidfuzz is imported where it is used, here and below: `recbot serve` starts without it (issue 12).
+    from rapidfuzz import utils
+
     words = [word for word in utils.default_process(query).split() if word not in STOPWORDS]
     return " ".join(words)
 
@@ -68,6 +69,8 @@ PARTIAL_FLOOR = 68
 
 
 def _score(query: str, text: str, **_: object) -> float:
+    from rapidfuzz import fuzz
+
     # token_set_ratio rewards a query whose words all appear in a long text; partial_ratio
     # forgives typos inside one phrase ("hydra trainng"), discounted so exact words rank first.
     return max(fuzz.token_set_ratio(query, text), PARTIAL_WEIGHT * fuzz.partial_ratio(query, text))
@@ -75,6 +78,8 @@ def _score(query: str, text: str, **_: object) -> float:
 
 def searchable(text: str) -> str:
     """A text as the search compares it (lower case, no punctuation): what an index keeps per item."""
+    from rapidfuzz import utils
+
     return utils.default_process(text)
 
 
@@ -87,6 +92,8 @@ def _matches(wanted: str, texts: Sequence[str]) -> list[tuple[float, int]]:
     when its weighted partial_ratio reaches CANDIDATE, and one below PARTIAL_FLOOR by partial_ratio never
     does, so what each pass leaves out changes no kept score.
     """
+    from rapidfuzz import fuzz, process
+
     scores = {
         index: score
         for _text, score, index in process.extract(

@@ -244,7 +244,8 @@ async def _run(
 
 
 class Scheduler:
-    """Runs `run_due` every minute inside `recbot serve`; errors are logged, never raised."""
+    """Runs `run_due` every minute inside `recbot serve` (the first time `first_run_after` seconds after
+    `start`); errors are logged, never raised."""
 
     def __init__(
         self,
@@ -255,6 +256,7 @@ class Scheduler:
         interval: float = 60.0,
         clock: Callable[[], datetime] = SYSTEM_CLOCK.now,
         stop_grace: float = 20.0,
+        first_run_after: float = 0.0,
     ) -> None:
         self._sessionmaker = sessionmaker
         self._deliverer = deliverer
@@ -262,6 +264,7 @@ class Scheduler:
         self._interval = interval
         self._clock = clock
         self._stop_grace = stop_grace
+        self._first_run_after = first_run_after
         self._task: asyncio.Task[None] | None = None
         self._stopping: asyncio.Event | None = None
         self.runs = 0
@@ -308,6 +311,11 @@ class Scheduler:
 
     async def _loop(self) -> None:
         assert self._stopping is not None
+        if self._first_run_after > 0:
+            # What is due stays due (a slot for a week, a nudge for its day): a first run a few
+            # seconds late sends the same, and keeps its queries and imports off start-up.
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._stopping.wait(), self._first_run_after)
         while not self._stopping.is_set():
             await self.run_once()
             # Wake at the start of the next interval (the next minute), or at once when stopping.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import time
 import uuid
@@ -9,16 +10,17 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from alembic import command
-from alembic.config import Config
 from sqlalchemy import event, make_url, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
+
+if TYPE_CHECKING:
+    from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
@@ -155,6 +157,10 @@ def for_reading(sessionmaker: async_sessionmaker[AsyncSession]) -> async_session
 
 
 def alembic_config(url: str) -> Config:
+    # Alembic is imported where it is used: it takes a quarter of a second, and `recbot serve` does
+    # not need it (issue 12).
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     config.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
@@ -163,6 +169,8 @@ def alembic_config(url: str) -> Config:
 
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     """Bring the schema of `engine`'s database to `revision` through Alembic."""
+
+    from alembic import command
 
     def run(connection: Connection) -> None:
         config = alembic_config(str(engine.url))
@@ -188,6 +196,11 @@ async def is_ready(engine: AsyncEngine, timeout: float = 2.0) -> bool:
 
 async def schema_is_current(engine: AsyncEngine) -> bool:
     """True when the database is at the newest migration."""
+    head = _head_of_scripts()
+    if head is not None and await _stored_revision(engine) == head:
+        # Alembic would say the same; anything less plain (no version table, several heads, an
+        # older revision) is left to it, with its own answers and errors.
+        return True
     from alembic.migration import MigrationContext
     from alembic.script import ScriptDirectory
 
@@ -198,3 +211,68 @@ async def schema_is_current(engine: AsyncEngine) -> bool:
 
     async with engine.connect() as connection:
         return await connection.run_sync(current) == head
+
+
+# `recbot serve` checks the schema before it starts. Alembic answers that in a quarter of a second
+# of imports; for the plain case (scripts in one chain, one row in the version table) these read
+# the same two facts directly, and `schema_is_current` asks Alembic whenever they cannot tell.
+_REVISION_FIELDS = ("revision", "down_revision", "branch_labels", "depends_on")
+_UNREADABLE = object()
+
+
+def _revision_fields(path: Path) -> dict[str, object]:
+    """The module-level `revision`, `down_revision`, `branch_labels` and `depends_on` of a migration script."""
+    fields: dict[str, object] = {}
+    try:
+        module = ast.parse(path.read_text(encoding="utf-8"), str(path))
+    except (SyntaxError, ValueError):
+        return fields  # Alembic says what is wrong with it
+    for node in module.body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target, value = node.targets[0], node.value
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target, value = node.target, node.value
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in _REVISION_FIELDS:
+            try:
+                fields[target.id] = ast.literal_eval(value)
+            except (ValueError, TypeError, SyntaxError):
+                fields[target.id] = _UNREADABLE
+    return fields
+
+
+def _head_of_scripts() -> str | None:
+    """The newest revision when the migration scripts form one plain chain (what Alembic's
+    `ScriptDirectory.get_current_head()` then answers); None when they do not, or cannot be read so."""
+    down_of: dict[str, str | None] = {}
+    for path in sorted((MIGRATIONS / "versions").glob("*.py")):
+        if path.name.startswith(("__init__", ".#")):
+            continue  # Alembic skips these too
+        fields = _revision_fields(path)
+        revision, down = fields.get("revision"), fields.get("down_revision", _UNREADABLE)
+        if not isinstance(revision, str) or revision in down_of or not (down is None or isinstance(down, str)):
+            return None
+        if fields.get("branch_labels") is not None or fields.get("depends_on") is not None:
+            return None
+        down_of[revision] = down
+    heads = set(down_of) - set(down_of.values())
+    if len(heads) != 1:
+        return None
+    head = heads.pop()
+    # One chain from the head down to a first revision, through every script.
+    revision_or_none: str | None = head
+    walked = 0
+    while revision_or_none is not None and revision_or_none in down_of and walked <= len(down_of):
+        revision_or_none, walked = down_of[revision_or_none], walked + 1
+    return head if revision_or_none is None and walked == len(down_of) else None
+
+
+async def _stored_revision(engine: AsyncEngine) -> str | None:
+    """The one revision in `alembic_version`; None when there is not exactly one, or no table."""
+    try:
+        async with engine.connect() as connection:
+            rows = (await connection.execute(text("SELECT version_num FROM alembic_version"))).scalars().all()
+    except DBAPIError:
+        return None  # no version table, or no database: Alembic tells which
+    return rows[0] if len(rows) == 1 and isinstance(rows[0], str) else None

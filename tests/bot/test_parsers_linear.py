@@ -50,6 +50,7 @@ from dialogs.update import (
     validate_reason,
 )
 from domain.dates import parse_due_date, parse_published_date, parse_user_date, parse_written_date
+from domain.patterns import LazyPattern
 from domain.refs import ItemRef
 from domain.updates import ItemBrief
 from domain.vocabulary import Kind
@@ -122,7 +123,7 @@ def grammar_words() -> list[str]:
     sources = []
     for value in vars(intents).values():
         patterns = value if isinstance(value, tuple) else (value,)
-        sources += [pattern.pattern for pattern in patterns if isinstance(pattern, re.Pattern)]
+        sources += [pattern.pattern for pattern in patterns if isinstance(pattern, re.Pattern | LazyPattern)]
     words = {word for source in sources for word in re.findall(r"[a-z]{2,}", re.sub(r"\\.", " ", source))}
     return sorted(f"{word} " for word in words)
 
