@@ -81,6 +81,19 @@ def _join(names: Sequence[str]) -> str:
     return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
 
 
+async def admin_refusal(session: AsyncSession, doing: str, bootstrap_admins: Sequence[str]) -> Said:
+    """ "Only an admin can {doing} — admins are …" (up to five named), or how to get a first admin."""
+    people = await ownership.admins(session, bootstrap_admins)
+    if not people:
+        return Said(
+            f"Only an admin can {doing} — no admins are set up yet; ask whoever runs RecBot to add you to RECBOT_ADMINS."
+        )
+    names = [_safe_name(person) for person in people[:ADMINS_NAMED]]
+    if len(people) > ADMINS_NAMED:
+        names.append(f"{len(people) - ADMINS_NAMED} more")
+    return Said(f"Only an admin can {doing} — admins are {_join(names)}.")
+
+
 class LeadCommands:
     """Carries out governance requests, writing through `storage.ownership` and `storage.progress`."""
 
@@ -117,15 +130,7 @@ class LeadCommands:
         return Said(f"I can't find {describe_ref(ref)}. Try `list recommendations` to see what I track.")
 
     async def _admin_refusal(self, session: AsyncSession, doing: str) -> Result:
-        people = await ownership.admins(session, self._bootstrap_admins)
-        if not people:
-            return Said(
-                f"Only an admin can {doing} — no admins are set up yet; ask whoever runs RecBot to add you to RECBOT_ADMINS."
-            )
-        names = [_safe_name(person) for person in people[:ADMINS_NAMED]]
-        if len(people) > ADMINS_NAMED:
-            names.append(f"{len(people) - ADMINS_NAMED} more")
-        return Said(f"Only an admin can {doing} — admins are {_join(names)}.")
+        return await admin_refusal(session, doing, self._bootstrap_admins)
 
     @staticmethod
     def _unknown_actor(doing: str) -> Result:

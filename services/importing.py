@@ -23,13 +23,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.failures import describe_failure
 from domain.records import ItemRecord, ReportRecord
-from domain.text import NAME_LIMIT, one_line, safe_text
+from domain.text import one_line
 from domain.vocabulary import Kind, Status
+from services.governance import admin_refusal
 from services.importers import DocumentError, parse_document
 from services.importers.files import MAX_FILE_BYTES, SUPPORTED_SUFFIXES, read_document
 from services.people import Identity
 from services.results import Said
-from storage import ownership, tracker
+from storage import tracker
 from storage.state import EtagConflict, StateTable, new_etag
 
 log = logging.getLogger(__name__)
@@ -37,7 +38,6 @@ log = logging.getLogger(__name__)
 # A preview's Import button works this long after the file was sent; then the file must be sent again.
 PREVIEW_KEPT = timedelta(hours=24)
 PENDING_PREFIX = "recbot/import/"
-ADMINS_NAMED = 5
 FILE_NAME_LIMIT = 200
 _TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -214,14 +214,6 @@ def _report_record(document: dict[str, Any]) -> ReportRecord:
     )
 
 
-def _safe_name(name: str | None) -> str:
-    return safe_text(one_line(name or "someone", NAME_LIMIT), NAME_LIMIT)
-
-
-def _join(names: Sequence[str]) -> str:
-    return names[0] if len(names) == 1 else f"{', '.join(names[:-1])} and {names[-1]}"
-
-
 EXPIRED = "This import preview has expired or was already dealt with, so nothing was imported. Send the file again."
 NOT_YOURS = "Only the admin who sent this file can import it or cancel it. Nothing was imported."
 BUSY = "This file is being imported right now; nothing more to do."
@@ -251,16 +243,8 @@ class UploadImports:
         if actor.is_admin:
             return None
         async with self._sessionmaker() as session:
-            people = await ownership.admins(session, self._bootstrap_admins)
-            names = [_safe_name(person.display_name) for person in people[:ADMINS_NAMED]]
-        if not names:
-            return Said(
-                "Only an admin can import files — no admins are set up yet; ask whoever runs RecBot to add you "
-                "to RECBOT_ADMINS. Nothing was imported."
-            )
-        if len(people) > ADMINS_NAMED:
-            names.append(f"{len(people) - ADMINS_NAMED} more")
-        return Said(f"Only an admin can import files — admins are {_join(names)}. Nothing was imported.")
+            refused = await admin_refusal(session, "import files", self._bootstrap_admins)
+        return Said(f"{refused.text} Nothing was imported.")
 
     async def preview(
         self, file_name: str, data: bytes, *, uploader: Identity, conversation_id: str
