@@ -395,34 +395,27 @@ async def decision_on(session: AsyncSession, request: Update, *, closure: bool) 
     )
 
 
+async def _latest_event(session: AsyncSession, item_id: int, kinds: tuple[str, ...]) -> ItemEvent | None:
+    return await session.scalar(
+        select(ItemEvent)
+        .where(ItemEvent.item_id == item_id, ItemEvent.kind.in_(kinds))
+        .order_by(ItemEvent.created_at.desc(), ItemEvent.id.desc())
+        .limit(1)
+    )
+
+
 async def closed_by(session: AsyncSession, item: Item) -> ItemEvent | None:
     """The decision that closed or superseded the item (None while it is open)."""
     if Status(item.status).is_open:
         return None
-    return await session.scalar(
-        select(ItemEvent)
-        .where(
-            ItemEvent.item_id == item.id,
-            ItemEvent.kind.in_((EventKind.CLOSURE_APPROVED.value, EventKind.SUPERSEDED.value)),
-        )
-        .order_by(ItemEvent.created_at.desc(), ItemEvent.id.desc())
-        .limit(1)
-    )
+    return await _latest_event(session, item.id, (EventKind.CLOSURE_APPROVED.value, EventKind.SUPERSEDED.value))
 
 
 async def revised_by(session: AsyncSession, item: Item) -> ItemEvent | None:
     """The decision that set the item's revised due date (approved request or an admin's change)."""
     if item.revised_due_on is None:
         return None
-    return await session.scalar(
-        select(ItemEvent)
-        .where(
-            ItemEvent.item_id == item.id,
-            ItemEvent.kind.in_((EventKind.DUE_DATE_APPROVED.value, EventKind.DUE_DATE_CHANGED.value)),
-        )
-        .order_by(ItemEvent.created_at.desc(), ItemEvent.id.desc())
-        .limit(1)
-    )
+    return await _latest_event(session, item.id, (EventKind.DUE_DATE_APPROVED.value, EventKind.DUE_DATE_CHANGED.value))
 
 
 # --- history ---------------------------------------------------------------------------------
