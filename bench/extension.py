@@ -27,14 +27,13 @@ from __future__ import annotations
 import asyncio
 import json
 import sys
-import time
 from pathlib import Path
 from typing import Any
 
 import aiohttp
 
 from bench import data, procs
-from bench.load import JSON, Tally
+from bench.load import JSON, closed_loop
 from storage import tracker
 from storage.database import create_engine, create_sessionmaker
 from tests.fakes.teams import TENANT, User, activity
@@ -97,23 +96,8 @@ def invoke_bodies(service_url: str, name: str, values: list[Any], conversations:
 async def run(
     target: str, service_url: str, concurrency: int, seconds: float, warmup: float, name: str, values: list[Any]
 ) -> dict[str, object]:
-    """Closed loop of invokes: `concurrency` clients, each asking again as soon as it has its answer."""
-    payloads = invoke_bodies(service_url, name, values)
-    tally = Tally()
-    asked = 0
-    connector = aiohttp.TCPConnector(limit=concurrency)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
-        measure_from = time.perf_counter() + warmup
-        stop_at = measure_from + seconds
-
-        async def client() -> None:
-            nonlocal asked
-            while (now := time.perf_counter()) < stop_at:
-                asked += 1
-                await tally.ask(session, target, payloads[asked % len(payloads)], measured=now >= measure_from)
-
-        await asyncio.gather(*(client() for _ in range(concurrency)))
-    return tally.summary(seconds) | {"concurrency": concurrency}
+    """Closed loop of invokes (`bench.load.closed_loop`)."""
+    return await closed_loop(target, invoke_bodies(service_url, name, values), concurrency, seconds, warmup)
 
 
 async def _check(target: str, service_url: str, queries: list[str]) -> list[str]:

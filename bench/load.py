@@ -97,8 +97,14 @@ class Tally:
 async def run(
     target: str, service_url: str, concurrency: int, seconds: float, warmup: float, questions: list[str]
 ) -> dict[str, object]:
-    """Closed loop: `concurrency` clients, each asking again as soon as it has its answer."""
-    payloads = bodies(service_url, questions)
+    """Closed loop of status questions."""
+    return await closed_loop(target, bodies(service_url, questions), concurrency, seconds, warmup)
+
+
+async def closed_loop(
+    target: str, payloads: list[bytes], concurrency: int, seconds: float, warmup: float
+) -> dict[str, object]:
+    """`concurrency` clients, each posting the next payload as soon as it has its answer."""
     tally = Tally()
     asked = 0
     connector = aiohttp.TCPConnector(limit=concurrency)
