@@ -1,30 +1,29 @@
-"""The floor: the least any such service must do, written as plainly as aiohttp allows.
+"""The baseline: the floor (bench/floor.py) with RecBot's own ORM query in place of its Core select.
 
 Parse the activity JSON, run the same indexed select RecBot runs for the item
-(`storage.tracker.find_items`), and POST a one-line reply to the connector.
+(`storage.tracker.find_items`, through an ORM session), and POST a one-line reply to the connector.
 """
 
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import AsyncIterator
 
 import aiohttp
 from aiohttp import web
 
+from bench.floor import QUESTION, healthz, reply
 from domain.vocabulary import Kind
 from storage import tracker
 from storage.database import create_engine, create_sessionmaker
 
-_QUESTION = re.compile(r"([A-Z]+-\d{4})\s+R(\d+)", re.IGNORECASE)
 SESSIONMAKER = web.AppKey("sessionmaker", object)
 CLIENT = web.AppKey("client", aiohttp.ClientSession)
 
 
 async def _messages(request: web.Request) -> web.Response:
     activity = json.loads(await request.read())
-    match = _QUESTION.search(activity.get("text") or "")
+    match = QUESTION.search(activity.get("text") or "")
     text = "I don't know that one."
     if match:
         async with request.app[SESSIONMAKER]() as session:  # type: ignore[operator]
@@ -33,23 +32,8 @@ async def _messages(request: web.Request) -> web.Response:
             )
         if items:
             text = f"{items[0].reference}: {items[0].status}"
-    conversation_id = activity["conversation"]["id"]
-    url = f"{activity['serviceUrl'].rstrip('/')}/v3/conversations/{conversation_id}/activities/{activity['id']}"
-    reply = {
-        "type": "message",
-        "text": text,
-        "conversation": activity["conversation"],
-        "from": activity["recipient"],
-        "recipient": activity["from"],
-        "replyToId": activity["id"],
-    }
-    async with request.app[CLIENT].post(url, json=reply) as response:
-        await response.read()
+    await reply(request.app[CLIENT], activity, text)
     return web.Response(status=200)
-
-
-async def _healthz(_request: web.Request) -> web.Response:
-    return web.json_response({"status": "alive"})
 
 
 def create_baseline_app(database_url: str) -> web.Application:
@@ -66,5 +50,5 @@ def create_baseline_app(database_url: str) -> web.Application:
 
     app.cleanup_ctx.append(resources)
     app.router.add_post("/api/messages", _messages)
-    app.router.add_get("/healthz", _healthz)
+    app.router.add_get("/healthz", healthz)
     return app

@@ -140,15 +140,7 @@ async def _status_load(
     target: str, stub_url: str, seconds: float, warmup: float, questions: list[str] | None = None
 ) -> dict[str, Any]:
     questions = questions or [f"status of {reference}" for reference in REFERENCES]
-    return await procs.run_load(
-        f"{target}/api/messages",
-        stub_url,
-        str(CONCURRENCY),
-        str(seconds),
-        str(warmup),
-        json.dumps(questions),
-        timeout=seconds + warmup + 60,
-    )
+    return await procs.closed_loop(target, stub_url, CONCURRENCY, seconds, warmup, questions)
 
 
 def _row(backend: str, what: str, measured: dict[str, Any], baseline: float, status: float | None) -> dict[str, Any]:

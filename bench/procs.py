@@ -65,3 +65,18 @@ async def run_load(*arguments: str, timeout: float) -> dict[str, Any]:
     )
     output, _ = await asyncio.wait_for(process.communicate(), timeout)
     return json.loads(output)
+
+
+async def closed_loop(
+    target: str, service_url: str, concurrency: int, seconds: float, warmup: float, questions: list[str]
+) -> dict[str, Any]:
+    """Status questions from `concurrency` closed-loop clients against the server at `target`."""
+    return await run_load(
+        f"{target}/api/messages",
+        service_url,
+        str(concurrency),
+        str(seconds),
+        str(warmup),
+        json.dumps(questions),
+        timeout=seconds + warmup + 60,
+    )

@@ -6,8 +6,9 @@ each posting one dialog after another ("update REF" → status → assessment �
 skip → confirm). Afterwards the `updates` table is checked: every dialog the load finished stored
 exactly one row (by the confirm turn's activity id), and nothing else was stored.
 
-For scale, the baseline answers status questions at the same concurrency in the same run: a dialog
-is seven turns, so "turns/s × baseline" compares each turn with the floor of one request.
+For scale, the floor (bench/floor.py) and the baseline answer status questions at the same
+concurrency in the same run: a dialog is seven turns, so "turns/s × floor" compares each turn with
+the least one request costs on this stack.
 """
 
 from __future__ import annotations
@@ -50,6 +51,16 @@ async def _stored(url: str, confirm_ids: list[str]) -> tuple[int, dict[str, int]
     return total, per_id
 
 
+async def _status_questions(kind: str, url: str, stub_url: str, seconds: float, warmup: float) -> dict[str, Any]:
+    """A reference server (`floor` or `baseline`) answering status questions at the dialogs' concurrency."""
+    process, target = await procs.start_server(kind, url)
+    try:
+        questions = [f"status of {reference}" for reference in REFERENCES]
+        return await procs.closed_loop(target, stub_url, CONCURRENCY, seconds, warmup, questions)
+    finally:
+        await procs.stop(process)
+
+
 async def bench_update_dialog(
     backend: str, workdir: Path, stub_url: str, seconds: float, warmup: float
 ) -> dict[str, Any]:
@@ -60,20 +71,9 @@ async def bench_update_dialog(
     admins = ",".join(dialog_user(index).email for index in range(CONCURRENCY))
     try:
         before, _ = await _stored(url, [])
-        process, target = await procs.start_server("baseline", url)
-        try:
-            questions = [f"status of {reference}" for reference in REFERENCES]
-            baseline = await procs.run_load(
-                f"{target}/api/messages",
-                stub_url,
-                str(CONCURRENCY),
-                str(seconds),
-                str(warmup),
-                json.dumps(questions),
-                timeout=seconds + warmup + 60,
-            )
-        finally:
-            await procs.stop(process)
+        references = {
+            kind: await _status_questions(kind, url, stub_url, seconds, warmup) for kind in ("floor", "baseline")
+        }
         process, target = await procs.start_server("recbot", url, env={"RECBOT_ADMINS": admins})
         try:
             result = await procs.run_load(
@@ -96,7 +96,8 @@ async def bench_update_dialog(
     doubled = sum(1 for count in per_id.values() if count > 1)
     result.update(
         backend=backend,
-        baseline_throughput=baseline["throughput"],
+        floor_throughput=references["floor"]["throughput"],
+        baseline_throughput=references["baseline"]["throughput"],
         turns=TURNS,
         completed=len(confirm_ids),
         rows_added=after - before,
