@@ -19,6 +19,8 @@ from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, Opera
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.pool import ConnectionPoolEntry
 
+from storage import sqlite_driver
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -58,7 +60,10 @@ def create_engine(url: str, pool: PoolSettings = PoolSettings()) -> AsyncEngine:
     """An async engine with the settings each backend needs to serve a bot (`pool` applies to PostgreSQL)."""
     # hide_parameters: an SQL error in the log shows the statement, never what officers typed.
     if url.startswith("sqlite"):
-        engine = create_async_engine(url, hide_parameters=True, connect_args={"timeout": 15})
+        database, options = _sqlite_connect_args(url)
+        engine = create_async_engine(
+            url, hide_parameters=True, async_creator=lambda: sqlite_driver.connect(database, **options)
+        )
 
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
@@ -89,6 +94,13 @@ def create_engine(url: str, pool: PoolSettings = PoolSettings()) -> AsyncEngine:
     )
     _ping_when_idle(engine)
     return engine
+
+
+def _sqlite_connect_args(url: str) -> tuple[str, dict[str, Any]]:
+    """What SQLAlchemy's aiosqlite dialect would pass to `sqlite3.connect` for `url`, with a 15 s busy timeout."""
+    parsed = make_url(url)
+    arguments, options = parsed.get_dialect()().create_connect_args(parsed)
+    return arguments[0], {**options, "timeout": 15}
 
 
 def _statement_name() -> str:

@@ -1,0 +1,77 @@
+"""storage/sqlite_driver.py: SQLAlchemy over it behaves as over aiosqlite, with one thread hop per statement."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiosqlite
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from storage.database import create_engine
+
+
+@pytest.fixture
+async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'driver.db'}")
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT UNIQUE NOT NULL)"))
+    yield engine
+    await engine.dispose()
+
+
+def _count_hops(monkeypatch: pytest.MonkeyPatch) -> list[object]:
+    hops: list[object] = []
+    original = aiosqlite.Connection._execute
+
+    async def counted(self: aiosqlite.Connection, fn: object, *args: object, **kwargs: object) -> object:
+        hops.append(fn)
+        return await original(self, fn, *args, **kwargs)
+
+    monkeypatch.setattr(aiosqlite.Connection, "_execute", counted)
+    return hops
+
+
+async def test_a_select_is_one_hop_and_its_rows_arrive_whole(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with engine.begin() as connection:
+        await connection.execute(text("INSERT INTO notes (body) VALUES (:body)"), [{"body": f"n{i}"} for i in range(5)])
+    async with engine.connect() as connection:
+        await connection.execute(text("SELECT 1"))  # the connection is open before counting
+        hops = _count_hops(monkeypatch)
+        result = await connection.execute(text("SELECT body FROM notes ORDER BY id"))
+        assert result.fetchone() == ("n0",)
+        assert result.fetchmany(2) == [("n1",), ("n2",)]
+        assert result.fetchall() == [("n3",), ("n4",)]
+    # One statement, and no rollback for a connection that wrote nothing.
+    assert len(hops) == 1
+
+
+async def test_writes_commit_roll_back_and_report_rows(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        inserted = await connection.execute(text("INSERT INTO notes (body) VALUES ('kept')"))
+        assert inserted.rowcount == 1
+        assert inserted.lastrowid == 1
+        returned = await connection.execute(text("INSERT INTO notes (body) VALUES ('second') RETURNING id"))
+        assert returned.scalar_one() == 2
+    async with engine.connect() as connection:
+        await connection.execute(text("UPDATE notes SET body = 'dropped' WHERE id = 1"))
+        await connection.rollback()
+    async with engine.connect() as connection:
+        assert (await connection.execute(text("SELECT body FROM notes ORDER BY id"))).scalars().all() == [
+            "kept",
+            "second",
+        ]
+
+
+async def test_errors_reach_the_caller_and_the_connection_goes_on(engine: AsyncEngine) -> None:
+    async with engine.connect() as connection:
+        await connection.execute(text("INSERT INTO notes (body) VALUES ('once')"))
+        with pytest.raises(IntegrityError):
+            await connection.execute(text("INSERT INTO notes (body) VALUES ('once')"))
+        await connection.rollback()
+        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
