@@ -112,7 +112,7 @@ def _about_someone(method: Method) -> Run:
 
 
 def _about_an_item(method: Method) -> Run:
-    """set due date, approve / reject closure or date: the sender, the message's key and conversation."""
+    """set due date or title, approve / reject closure or date: the sender, the message's key and conversation."""
 
     async def run(asked: Asked, request: Any) -> Result:
         turn = asked.turn
@@ -236,6 +236,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(intents.AddDelegate, (intents.ADD_DELEGATE,), Who.LEADS, _about_someone(LeadCommands.add_delegate)),
     Command(intents.SetDueDate, (intents.SET_DUE_DATE,), Who.ADMINS, _about_an_item(LeadCommands.set_due_date)),
+    Command(intents.SetTitle, (intents.SET_TITLE,), Who.ADMINS, _about_an_item(LeadCommands.set_title)),
     Command(intents.Supersede, (intents.SUPERSEDE,), Who.ADMINS, _about_an_item(LeadCommands.supersede)),
     Command(intents.Reopen, (intents.REOPEN,), Who.ADMINS, _about_an_item(LeadCommands.reopen)),
     Command(

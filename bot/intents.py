@@ -46,6 +46,7 @@ from services.requests import (
     Reopen,
     RevokeAdmin,
     SetDueDate,
+    SetTitle,
     SnoozeReminders,
     Subscribe,
     Supersede,
@@ -225,6 +226,7 @@ Intent: TypeAlias = (
     | GrantAdmin
     | RevokeAdmin
     | SetDueDate
+    | SetTitle
     | ApproveClosure
     | RejectClosure
     | ApproveDueDate
@@ -727,6 +729,19 @@ _SET_DUE_DATE = (
     _c(rf"^{_THE_REF}(?:'s)?\s+{_DUE_NOUN}\s*(?P<rest>(?:to|is\s+now|now|=|:|->)(?:\s.*)?)$"),
 )
 
+# "set title of R8 to Hydra training", "rename R8 to Hydra training", "title R8: Hydra training".
+_TITLE_NOUN = r"(?:(?:short\s+)?title|name|heading)"
+_SET_TITLE = (
+    _c(
+        rf"^(?:set|change|update|edit|amend|give)\s+(?:the\s+)?{_TITLE_NOUN}\s+(?:of|for|on)\s+{_THE_REF}"
+        r"(?P<rest>(?:\s.*|:.*)?)$"
+    ),
+    _c(rf"^(?:set|change|update|edit|amend)\s+{_THE_REF}(?:'s)?\s+{_TITLE_NOUN}(?P<rest>(?:\s.*|:.*)?)$"),
+    _c(rf"^(?:rename|re-?title|title)\s+{_THE_REF}(?P<rest>(?:\s.*|:.*)?)$"),
+)
+# What comes between the item and its new title: "to", "as", ":", "=", "->".
+_TITLE_LEAD = _c(r"^\s*(?:(?:to|as|is)\b|[:=]|->)?\s*")
+
 _CLOSURE = r"(?:closure|close|closing|sign[\s-]?off|completion)(?:\s+request)?"
 _REJECT_CLOSURE = (
     _c(rf"^(?:reject|decline|refuse|deny|bounce)\s+(?:the\s+)?{_CLOSURE}\s+(?:of|for|on)\s+{_THE_REF}(?P<rest>.*)$"),
@@ -1001,6 +1016,14 @@ def _set_due_date(ref: ItemRef, match: re.Match[str]) -> Intent:
     return SetDueDate(ref, date_text, reason)
 
 
+def _set_title(ref: ItemRef, match: re.Match[str]) -> Intent:
+    title = _TITLE_LEAD.sub("", match["rest"] or "", count=1)
+    # The edges of a message lose their punctuation: a bracket the title opened is closed again.
+    if title.count("(") > title.count(")"):
+        title += ")"
+    return SetTitle(ref, title)
+
+
 def _reject(ref: ItemRef, match: re.Match[str]) -> Intent:
     return RejectClosure(ref, _reason(match["rest"]))
 
@@ -1145,6 +1168,7 @@ GRANT_ADMIN = rule(*_GRANT_ADMIN, build=_grant)
 REMOVE_DELEGATE = rule(*_REMOVE_DELEGATE, build=_with_ref(_remove_delegate))
 ADD_DELEGATE = rule(*_ADD_DELEGATE, build=_with_ref(_add_delegate))
 SET_DUE_DATE = rule(*_SET_DUE_DATE, build=_with_ref(_set_due_date))
+SET_TITLE = rule(*_SET_TITLE, build=_with_ref(_set_title))
 LIST_ADMINS = rule(_LIST_ADMINS, build=_constant(ListAdmins()))
 SUPERSEDE = rule(*_SUPERSEDE, build=_with_ref(_supersede))
 REOPEN = rule(*_REOPEN, build=_with_ref(_reopen))

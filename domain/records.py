@@ -30,6 +30,8 @@ class ItemRecord:
     delegate_emails: tuple[str, ...] = ()
     closed_on: date | None = None
     closed_by: str | None = None
+    # The item's short title when the file gives one (a tracker's `title` column); else derived on import.
+    title: str | None = None
 
 
 @dataclass(frozen=True)

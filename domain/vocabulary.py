@@ -59,3 +59,4 @@ class EventKind(StrEnum):
     NOTIFIED = "notified"  # a notice about the item sent (or not) to someone
     ADMIN_GRANTED = "admin granted"
     ADMIN_REVOKED = "admin revoked"
+    TITLE_CHANGED = "title changed"

@@ -18,6 +18,7 @@ from domain.listing import Period, period_window
 from domain.rag import Rag
 from domain.refs import ItemRef, ListFilter, describe_ref
 from domain.text import safe_text
+from domain.titles import with_reference
 from domain.vocabulary import EventKind, Kind, Status
 from services.digest_plan import RunSettings
 from services.digest_plan import _describe as describe_change
@@ -297,7 +298,11 @@ class Answers:
                 return Said(f"I don't know a report called {report_code}. Try `list recommendations`.")
             rows = await questions.changes_since(session, since, report_code=report_code)
         lines = [
-            ChangeLine(row.at, f"{row.report_code} {Kind(row.kind).prefix}{row.number}", describe_change(row))
+            ChangeLine(
+                row.at,
+                with_reference(f"{row.report_code} {Kind(row.kind).prefix}{row.number}", row.title),
+                describe_change(row),
+            )
             for row in reversed(rows)
             if row.at < until and (row.change != "event" or row.event_kind in _ITEM_CHANGES)
         ]

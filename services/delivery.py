@@ -25,6 +25,7 @@ class DigestItem:
     owner_name: str | None
     last_update_on: date | None
     requested_due_on: date | None = None  # a later date asked for, waiting for an admin
+    title: str | None = None  # "Hydra training package"
 
 
 @dataclass(frozen=True)
@@ -35,6 +36,7 @@ class Change:
     item_id: int
     description: str  # "update posted by Jane Doe", "In progress → Blocked", "closed", "new item"
     at: datetime
+    title: str | None = None  # the item's title
 
 
 @dataclass(frozen=True)

@@ -141,6 +141,7 @@ def _digest_item(row: ItemRow, today: date) -> DigestItem:
         owner_name=row.owner_name,
         last_update_on=_utc_date(row.last_update_at),
         requested_due_on=row.requested_due_on,
+        title=row.title,
     )
 
 
@@ -185,6 +186,7 @@ def _describe(change: ChangeRow) -> str:
         EventKind.CLOSURE_APPROVED.value: f"closure approved by {who}",
         EventKind.CLOSURE_REJECTED.value: f"closure rejected by {who}",
         EventKind.SUPERSEDED.value: f"superseded ({who})",
+        EventKind.TITLE_CHANGED.value: f"title changed by {who}",
     }
     return descriptions.get(change.event_kind or "", f"{change.event_kind} by {who}")
 
@@ -223,6 +225,7 @@ def assemble_digest(
                 item_id=change.item_id,
                 description=_describe(change),
                 at=change.at,
+                title=change.title,
             )
         )
     report_ids = sorted(set(audience_rows.counts) | set(changes_by_report))

@@ -1,6 +1,6 @@
 """`recbot export`: every item of every report as a tracker spreadsheet (CSV or Excel).
 
-The first eleven columns are the tracker columns the CSV importer reads
+The first twelve columns are the tracker columns the CSV importer reads
 (`services.importers.csv_tracker`), so an exported CSV imports into an empty database as the same
 reports and items. Most columns after them are read back too (`csv_tracker.RESTORED_COLUMNS`):
 they restore an item's revised and requested dates, assessment, delegates, closure, and its latest
@@ -10,6 +10,7 @@ update's day, author and evidence. `rag` and `days_overdue` are computed, for pe
 |---|---|
 | `report_code` … `owner_email` | the report's and the item's stored fields; `due_on` is the HMICFRS date |
 | `latest_update` | the narrative of the item's latest update (empty when that update has none) |
+| `title` | the item's short title ("Hydra training package"), derived on import or set by an admin |
 | `revised_due_on` | the internally agreed later date, if any |
 | `requested_due_on`, `requested_due_reason` | a later date a lead asked for, waiting for an admin, and why |
 | `rag` | the RAG rating as of `today` (`domain.rag.rag_for_item`) |
@@ -78,6 +79,7 @@ TRACKER_COLUMNS = (
     "status",
     "owner_email",
     "latest_update",
+    "title",
 )
 # `requested_due_on`: a later date a lead asked for, waiting for an admin's decision.
 EXTRA_COLUMNS = (
@@ -109,6 +111,7 @@ HEADERS = {
     "status": "Status",
     "owner_email": "Owner e-mail",
     "latest_update": "Latest update",
+    "title": "Title",
     "revised_due_on": "Revised due date",
     "requested_due_on": "Later date requested",
     "requested_due_reason": "Reason for later date",
@@ -178,6 +181,7 @@ _WIDTHS = {
     "status": 18,
     "owner_email": 30,
     "latest_update": 80,
+    "title": 36,
     "revised_due_on": 16,
     "requested_due_on": 18,
     "requested_due_reason": 40,
@@ -227,6 +231,7 @@ async def export_rows(session: AsyncSession, *, today: date, tz: tzinfo = UTC) -
                 "inspection_type": item.report.inspection_type,
                 "kind": item.kind,
                 "number": item.number,
+                "title": item.title,
                 "text": item.text,
                 "due_on": item.due_on,
                 "status": item.status,

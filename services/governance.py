@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.dates import format_uk_date, parse_user_date
 from domain.refs import ItemRef, describe_ref
 from domain.text import NAME_LIMIT, one_line, safe_text
+from domain.titles import normal_title, title_problem
 from domain.vocabulary import EventKind, Status
 from services.answers import resolve
 from services.notices import Notice
@@ -35,6 +36,7 @@ from services.requests import (
     Reopen,
     RevokeAdmin,
     SetDueDate,
+    SetTitle,
     Supersede,
     Waiting,
 )
@@ -69,8 +71,11 @@ def _sentence(text: str) -> str:
 
 
 def _named(item: Item) -> str:
-    """How replies name an item: "recommendation 8 (OIC-2025 R8)"."""
-    return f"{item.label[:1].lower()}{item.label[1:]} ({item.reference})"
+    """How replies name an item: "recommendation 8 (OIC-2025 R8 · Hydra training package)".
+
+    Titles hold no markdown or braces (domain.titles), so they may stand in our own sentences.
+    """
+    return f"{item.label[:1].lower()}{item.label[1:]} ({item.titled_reference})"
 
 
 def _safe_name(person: Person) -> str:
@@ -524,6 +529,48 @@ class LeadCommands:
                 f"(HMICFRS due date: {hmicfrs}). Reason: {{reason}}",
                 {"reason": reason},
                 [("History", f"history of {found.reference}")],
+            )
+
+    async def set_title(
+        self,
+        request: SetTitle,
+        actor: Identity | None,
+        activity_key: str | None = None,
+        conversation_id: str | None = None,
+    ) -> Result:
+        """Give an item a new short title (admins only); the old and the new are kept in its history."""
+        if actor is None:
+            return self._unknown_actor("change titles")
+        example = f"set title of {describe_ref(request.ref)} to Hydra training"
+        async with self._sessionmaker.begin() as session:
+            if not actor.is_admin:
+                return await self._admin_refusal(session, "change titles")
+            problem = title_problem(request.title)
+            if problem is not None:
+                return Said(
+                    f"{problem} e.g. `{example}`" if request.title.strip() else f"Which title? e.g. `{example}`"
+                )
+            title = normal_title(request.title)
+            found = await self._item(
+                session, request.ref, conversation_id, lambda full: f"set title of {full} to {title}"
+            )
+            if not isinstance(found, Item):
+                return found
+            actions = [("Status", f"status of {found.reference}"), ("History", f"history of {found.reference}")]
+            if found.title == title and not await ownership.activity_seen(session, activity_key):
+                return Told(f"{_sentence(_named(found))} already has that title.", {}, actions)
+            namesake = await tracker.item_titled(session, found.report_id, title)
+            if namesake is not None and namesake.id != found.id:
+                return Said(f"{namesake.reference} is already called that: titles tell the items of a report apart.")
+            me = await session.get(Person, actor.person_id)
+            assert me is not None
+            old = found.title
+            changed = await progress.set_title(session, found, me, title, activity_key)
+            was = ' (it was "{old}")' if changed and old else ""
+            return Told(
+                f'{found.label} ({found.reference}) is now titled "{{title}}"{was}.',
+                {"title": title, "old": old or ""},
+                actions,
             )
 
     async def approve_due_date(

@@ -169,6 +169,7 @@ def _item_document(item: ItemRecord) -> dict[str, Any]:
     return {
         "kind": item.kind.value,
         "number": item.number,
+        "title": item.title,
         "text": item.text,
         "due_on": item.due_on.isoformat() if item.due_on else None,
         "response": item.response,
@@ -208,6 +209,7 @@ def _report_record(document: dict[str, Any]) -> ReportRecord:
                 response=item["response"],
                 status=Status(item["status"]),
                 owner_email=item["owner_email"],
+                title=item.get("title"),  # previews kept before titles existed have none
             )
             for item in document["items"]
         ),

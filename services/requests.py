@@ -66,6 +66,14 @@ class SetDueDate:
 
 
 @dataclass(frozen=True, slots=True)
+class SetTitle:
+    """Give an item a new short title ("Hydra training"), as typed ("" when none given)."""
+
+    ref: ItemRef
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class ApproveDueDate:
     """An admin accepts the later due date a lead asked for in an update."""
 

@@ -157,10 +157,10 @@ class Counts:
 
 @dataclass(frozen=True)
 class ChangeLine:
-    """One thing that happened to an item: "OIC-2025 R9", "In progress → Blocked (update by Sam)"."""
+    """One thing that happened to an item: "OIC-2025 R9 · Four modules …", "In progress → Blocked (update by Sam)"."""
 
     at: datetime
-    reference: str
+    reference: str  # with the item's title, if it has one
     description: str
 
 

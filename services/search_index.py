@@ -1,9 +1,9 @@
 """The free-text search's index: every item's searchable text, kept per process, read again on change.
 
 A question or a keystroke in the message extension costs one cheap query (`tracker.search_version`:
-counts, highest ids and summed text lengths of items and reports) and, for the few items ranked
-best, one query by id. Every item's text is read again only when that version differs from the
-one the index was built at, so an import or an edit by another instance is seen by the next search
+counts, highest ids and summed text lengths of items and reports, the newest item event) and, for
+the few items ranked best, one query by id. Every item's title and text are read again only when
+that version differs from the one the index was built at, so an import or an edit by another instance is seen by the next search
 here. The ranking is `domain.search.rank_items`' own, over the same texts in the same order, so
 the answers are those of ranking every item loaded afresh.
 """
@@ -28,9 +28,9 @@ MAX_AGE_SECONDS = 300.0
 RANKINGS_KEPT = 256
 
 
-def search_text(text: str, report_title: str) -> str:
-    """What the search compares for an item: its text and its report's title."""
-    return searchable(f"{text} {report_title}")
+def search_text(title: str | None, text: str, report_title: str) -> str:
+    """What the search compares for an item: its title, its text and its report's title."""
+    return searchable(f"{title or ''} {text} {report_title}")
 
 
 @dataclass(frozen=True)
@@ -68,8 +68,8 @@ class SearchIndex:
         rows = await tracker.search_texts(session)
         snapshot = _Snapshot(
             version=version,
-            item_ids=tuple(item_id for item_id, _, _ in rows),
-            texts=tuple(search_text(text, title) for _, text, title in rows),
+            item_ids=tuple(item_id for item_id, _, _, _ in rows),
+            texts=tuple(search_text(title, text, report_title) for _, title, text, report_title in rows),
             built_at=self._clock(),
         )
         self._snapshot = snapshot
@@ -84,7 +84,7 @@ class SearchIndex:
         return snapshot
 
     async def rank(self, session: AsyncSession, query: str) -> Ranking[Item]:
-        """`rank_items(query, all_items, text and report title)`, loading only the items it returns."""
+        """`rank_items(query, all_items, title, text and report title)`, loading only the items it returns."""
         snapshot = await self._current(session)
         for attempt in range(2):
             ranked = snapshot.ranking(query)
@@ -93,7 +93,7 @@ class SearchIndex:
             items = await tracker.items_by_ids(session, wanted)
             indexed = [snapshot.texts[position] for position in positions]
             if [item.id for item in items] == wanted and [
-                search_text(item.text, item.report.title) for item in items
+                search_text(item.title, item.text, item.report.title) for item in items
             ] == indexed:
                 break
             if attempt == 0:

@@ -178,6 +178,7 @@ class ItemRow:
     owner_id: int | None
     owner_name: str | None
     requested_due_on: date | None = None  # a later date a lead asked for, waiting for an admin
+    title: str | None = None
 
 
 @dataclass(frozen=True)
@@ -219,6 +220,7 @@ class ChangeRow:
     status: str | None = None
     previous_status: str | None = None
     event_kind: str | None = None
+    title: str | None = None  # the item's title now
 
 
 @dataclass
@@ -274,6 +276,7 @@ def _item_columns(owner: Any) -> list[Any]:
         Item.owner_id.label("owner_id"),
         func.coalesce(owner.name, owner.email).label("owner_name"),
         Item.requested_due_on.label("requested_due_on"),
+        Item.title.label("title"),
     ]
 
 
@@ -292,6 +295,7 @@ def _item_row(row: Any) -> ItemRow:
         owner_id=row.owner_id,
         owner_name=row.owner_name,
         requested_due_on=row.requested_due_on,
+        title=row.title,
     )
 
 
@@ -446,7 +450,7 @@ async def _changes(
             conditions.append(Item.id.in_(select(scope.c.item_id)))
         return query.where(or_(*conditions))
 
-    item_columns = [Item.id, Item.report_id, Report.code, Item.kind, Item.number]
+    item_columns = [Item.id, Item.report_id, Report.code, Item.kind, Item.number, Item.title]
     # The previous status comes from the row before, which may be older than `since`: rank all
     # of an item's updates, then keep the recent ones.
     ordered = (
@@ -485,16 +489,14 @@ async def _changes(
         )
     )
     changes: list[ChangeRow] = []
-    for item_id, report_id, code, kind, number, at, author, status, previous in updates:
-        changes.append(
-            ChangeRow(item_id, report_id, code, kind, number, "update", _aware(at), author, status, previous)  # type: ignore[arg-type]
-        )
-    for item_id, report_id, code, kind, number, at, actor, event_kind in events:
-        changes.append(
-            ChangeRow(item_id, report_id, code, kind, number, "event", _aware(at), actor, event_kind=event_kind)  # type: ignore[arg-type]
-        )
-    for item_id, report_id, code, kind, number, at in created:
-        changes.append(ChangeRow(item_id, report_id, code, kind, number, "created", _aware(at)))  # type: ignore[arg-type]
+    for item_id, report_id, code, kind, number, title, at, author, status, previous in updates:
+        item = (item_id, report_id, code, kind, number)
+        changes.append(ChangeRow(*item, "update", _aware(at), author, status, previous, title=title))  # type: ignore[arg-type]
+    for item_id, report_id, code, kind, number, title, at, actor, event_kind in events:
+        item = (item_id, report_id, code, kind, number)
+        changes.append(ChangeRow(*item, "event", _aware(at), actor, event_kind=event_kind, title=title))  # type: ignore[arg-type]
+    for item_id, report_id, code, kind, number, title, at in created:
+        changes.append(ChangeRow(item_id, report_id, code, kind, number, "created", _aware(at), title=title))  # type: ignore[arg-type]
     changes.sort(key=lambda change: (change.at, change.item_id))
     return changes
 

@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager
 
+from domain.titles import with_reference
 from domain.vocabulary import EventKind, Kind
 from storage.models import Delegate, Item, ItemEvent, Person, Report, Update
 
@@ -34,7 +35,7 @@ class ExportedItem(NamedTuple):
 
 
 class ExportedUpdate(NamedTuple):
-    reference: str  # "OIC-2025 R8"
+    reference: str  # "OIC-2025 R8 · Hydra training package"
     update: Update
 
 
@@ -110,9 +111,12 @@ async def closures_by_item(session: AsyncSession) -> dict[int, Closure]:
 async def every_update(session: AsyncSession) -> list[ExportedUpdate]:
     """Every update of every item, in the items' export order and then oldest first, in one statement."""
     rows = await session.execute(
-        select(Update, Report.code, Item.kind, Item.number)
+        select(Update, Report.code, Item.kind, Item.number, Item.title)
         .join(Item, Update.item_id == Item.id)
         .join(Report, Item.report_id == Report.id)
         .order_by(*_ITEM_ORDER, Update.created_at, Update.id)
     )
-    return [ExportedUpdate(f"{code} {Kind(kind).prefix}{number}", row) for row, code, kind, number in rows]
+    return [
+        ExportedUpdate(with_reference(f"{code} {Kind(kind).prefix}{number}", title), row)
+        for row, code, kind, number, title in rows
+    ]

@@ -23,6 +23,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from domain.clock import SYSTEM_CLOCK
+from domain.titles import MAX_TITLE_LENGTH, with_reference
 from domain.vocabulary import Kind, Status
 
 
@@ -133,6 +134,9 @@ class Item(Base):
     kind: Mapped[str] = mapped_column(String(40))
     number: Mapped[int] = mapped_column(Integer)
     text: Mapped[str] = mapped_column(Text)
+    # A few words that tell the item apart ("Hydra training package"): derived from the text on
+    # import (domain.titles), or set by an admin. None only when the text gave nothing to derive.
+    title: Mapped[str | None] = mapped_column(String(MAX_TITLE_LENGTH))
     due_on: Mapped[date | None] = mapped_column(Date)
     revised_due_on: Mapped[date | None] = mapped_column(Date)
     # A lead's revised-date request waiting for an admin: the date and the update that asked.
@@ -161,6 +165,11 @@ class Item(Base):
     @property
     def label(self) -> str:
         return f"{Kind(self.kind).label} {self.number}"
+
+    @property
+    def titled_reference(self) -> str:
+        """The reference and the title, as cards name the item: "OIC-2025 R8 · Hydra training"."""
+        return with_reference(self.reference, self.title)
 
 
 class Update(Base):

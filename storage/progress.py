@@ -183,6 +183,26 @@ async def set_due_date(
     return await write_once(session, event, apply, touched=[item])
 
 
+async def set_title(session: AsyncSession, item: Item, admin: Person, title: str, activity_key: str | None) -> bool:
+    """Give the item a new title, keeping the old and the new in an event; False when this activity already did."""
+    # Locked before the old title is read, so two renames at once each record what they replaced.
+    locked = await lock_item(session, item.id)
+    previous = locked.title
+
+    def apply() -> None:
+        locked.title = title
+
+    event = ItemEvent(
+        item_id=locked.id,
+        actor_id=admin.id,
+        actor_name=actor_name(admin),
+        kind=EventKind.TITLE_CHANGED.value,
+        detail=f'From "{previous}" to "{title}"' if previous else f'To "{title}"',
+        source_activity_key=activity_key,
+    )
+    return await write_once(session, event, apply, touched=[locked])
+
+
 async def _decide(
     session: AsyncSession,
     item: Item,

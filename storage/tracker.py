@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload
 
 from domain.records import ItemRecord, ReportRecord
+from domain.titles import item_titles
 from domain.vocabulary import EventKind, Kind, Status
 from storage.models import (
     ConversationRef,
@@ -128,14 +129,25 @@ async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutc
         )
         session.add(report)
         await session.flush()
-    rows = await session.execute(select(Item.kind, Item.number).where(Item.report_id == report.id))
-    existing = {(kind, number) for kind, number in rows}
-    # Known items are left alone and, within the file, the first of two with one number wins.
+    rows = await session.execute(select(Item.kind, Item.number, Item.id, Item.title).where(Item.report_id == report.id))
+    stored = {(kind, number): (item_id, title) for kind, number, item_id, title in rows}
+    # Known items are left alone (but for a title they lack) and, within the file, the first of
+    # two with one number wins.
+    seen: set[tuple[str, int]] = set()
     new_items: list[ItemRecord] = []
+    untitled: list[tuple[int, ItemRecord]] = []
     for item_record in record.items:
-        if (item_record.kind.value, item_record.number) not in existing:
-            existing.add((item_record.kind.value, item_record.number))
+        key = (item_record.kind.value, item_record.number)
+        if key in seen:
+            continue
+        seen.add(key)
+        if key not in stored:
             new_items.append(item_record)
+        elif stored[key][1] is None:
+            untitled.append((stored[key][0], item_record))
+    taken = [title for _, title in stored.values() if title]
+    titles = _titles(record, [*new_items, *(item for _, item in untitled)], taken)
+    await _set_titles(session, [(item_id, titles[(item.kind.value, item.number)]) for item_id, item in untitled])
     if not new_items:
         return ImportOutcome(report=report, created=created, items_added=0)
     # The initial response is dated the day the report was published, the PCC's own answer.
@@ -152,6 +164,7 @@ async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutc
                     "kind": item.kind.value,
                     "number": item.number,
                     "text": item.text,
+                    "title": titles[(item.kind.value, item.number)],
                     "due_on": item.due_on,
                     "revised_due_on": item.revised_due_on,
                     "requested_due_on": item.requested_due_on,
@@ -187,6 +200,26 @@ async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutc
         update_ids.update((item_id, update_id) for item_id, update_id in written)
     await _restore_exported_state(session, record, new_items, item_ids, update_ids, people)
     return ImportOutcome(report=report, created=created, items_added=len(new_items))
+
+
+def _titles(
+    record: ReportRecord, items: Sequence[ItemRecord], taken: Sequence[str]
+) -> dict[tuple[str, int], str | None]:
+    """The title each of these items of the report is stored with (domain.titles), told apart from the `taken` ones."""
+    titles = item_titles([(item.title, item.text) for item in items], topic=record.title, taken=taken)
+    return {(item.kind.value, item.number): title for item, title in zip(items, titles, strict=True)}
+
+
+async def _set_titles(session: AsyncSession, titles: Sequence[tuple[int, str | None]]) -> None:
+    """Give stored items without a title the one derived now; a title already there is never replaced."""
+    set_title = (
+        update(_ITEMS)
+        .where(_ITEMS.c.id == bindparam("titled_item"), _ITEMS.c.title.is_(None))
+        .values(title=bindparam("item_title"))
+    )
+    rows = [{"titled_item": item_id, "item_title": title} for item_id, title in titles if title]
+    for chunk in _chunks(rows):
+        await session.execute(set_title, chunk)
 
 
 # What an imported item's restored history is credited to when the tracker does not say who.
@@ -371,6 +404,12 @@ async def item_with_latest(session: AsyncSession, item_id: int) -> tuple[Item, U
     return None if row is None else (row[0], row[1])
 
 
+async def item_titled(session: AsyncSession, report_id: int, title: str) -> Item | None:
+    """The item of this report with this title (without regard to case), if there is one."""
+    query = _items_query().where(Item.report_id == report_id, func.lower(Item.title) == title.lower()).limit(1)
+    return (await session.scalars(query)).unique().first()
+
+
 async def get_item(session: AsyncSession, item_id: int) -> Item | None:
     return (await session.scalars(_items_query().where(Item.id == item_id))).unique().one_or_none()
 
@@ -402,13 +441,16 @@ async def all_items(session: AsyncSession, *, report_code: str | None = None) ->
     )
 
 
-# What a search index of item texts depends on. Nothing here rewrites an item's text or a report's
-# title (`save_report` only adds) and nothing deletes an item, so counts and highest ids change
-# whenever the texts do; the summed lengths also catch most edits made outside RecBot.
+# What a search index of item texts and titles depends on. Nothing here rewrites an item's text or
+# a report's title (`save_report` only adds) and nothing deletes an item, so counts and highest ids
+# change whenever the texts do; a title an admin changes is an item event, and the summed lengths
+# also catch most edits made outside RecBot.
 _SEARCH_VERSION = select(
     select(func.count(Item.id)).scalar_subquery(),
     select(func.max(Item.id)).scalar_subquery(),
     select(func.coalesce(func.sum(func.length(Item.text)), 0)).scalar_subquery(),
+    select(func.coalesce(func.sum(func.length(Item.title)), 0)).scalar_subquery(),
+    select(func.max(ItemEvent.id)).scalar_subquery(),
     select(func.count(Report.id)).scalar_subquery(),
     select(func.max(Report.id)).scalar_subquery(),
     select(func.coalesce(func.sum(func.length(Report.title)), 0)).scalar_subquery(),
@@ -416,19 +458,19 @@ _SEARCH_VERSION = select(
 
 
 async def search_version(session: AsyncSession) -> tuple[int | None, ...]:
-    """A value that changes when items or reports are added or removed, or their texts edited."""
+    """A value that changes when items or reports are added or removed, or their texts or titles edited."""
     row = (await session.execute(_SEARCH_VERSION)).one()
     return tuple(None if value is None else int(value) for value in row)
 
 
-async def search_texts(session: AsyncSession) -> Sequence[tuple[int, str, str]]:
-    """(item id, item text, report title) of every item, in `all_items`'s order, without loading items."""
+async def search_texts(session: AsyncSession) -> Sequence[tuple[int, str | None, str, str]]:
+    """(item id, item title, item text, report title) of every item, in `all_items`'s order, without loading items."""
     rows = await session.execute(
-        select(Item.id, Item.text, Report.title)
+        select(Item.id, Item.title, Item.text, Report.title)
         .join(Report, Item.report_id == Report.id)
         .order_by(Report.published_on, Report.id, Item.kind, Item.number)
     )
-    return [(item_id, text, title) for item_id, text, title in rows]
+    return [(item_id, title, text, report_title) for item_id, title, text, report_title in rows]
 
 
 async def items_by_ids(session: AsyncSession, item_ids: Sequence[int]) -> list[Item]:

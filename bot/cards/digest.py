@@ -11,6 +11,7 @@ from typing import Any
 from bot.cards.common import RAG_COLOURS, SCHEMA, UNASSIGNED, VERSION, Card, Reply, command_action, one_line, safe_text
 from domain.dates import describe_overdue, format_uk_date
 from domain.rag import Rag
+from domain.titles import with_reference
 from domain.vocabulary import Status
 from services.delivery import DigestData, DigestItem, NudgeItem, ReportDigest, Section
 
@@ -20,6 +21,7 @@ SECTION_LIMITS = (8, 5, 3, 2, 1, 0)
 NUDGE_ITEM_LIMITS = (25, 15, 10, 6, 4, 2, 1)
 
 REFERENCE_LIMIT = 60
+HEADING_LIMIT = 120  # a reference and a title
 REPORT_TITLE_LIMIT = 90
 SUMMARY_TITLE_LIMIT = 40
 SHORT_TEXT_LIMIT = 80
@@ -104,7 +106,12 @@ class _Line:
 
     reference: str
     detail: str  # our words, with user text (names, descriptions) inside
-    short_text: str | None
+    short_text: str | None  # the start of an untitled item's text
+    title: str | None = None
+
+    @property
+    def heading(self) -> str:
+        return one_line(with_reference(self.reference, self.title), HEADING_LIMIT)
 
 
 @dataclass(frozen=True)
@@ -132,7 +139,7 @@ class _Lists:
         """The row's lines of text and its card."""
         made = self.rows.get(line)
         if made is None:
-            text = [f"- {one_line(line.reference, REFERENCE_LIMIT)} · {line.detail}"]
+            text = [f"- {line.heading} · {line.detail}"]
             if line.short_text:
                 text.append(f"  {line.short_text}")
             made = self.rows[line] = (text, _row(line))
@@ -176,6 +183,7 @@ def _parts(report: ReportDigest, data: DigestData, limit: int) -> list[_Part]:
                 change.reference,
                 f"{one_line(change.description, CHANGE_LIMIT)} ({_day_month(_local_day(change.at, data))})",
                 None,
+                change.title,
             )
             for change in report.changes[:limit]
         )
@@ -185,8 +193,7 @@ def _parts(report: ReportDigest, data: DigestData, limit: int) -> list[_Part]:
         total = max(section.total, len(section.items))
         if total:
             rows = tuple(
-                _Line(item.reference, detail(item), one_line(item.short_text, SHORT_TEXT_LIMIT))
-                for item in section.items[:limit]
+                _Line(item.reference, detail(item), _untitled_text(item), item.title) for item in section.items[:limit]
             )
             parts.append(_Part(title, f"{total} {summary}", rows, total))
 
@@ -256,9 +263,8 @@ def _rag_block(counts: dict[str, int]) -> Card:
 
 def _row(line: _Line) -> Card:
     """One item: tapping it asks for its status."""
-    reference = one_line(line.reference, REFERENCE_LIMIT)
     items: list[Card] = [
-        _text_block(f"**{safe_text(reference, REFERENCE_LIMIT)}** · {safe_text(line.detail, CHANGE_LIMIT + 80)}")
+        _text_block(f"**{safe_text(line.heading, HEADING_LIMIT)}** · {safe_text(line.detail, CHANGE_LIMIT + 80)}")
     ]
     if line.short_text:
         items.append(
@@ -267,7 +273,7 @@ def _row(line: _Line) -> Card:
     return {
         "type": "Container",
         "spacing": "Small",
-        "selectAction": command_action(f"Status of {reference}", f"status of {line.reference}"),
+        "selectAction": command_action(f"Status of {line.heading}", f"status of {line.reference}"),
         "items": items,
     }
 
@@ -359,16 +365,16 @@ def _nudge_reply(person_name: str, items: Sequence[NudgeItem], shown: int) -> Re
     for nudge in items[:shown]:
         item = nudge.item
         reference = one_line(item.reference, REFERENCE_LIMIT)
-        label = one_line(item.label, REFERENCE_LIMIT)
+        named = one_line(item.title or item.label, HEADING_LIMIT)
         reasons = "; ".join(nudge.reasons) or "please check it"
         reasons = reasons[0].upper() + reasons[1:]
-        short_text = one_line(item.short_text, SHORT_TEXT_LIMIT)
+        short_text = _untitled_text(item)
         update_command = f"update {item.reference}"
         colour = "attention" if any(reason.startswith("overdue") for reason in nudge.reasons) else "warning"
         lines += [
             "",
-            f"{reference} · {label}: {reasons}.",
-            f"  {short_text}",
+            f"{reference} · {named}: {reasons}.",
+            *([f"  {short_text}"] if short_text else []),
             f'  Say "{update_command}" to post an update.',
         ]
         body.append(
@@ -378,11 +384,19 @@ def _nudge_reply(person_name: str, items: Sequence[NudgeItem], shown: int) -> Re
                 "spacing": "Medium",
                 "items": [
                     _text_block(
-                        f"**{safe_text(reference, REFERENCE_LIMIT)}** · {safe_text(label, REFERENCE_LIMIT)}",
+                        f"**{safe_text(reference, REFERENCE_LIMIT)}** · {safe_text(named, HEADING_LIMIT)}",
                         spacing="None",
                     ),
                     _text_block(safe_text(reasons, 300), color=colour, weight="Bolder", spacing="Small"),
-                    _text_block(safe_text(short_text, SHORT_TEXT_LIMIT), isSubtle=True, size="Small", spacing="None"),
+                    *(
+                        [
+                            _text_block(
+                                safe_text(short_text, SHORT_TEXT_LIMIT), isSubtle=True, size="Small", spacing="None"
+                            )
+                        ]
+                        if short_text
+                        else []
+                    ),
                     {
                         "type": "ActionSet",
                         "spacing": "Small",
@@ -407,6 +421,11 @@ def _nudge_reply(person_name: str, items: Sequence[NudgeItem], shown: int) -> Re
     ]
     text = "\n".join(lines)
     return Reply(text=text, card=_card(text, body, actions))
+
+
+def _untitled_text(item: DigestItem) -> str | None:
+    """The start of an untitled item's text, which has to tell it apart; None when it has a title."""
+    return None if item.title else one_line(item.short_text, SHORT_TEXT_LIMIT)
 
 
 def _day_month(day: date) -> str:

@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from bot.cards.common import TITLE_LIMIT, Card, Reply
+from bot.cards.common import TITLE_LIMIT, Card, Reply, item_heading
 from domain.rag import rag_for_item
 from domain.text import one_line
 from storage.models import Item
@@ -28,8 +28,8 @@ def _plain(text: str) -> str:
 
 
 def preview(item: Item, today: date) -> Card:
-    """The result-list entry of one item: its reference and label; status, RAG and a short excerpt."""
-    title = f"{item.reference} · {item.label}"
+    """The result-list entry of one item: its reference and title (else label); status, RAG and a short excerpt."""
+    title = item_heading(item)
     summary = f"{item.status} · RAG: {rag_for_item(item, today)}"
     return {
         "contentType": THUMBNAIL_CARD,

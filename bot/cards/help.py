@@ -45,6 +45,7 @@ _HELP: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
             # A no-break space keeps the fact's title on one line beside a long example.
             ("Later\u00a0date", "approve revised date of recommendation 8"),
             ("Due\u00a0date", "set due date of recommendation 8 to 30 June 2026 because …"),
+            ("Title", "set title of recommendation 8 to Hydra training"),
             ("Superseded", "mark recommendation 8 superseded by R12"),
             ("Reopen", "reopen recommendation 8 because …"),
             ("Admins", "make sam@force.police.uk an admin"),

@@ -21,12 +21,14 @@ from bot.cards.common import (
     command_action,
     execute_action,
     fact_set,
+    item_heading,
     make_card,
     message,
     refreshed_for,
     reject_action,
     text_block,
     title_block,
+    untitled_excerpt,
 )
 from domain.dates import format_uk_date
 from domain.rag import rag_for_item, rag_reasons_for_item
@@ -110,7 +112,7 @@ def response_label(item: Item) -> str:
 def response_card(item: Item, response: Update | None) -> Reply:
     """The force's own response to the item, whole, under the name the document gives it."""
     label = response_label(item)
-    heading = f"{label} · {item.reference} · {item.label}"
+    heading = f"{label} · {item_heading(item)}"
     if response is None:
         return message(f"The report's document gives no {label.lower()} to {item.label.lower()} ({item.reference}).")
     said = f"{one_line(item.report.title, TITLE_LIMIT)} ({item.report.code}), {format_uk_date(utc_day(response.created_at))}"
@@ -126,6 +128,11 @@ def response_card(item: Item, response: Update | None) -> Reply:
         command_action("History", f"history of {item.reference}"),
     ]
     return Reply(text=text, card=make_card(text, body, actions))
+
+
+def _report_line(item: Item) -> str:
+    """What the item is, under its heading: "Recommendation 8 · Improving the response … (OIC-2025)"."""
+    return f"{item.label} · {one_line(item.report.title, TITLE_LIMIT)} ({item.report.code})"
 
 
 def decision_actions(item: Item, *, closure: bool, view: dict[str, object]) -> list[Card]:
@@ -161,7 +168,6 @@ def status_card(
     Posted, it shows what anyone may do (History); `acting` (owner, delegates, admins) see it
     refreshed into their own `viewer` view: Post update, and for admins Approve / Reject.
     """
-    report = item.report
     rag = rag_for_item(item, today)
     # Why it is Red or Amber, or the days left: "RAG: Amber · Due in 12 days · no update for 64 days".
     reasons = rag_reasons_for_item(item, today)
@@ -178,8 +184,8 @@ def status_card(
         facts.append((label, f"{when} by {one_line(closed_by.actor_name, NAME_LIMIT)}"))
     if requested is not None and item.requested_due_on is not None:
         facts.append(("Later date asked for", f"{format_uk_date(item.requested_due_on)} ({_by(requested, 'asked')})"))
-    heading = f"{item.reference} · {item.label}"
-    report_line = f"{one_line(report.title, TITLE_LIMIT)} ({report.code})"
+    heading = item_heading(item)
+    report_line = _report_line(item)
     history_command = f"history of {item.reference}"
     update_command = f"update {item.reference}"
 
@@ -253,8 +259,9 @@ def item_list_card(title: str, items: Sequence[Item], *, today: date, more: int 
         due_on = item.current_due_on
         due = f"due {format_uk_date(due_on)}" if due_on else "no due date"
         details = f"{item.status} · {due} · {one_line(_owner_name(item), NAME_LIMIT)}"
-        summary = one_line(item.text, ROW_TEXT_LIMIT)
-        lines += [f"- {item.reference} · {rag} · {details}", f"  {summary}"]
+        summary = untitled_excerpt(item, ROW_TEXT_LIMIT)
+        lines += [f"- {item.titled_reference} · {rag} · {details}"]
+        lines += [f"  {summary}"] if summary else []
         body.append(
             {
                 "type": "Container",
@@ -269,7 +276,9 @@ def item_list_card(title: str, items: Sequence[Item], *, today: date, more: int 
                                 "type": "Column",
                                 "width": "stretch",
                                 "items": [
-                                    text_block(safe_text(item.reference, NAME_LIMIT), weight="Bolder", color="accent")
+                                    text_block(
+                                        safe_text(item.titled_reference, TITLE_LIMIT), weight="Bolder", color="accent"
+                                    )
                                 ],
                             },
                             {
@@ -279,7 +288,7 @@ def item_list_card(title: str, items: Sequence[Item], *, today: date, more: int 
                             },
                         ],
                     },
-                    text_block(safe_text(summary, ROW_TEXT_LIMIT), spacing="None", maxLines=2),
+                    *([text_block(safe_text(summary, ROW_TEXT_LIMIT), spacing="None", maxLines=2)] if summary else []),
                     text_block(safe_text(details, TITLE_LIMIT), isSubtle=True, size="Small", spacing="None"),
                 ],
             }
@@ -299,7 +308,7 @@ def search_results_card(query: str, items: Sequence[Item]) -> Reply:
     prompt = f"I found several matches for '{shown_query}'. Which one do you mean?"
     options = [
         (
-            f"{item.reference}: {one_line(item.text, BUTTON_LABEL_LIMIT - len(item.reference) - 2)}",
+            f"{item.reference}: {one_line(item.title or item.text, BUTTON_LABEL_LIMIT - len(item.reference) - 2)}",
             f"status of {item.reference}",
         )
         for item in items
@@ -324,13 +333,14 @@ def _history_lines(entry: TimelineEntry) -> tuple[str, str, list[str]]:
     byline = f"{one_line(entry.who, NAME_LIMIT)}, {format_uk_date(utc_day(entry.at))}"
     details: list[str] = []
     if entry.detail:
-        # An update's detail is its narrative; a decision's is the reason given for it.
+        # An update's detail is its narrative, a title change's the old and new title; a decision's
+        # is the reason given for it.
         if entry.kind == "response":
             # The force's response stays whole: it is what every later update is measured against.
             details.append(clip(entry.detail, NARRATIVE_LIMIT))
         else:
-            is_update = entry.kind in ("update", "correction")
-            details.append(clip(entry.detail if is_update else f"Reason: {entry.detail}", HISTORY_DETAIL_LIMIT))
+            plain = entry.kind in ("update", "correction", EventKind.TITLE_CHANGED.value)
+            details.append(clip(entry.detail if plain else f"Reason: {entry.detail}", HISTORY_DETAIL_LIMIT))
     if entry.kind in ("update", "correction") and entry.due_on is not None:
         request = f"Asked for a revised due date of {format_uk_date(entry.due_on)}"
         details.append(f"{request}: {one_line(entry.reason, HISTORY_DETAIL_LIMIT)}" if entry.reason else request)
@@ -350,18 +360,14 @@ def history_card(item: Item, entries: Sequence[TimelineEntry], *, today: date, l
 
 
 def _history_card(item: Item, entries: Sequence[TimelineEntry], *, today: date, limit: int) -> Reply:
-    heading = f"History · {item.reference} · {item.label}"
+    heading = f"History · {item_heading(item)}"
     shown = list(entries[-limit:]) if limit > 0 else []
     earlier = len(entries) - len(shown)
     rag = rag_for_item(item, today)
     lines = [heading, f"Status now: {item.status} · RAG: {rag}"]
     body: list[Card] = [
         title_block(safe_text(heading, TITLE_LIMIT)),
-        text_block(
-            safe_text(f"{one_line(item.report.title, TITLE_LIMIT)} ({item.report.code})", TITLE_LIMIT + 50),
-            isSubtle=True,
-            spacing="None",
-        ),
+        text_block(safe_text(_report_line(item), TITLE_LIMIT + 50), isSubtle=True, spacing="None"),
         text_block(safe_text(lines[1], TITLE_LIMIT), weight="Bolder", color=RAG_COLOURS[rag], spacing="Small"),
     ]
     if not entries:

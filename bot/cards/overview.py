@@ -12,6 +12,7 @@ from bot.cards.common import (
     Reply,
     command_action,
     fact_set,
+    item_heading,
     make_card,
     text_block,
     title_block,
@@ -29,16 +30,16 @@ SHORT_UPDATE_LIMIT = 300
 REFERENCES_LIMIT = 15
 
 
-def _rag_row(reference: str, rag: Rag, command: str) -> Card:
-    """The reference (tappable for the full status) and its RAG, side by side."""
+def _rag_row(heading: str, rag: Rag, command: str) -> Card:
+    """The item's heading (tappable for the full status) and its RAG, side by side."""
     return {
         "type": "ColumnSet",
-        "selectAction": command_action(f"Status of {reference}", command),
+        "selectAction": command_action(f"Status of {heading}", command),
         "columns": [
             {
                 "type": "Column",
                 "width": "stretch",
-                "items": [text_block(safe_text(reference, NAME_LIMIT), weight="Bolder", color="accent")],
+                "items": [text_block(safe_text(heading, TITLE_LIMIT), weight="Bolder", color="accent")],
             },
             {
                 "type": "Column",
@@ -71,9 +72,9 @@ def statuses_card(answer: ItemStatuses) -> Reply:
         rag = rag_for_item(item, status.today)
         details = _details(item, status)
         summary = one_line(item.text, SHORT_TEXT_LIMIT)
-        lines += ["", f"{item.reference} · {item.label} · {rag}", details, summary]
+        lines += ["", f"{item_heading(item)} · {rag}", details, summary]
         parts: list[Card] = [
-            _rag_row(f"{item.reference} · {item.label}", rag, f"status of {item.reference}"),
+            _rag_row(item_heading(item), rag, f"status of {item.reference}"),
             text_block(safe_text(details, TITLE_LIMIT), isSubtle=True, size="Small", spacing="None"),
             text_block(safe_text(summary, SHORT_TEXT_LIMIT), spacing="Small"),
         ]
@@ -123,10 +124,13 @@ def counts_card(counts: Counts) -> Reply:
             fact_set(rags),
         ]
     if counts.items:
-        references = [item.reference for item in counts.items[:REFERENCES_LIMIT]]
-        which = ", ".join(references) + (f" and {counts.more} more" if counts.more > 0 else "")
-        lines.append(f"Which: {which}")
-        body.append(text_block(safe_text(f"Which: {which}", TITLE_LIMIT * 2), spacing="Medium"))
+        # One item a line: a title is a few words, and a run of them is hard to read.
+        named = [item.titled_reference for item in counts.items[:REFERENCES_LIMIT]]
+        named += [f"and {counts.more} more"] if counts.more > 0 else []
+        lines += ["Which:", *(f"- {name}" for name in named)]
+        body.append(text_block("Which", weight="Bolder", spacing="Medium"))
+        # A block each, not a markdown list: a list item does not wrap in every client.
+        body += [text_block(safe_text(name, TITLE_LIMIT), spacing="None") for name in named]
     text = "\n".join(lines)
     return Reply(text=text, card=make_card(text, body))
 
@@ -136,13 +140,16 @@ def changes_card(changes: Changes) -> Reply:
     if not changes.changes:
         return Reply(text=changes.empty_text)
     lines = [one_line(changes.title, TITLE_LIMIT)]
-    facts: list[tuple[str, str]] = []
+    body: list[Card] = [title_block(safe_text(changes.title, TITLE_LIMIT))]
     for change in changes.changes:
         when = change.at.astimezone(UTC)
-        day = f"{when.day} {when:%b}"
-        lines.append(f"- {day} · {change.reference} · {one_line(change.description, TITLE_LIMIT)}")
-        facts.append((f"{day} · {change.reference}", safe_text(one_line(change.description, TITLE_LIMIT), TITLE_LIMIT)))
-    body: list[Card] = [title_block(safe_text(changes.title, TITLE_LIMIT)), fact_set(facts)]
+        item = f"{when.day} {when:%b} · {one_line(change.reference, TITLE_LIMIT)}"
+        description = one_line(change.description, TITLE_LIMIT)
+        lines.append(f"- {item} · {description}")
+        # A row each, as the digest lists changes: an item's title is too long for a fact's name.
+        body.append(
+            text_block(f"**{safe_text(item, TITLE_LIMIT)}** · {safe_text(description, TITLE_LIMIT)}", spacing="Small")
+        )
     if changes.more > 0:
         lines.append(f"and {changes.more} earlier")
         body.append(text_block(f"and {changes.more} earlier", isSubtle=True, separator=True))

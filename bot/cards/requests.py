@@ -14,6 +14,7 @@ from bot.cards.common import (
     refreshed_for,
     text_block,
     title_block,
+    untitled_excerpt,
 )
 from bot.cards.items import URL_SHOWN, decision_actions, uk_date, utc_day
 from domain.dates import format_uk_date
@@ -53,7 +54,7 @@ def _outcome(request: Request) -> str | None:
 def request_card(request: Request) -> Reply:
     """One request with the lead's narrative and evidence; Approve / Reject for an admin while it waits."""
     item, asking = request.item, request.update
-    heading = f"{_what(request)} · {item.reference}"
+    heading = f"{_what(request)} · {item.titled_reference}"
     asked = f"{one_line(asking.author_name, NAME_LIMIT)} on {format_uk_date(utc_day(asking.created_at))}"
     facts = [
         ("Item", f"{item.label} ({item.report.code})"),
@@ -135,4 +136,7 @@ def requests_card(result: Requests) -> Reply:
 
 def _row(request: Request) -> str:
     asked = f"{one_line(request.update.author_name, NAME_LIMIT)}, {format_uk_date(utc_day(request.update.created_at))}"
-    return f"{request.item.reference} · {_what(request)} · asked by {asked} · {one_line(request.item.text, ROW_TEXT_LIMIT)}"
+    excerpt = untitled_excerpt(request.item, ROW_TEXT_LIMIT)
+    return f"{request.item.titled_reference} · {_what(request)} · asked by {asked}" + (
+        f" · {excerpt}" if excerpt else ""
+    )

@@ -15,6 +15,7 @@ A UTF-8 byte order mark and Excel's `;` (or tab) delimiter are accepted.
 | `inspection_type` | no | e.g. `Thematic`, `PEEL` |
 | `kind` | no | `recommendation` (default), `area for improvement` / `AFI`, `cause of concern` / `CoC` |
 | `number` | yes | the item's number in the report: a whole number, 1 or more |
+| `title` | no | the item's short title ("Hydra training"); when empty it is derived from the text |
 | `text` | yes | the item's full text |
 | `due_on` | no | the HMICFRS due date, day first: `30/04/2026`, `2026-04-30` or `30 April 2026`; when empty it is read from the text ("By 30 April 2026, …", "within six months", …) |
 | `status` | no | `Not started`, `In progress`, `Blocked`, `Awaiting sign-off`, `Closed` or `Superseded` (any case); when empty, `In progress` if there is a latest update, else `Not started` |
@@ -49,11 +50,12 @@ from datetime import date
 
 from domain.dates import parse_due_date, parse_written_date
 from domain.records import ItemRecord, ReportRecord
+from domain.titles import normal_title, title_problem
 from domain.vocabulary import Assessment, Kind, Status
 from services.importers import DocumentError
 
 REQUIRED_COLUMNS = ("report_code", "report_title", "published_on", "number", "text")
-OPTIONAL_COLUMNS = ("inspection_type", "kind", "due_on", "status", "owner_email", "latest_update")
+OPTIONAL_COLUMNS = ("inspection_type", "kind", "title", "due_on", "status", "owner_email", "latest_update")
 RESTORED_COLUMNS = (
     "revised_due_on",
     "requested_due_on",
@@ -278,7 +280,17 @@ def _item(row: dict[str, str], published_on: date | None) -> ItemRecord:
         delegate_emails=_delegates(row.get("delegates", "")),
         closed_on=_date(row, "closed_on"),
         closed_by=row.get("closed_by") or None,
+        title=_title(row.get("title", "")),
     )
+
+
+def _title(value: str) -> str | None:
+    if not value:
+        return None
+    problem = title_problem(value)
+    if problem is not None:
+        raise _RowError(f"title '{_quoted(value)}': {problem}")
+    return normal_title(value)
 
 
 def _number(value: str) -> int:

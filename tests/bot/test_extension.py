@@ -74,11 +74,12 @@ def test_a_malformed_value_is_refused_with_a_reason(malformed: object) -> None:
     assert isinstance(reason, str) and reason
 
 
-def _item(text: str) -> Item:
+def _item(text: str, title: str | None = None) -> Item:
     report = SimpleNamespace(code="OIC-2025", title="Organised immigration crime")
     fake = SimpleNamespace(
         reference="OIC-2025 R8",
         label="Recommendation 8",
+        title=title,
         text=text,
         status="In progress",
         current_due_on=date(2026, 4, 30),
@@ -98,6 +99,11 @@ def test_the_preview_shows_reference_status_rag_and_an_excerpt_as_text() -> None
     text = shown["content"]["text"]
     assert text.startswith("In progress · RAG: Red · Train &lt;b&gt;everyone&lt;/b&gt; &amp; check it.")
     assert len(text) < 200 and text.endswith("…")
+
+
+def test_the_preview_names_a_titled_item_by_its_title() -> None:
+    shown = preview(_item("By 30 April 2026, …", title="Hydra training package"), date(2026, 11, 2))
+    assert shown["content"]["title"] == "OIC-2025 R8 · Hydra training package"
 
 
 def test_a_message_answer() -> None:

@@ -88,6 +88,7 @@ OPENERS = [
     "subscribe ", "unsubscribe ", "send me the digest ", "snooze ", "remind me in ", "set due date of R8 to 30 June ",
     "move R8 to ", "reject R8 ", "approve R8 ", "history of ", "list ", "what's overdue ", "where are we with ",
     "please ", "@", "R8 and ", "status of rec 8, ", "how many ", "what's changed ", "recent changes ",
+    "set title of R8 to ", "rename R8 to ", "title R8 ",
 ]  # fmt: skip
 # The words and separators the opened commands read next.
 ARGUMENTS = [*SINGLES, *PAIRS, "new ", "the ", "because ", "ab-2025-"]

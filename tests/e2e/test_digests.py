@@ -119,6 +119,9 @@ async def test_a_channel_digest_and_a_nudge_go_out_once(harness: Harness) -> Non
     digests = harness.to_channel()
     assert len(digests) == 1
     assert digests[0].card is not None and "OIC-2025" in digests[0].readable
+    # Items are named by their titles, not by the deadline boilerplate every text starts with.
+    assert "- OIC-2025 R8 · Hydra training package · overdue by" in digests[0].readable
+    assert "chief constables" not in digests[0].readable
     assert len(stub.created_conversations) == 1
     created = stub.created_conversations[0]
     assert created["members"] == [{"id": SAM.teams_id}]
@@ -127,6 +130,7 @@ async def test_a_channel_digest_and_a_nudge_go_out_once(harness: Harness) -> Non
     assert created["channelData"] == {"tenant": {"id": TENANT}}
     nudges = harness.to_new_chats()
     assert len(nudges) == 1 and "no update" in nudges[0].readable.lower()
+    assert "OIC-2025 R9 · Four modules of the e-learning package: " in nudges[0].readable
     assert len(stub.sent) == before + 2
 
     # A second run in the same period (and the same day) sends nothing.

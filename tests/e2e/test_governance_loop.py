@@ -211,7 +211,7 @@ async def test_superseded_and_reopened_with_the_reason_kept(
     assert "can't supersede itself" in await in_channel(bot, stub, "mark R8 superseded by R8")
     done = await in_channel(bot, stub, "mark R8 superseded by R9 because HMICFRS merged them")
     assert "now superseded (by OIC-2025 R9; HMICFRS merged them)" in done
-    [told] = to(stub, JANE, "marked recommendation 8 (OIC-2025 R8) superseded")
+    [told] = to(stub, JANE, "marked recommendation 8 (OIC-2025 R8 · Hydra training package) superseded")
     assert "takes no more updates" in told.readable
     assert "Superseded" in await say(bot, stub, "status of R8")
     assert "takes no more updates" in await say(bot, stub, "update R8")

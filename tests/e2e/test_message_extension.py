@@ -69,7 +69,7 @@ async def test_words_find_the_hydra_recommendation_first(bot: BotClient, stub: S
     found = results(answer)
     assert 1 <= len(found) <= 10
     first = found[0]
-    assert first["preview"]["content"]["title"] == "OIC-2025 R8 · Recommendation 8"
+    assert first["preview"]["content"]["title"] == "OIC-2025 R8 · Hydra training package"
     assert first["preview"]["contentType"] == THUMBNAIL
     assert "In progress · RAG: Red · " in first["preview"]["content"]["text"]
     assert "chief constables, working with the Modern Slavery &amp; Organised" in first["preview"]["content"]["text"]
@@ -95,7 +95,7 @@ async def test_the_same_card_as_the_status_question(bot: BotClient, stub: StubCo
 
 @pytest.mark.parametrize("typed", ["R8", "r8", "OIC-2025 R8", "recommendation 8", "rec 8"])
 async def test_a_reference_finds_that_item(bot: BotClient, stub: StubConnector, typed: str) -> None:
-    assert titles(await search(bot, query(stub.url, typed))) == ["OIC-2025 R8 · Recommendation 8"]
+    assert titles(await search(bot, query(stub.url, typed))) == ["OIC-2025 R8 · Hydra training package"]
 
 
 async def test_a_reference_in_two_reports_lists_both(bot: BotClient, stub: StubConnector, seeded_database: str) -> None:
@@ -118,7 +118,7 @@ async def test_a_reference_in_two_reports_lists_both(bot: BotClient, stub: StubC
     finally:
         await engine.dispose()
     found = titles(await search(bot, query(stub.url, "R8")))
-    assert sorted(found) == ["OIC-2025 R8 · Recommendation 8", "PRA-2025 R8 · Recommendation 8"]
+    assert sorted(found) == ["OIC-2025 R8 · Hydra training package", "PRA-2025 R8 · Publish data"]
 
 
 async def test_opening_the_extension_lists_the_first_items(bot: BotClient, stub: StubConnector) -> None:
@@ -178,7 +178,9 @@ async def test_another_tenant_is_refused_at_the_front_door(bot: BotClient, stub:
 
 async def test_an_allowed_second_tenant_may_search(start_bot: Callable[..., object], stub: StubConnector) -> None:
     bot: BotClient = await start_bot(allowed_tenants=(OTHER_TENANT,))  # type: ignore[misc]
-    assert titles(await search(bot, query(stub.url, "R8", tenant=OTHER_TENANT))) == ["OIC-2025 R8 · Recommendation 8"]
+    assert titles(await search(bot, query(stub.url, "R8", tenant=OTHER_TENANT))) == [
+        "OIC-2025 R8 · Hydra training package"
+    ]
 
 
 @pytest.mark.skipif(not os.environ.get("RECBOT_RENDER_CARDS"), reason="set RECBOT_RENDER_CARDS=folder to keep a card")

@@ -152,6 +152,15 @@ TABLE: list[Phrasing] = [
     Phrasing("what's changed this month", {R2, R4, R9}),
     Phrasing("what changed this week in OIC-2025", {R2, R9}),
     Phrasing("help", set(), "list overdue"),
+    # --- every answer names items by their titles, derived from the seed's texts
+    Phrasing("list red items", {R8}, "OIC-2025 R8 · Hydra training package"),
+    Phrasing("which are amber?", {R9}, "OIC-2025 R9 · Four modules of the e-learning package"),
+    Phrasing("list green items", {R2}, "OIC-2025 R2 · Required intelligence document"),
+    Phrasing("blue recommendations", {R4}, "OIC-2025 R4 · Clear plans to collect, analyse and share information"),
+    Phrasing("status of R8 and R9?", {R8, R9}, "OIC-2025 R9 · Four modules of the e-learning package"),
+    Phrasing("e-learning package", {R9}, "OIC-2025 R9 · Four modules of the e-learning package"),
+    Phrasing("anything changed this week", {R2, R9}, "OIC-2025 R2 · Required intelligence document"),
+    Phrasing("how many are amber", {R9}, "Which:\n- OIC-2025 R9 · Four modules of the e-learning package"),
 ]
 
 REFERENCE = re.compile(r"\bOIC-2025 (R[0-9]+|AFI [0-9]+|CoC [0-9]+)\b")

@@ -51,8 +51,8 @@ async def test_status_question_in_a_personal_chat_answers_with_the_full_card(
     assert shown["HMICFRS due date"] == "30 April 2026"
     assert shown["Owner"] == "Unassigned"
     text = card["fallbackText"]
-    assert "OIC-2025 R8 · Recommendation 8" in text
-    assert "Improving the response to organised immigration crime" in text
+    assert text.startswith("OIC-2025 R8 · Hydra training package\n")
+    assert "Recommendation 8 · Improving the response to organised immigration crime (OIC-2025)" in text
     assert "RAG: Red · Overdue by 6 months" in text  # due 30 April 2026; the test clock says 2 November 2026
     assert "Latest update (PCC response, 16 May 2025" in text
     assert "delivery of the Hydra training being co-ordinated on a regional basis" in text

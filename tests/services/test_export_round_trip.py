@@ -33,7 +33,8 @@ LATE = date(2026, 11, 2)
 
 async def _seed(sessionmaker: Sessionmaker) -> None:
     """The export tests' tracker (R9 revised by an admin, R2 delegates and a pending request), and more:
-    R4 revised too, R8 closed with evidence by Pat Admin, an AFI updated by someone known only by name."""
+    R4 revised too, R8 closed with evidence by Pat Admin and given a title of hers, an AFI updated by
+    someone known only by name."""
     await _seed_tracker_and_document(sessionmaker)
     async with sessionmaker.begin() as session:
         admin = await tracker.person_by_email(session, "boss@force.police.uk")
@@ -54,6 +55,7 @@ async def _seed(sessionmaker: Sessionmaker) -> None:
             now=datetime(2026, 2, 25, 10, 0, tzinfo=UTC),
         )
         await progress.approve_closure(session, r8, admin, "activity-12")
+        await progress.set_title(session, r8, admin, "Hydra training", "activity-14")
         (afi,) = await tracker.find_items(session, number=3, report_code="VAW-2024")
         emulator_user = Person(name="Chris Analyst")  # talked through Web Chat: no e-mail
         session.add(emulator_user)
@@ -119,6 +121,10 @@ async def test_an_export_restores_an_empty_database_and_exports_the_same_again(
     assert rows["OIC-2025 R9"]["last_update_by"] == "Jane Doe" and rows["OIC-2025 R9"]["latest_update"] == NARRATIVE
     assert rows["OIC-2025 R8"]["closed_by"] == "Pat Admin" and rows["OIC-2025 R8"]["evidence_url"] == EVIDENCE
     assert rows["VAW-2024 AFI3"]["last_update_by"] == "Chris Analyst"
+    # Titles: the admin's own, and those derived on the first import, not derived afresh.
+    assert rows["OIC-2025 R8"]["title"] == "Hydra training"
+    assert rows["OIC-2025 R9"]["title"] == "Four modules of the e-learning package"
+    assert rows["VAW-2024 AFI3"]["title"] == "Improve how it records the wishes of victims"
     assert rows["VAW-2024 AFI3"]["assessment"] == Assessment.OFF_TRACK.value
     # The force's own response stays the force's.
     assert rows["OIC-2025 R4"]["last_update_by"] == tracker.INITIAL_RESPONSE_AUTHOR
@@ -208,14 +214,20 @@ async def test_the_xlsx_is_board_ready(sessionmaker: Sessionmaker, tmp_path: Pat
     logged = [[cell.value for cell in row] for row in history.iter_rows(2)]
     async with sessionmaker() as session:
         assert len(logged) == len((await session.scalars(select(Update.id))).all())
-    jane_r2 = next(row for row in logged if row[0] == "OIC-2025 R2" and row[2] == "Jane Doe")
+    # Each update names its item by reference and title.
+    assert {row[0] for row in logged} >= {
+        "OIC-2025 R2 · Required intelligence document",
+        "OIC-2025 R8 · Hydra training",
+    }
+    jane_r2 = next(row for row in logged if row[0].startswith("OIC-2025 R2 ") and row[2] == "Jane Doe")
     assert jane_r2[1] == datetime(2026, 3, 2, 9, 0)
     assert jane_r2[3:6] == ["In progress", "on track", "Waiting for the regional panel."]
     assert jane_r2[7] == datetime(2027, 3, 31) and jane_r2[8] == "the regional panel meets in March"
-    r8_updates = [row for row in logged if row[0] == "OIC-2025 R8"]
+    r8_updates = [row for row in logged if row[0].startswith("OIC-2025 R8 ")]
     assert r8_updates[-1][6] == EVIDENCE
     # Each item's updates oldest first, items in the tracker's order.
-    assert [row[0] for row in logged] == sorted((row[0] for row in logged), key=[*_by_reference(rows)].index)
+    references = [" ".join(row[0].split()[:2]) for row in logged]
+    assert references == sorted(references, key=[*_by_reference(rows)].index)
 
 
 def _tracker(header: str, *rows: str) -> str:

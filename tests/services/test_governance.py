@@ -314,6 +314,71 @@ async def test_due_date_refusals(world: World, text: str, expected: str) -> None
     assert (await _item(world)).revised_due_on is None
 
 
+# --- titles ------------------------------------------------------------------------------------
+
+
+async def test_an_admin_sets_a_title_kept_in_history_and_used_to_name_the_item(world: World) -> None:
+    intent = parse_intent("set title of recommendation 8 to Hydra training")
+    reply = await world.commands.set_title(intent, world.admin, activity_key="title-1")  # type: ignore[arg-type]
+    assert _said(reply) == 'Recommendation 8 (OIC-2025 R8) is now titled "Hydra training".'
+    renamed = await world.commands.set_title(parse_intent("rename R8 to Hydra courses (regional)"), world.admin)  # type: ignore[arg-type]
+    assert _said(renamed) == (
+        'Recommendation 8 (OIC-2025 R8) is now titled "Hydra courses (regional)" (it was "Hydra training").'
+    )
+    assert (await _item(world)).title == "Hydra courses (regional)"
+    async with world.sessionmaker() as session:
+        events = (await session.scalars(select(ItemEvent).where(ItemEvent.kind == EventKind.TITLE_CHANGED.value))).all()
+    assert [(event.actor_name, event.detail) for event in events] == [
+        ("Pat Admin", 'To "Hydra training"'),
+        ("Pat Admin", 'From "Hydra training" to "Hydra courses (regional)"'),
+    ]
+    # A redelivered message changes nothing; the same title again is said to be there already.
+    again = await world.commands.set_title(intent, world.admin, activity_key="title-1")  # type: ignore[arg-type]
+    assert _said(again) == 'Recommendation 8 (OIC-2025 R8) is now titled "Hydra training".'
+    assert (await _item(world)).title == "Hydra courses (regional)"
+    same = await world.commands.set_title(parse_intent("title R8: Hydra courses (regional)"), world.admin)  # type: ignore[arg-type]
+    assert _said(same) == "Recommendation 8 (OIC-2025 R8 · Hydra courses (regional)) already has that title."
+    # Replies name the item with its title from now on.
+    await _assign_lead(world)
+    assigned = await world.commands.assign(parse_intent("assign R8 to jane.doe@force.police.uk"), world.admin)  # type: ignore[arg-type]
+    assert _said(assigned) == "Recommendation 8 (OIC-2025 R8 · Hydra courses (regional)) is already owned by Jane Doe."
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("set title of R8", "Which title? e.g. `set title of recommendation 8 to Hydra training`"),
+        ("set title of R8 to *Hydra*", "A title starts with a letter or digit and holds only letters"),
+        ("set title of R8 to Hydra {0} training", "A title starts with a letter or digit"),
+        (f"set title of R8 to {'x' * 81}", "A title is at most 80 characters; that one has 81."),
+        ("set title of R42 to Hydra training", "I can't find recommendation 42."),
+    ],
+)
+async def test_title_refusals(world: World, text: str, expected: str) -> None:
+    reply = await world.commands.set_title(parse_intent(text), world.admin)  # type: ignore[arg-type]
+    assert _said(reply).startswith(expected)
+    assert (await _item(world)).title is None
+
+
+async def test_titles_tell_the_items_of_a_report_apart(world: World) -> None:
+    await world.commands.set_title(parse_intent("set title of OIC-2025 R9 to Hydra training"), world.admin)  # type: ignore[arg-type]
+    clash = await world.commands.set_title(parse_intent("set title of R8 to hydra TRAINING"), world.admin)  # type: ignore[arg-type]
+    assert _said(clash) == "OIC-2025 R9 is already called that: titles tell the items of a report apart."
+    # Another report may use it.
+    other = await world.commands.set_title(parse_intent("set title of VAWG-2024 R9 to Hydra training"), world.admin)  # type: ignore[arg-type]
+    assert _said(other).endswith('is now titled "Hydra training".')
+
+
+async def test_only_admins_set_titles(world: World) -> None:
+    intent = parse_intent("set title of recommendation 8 to Hydra training")
+    refused = await world.commands.set_title(intent, world.lead)  # type: ignore[arg-type]
+    assert _said(refused) == "Only an admin can change titles — admins are Pat Admin."
+    assert (
+        _said(await world.commands.set_title(intent, None)) == "I couldn't tell who you are, so I can't change titles."
+    )  # type: ignore[arg-type]
+    assert (await _item(world)).title is None
+
+
 async def test_only_admins_set_due_dates(world: World) -> None:
     intent = parse_intent("set due date of recommendation 8 to 30 June 2026 because x")
     assert _said(await world.commands.set_due_date(intent, world.lead)).startswith("Only an admin can change due dates")  # type: ignore[arg-type]

@@ -20,7 +20,7 @@ from domain.vocabulary import Kind
 from services import search_index
 from services.importing import import_file
 from services.search_index import SearchIndex
-from storage import tracker
+from storage import progress, tracker
 from storage.models import Item
 from tests.conftest import SEED
 
@@ -53,7 +53,7 @@ def _old_ranking(query: str, items: Sequence[Item]) -> list[int]:
     wanted = search._meaningful(query)
     if len(re.sub(r"\W", "", wanted)) < 3 or not items:
         return []
-    texts = [utils.default_process(f"{item.text} {item.report.title}") for item in items]
+    texts = [utils.default_process(f"{item.title or ''} {item.text} {item.report.title}") for item in items]
     matches = process.extract(
         wanted, texts, scorer=search._score, limit=search.MAX_CANDIDATES + 1, score_cutoff=search.CANDIDATE
     )
@@ -130,6 +130,17 @@ async def test_edits_and_other_instances_are_seen(sessionmaker: Sessionmaker) ->
     async with sessionmaker.begin() as session:
         await session.execute(text("UPDATE items SET text = replace(text, 'Kraken', 'Krakan')"))
     await _assert_same(here, sessionmaker, ["kraken training", "krakan training"])
+    # An admin renames an item, keeping its title's length: the title change (an item event) tells both.
+    async with sessionmaker.begin() as session:
+        (r8,) = await tracker.find_items(session, number=8, report_code="OIC-2025")
+        admin = await tracker.person_by_email(session, "pat@force.police.uk")
+        assert admin is not None and r8.title == "Hydra training package"
+        assert await progress.set_title(session, r8, admin, "Custody pods for Hydra", None)
+    for index in (here, there):
+        async with sessionmaker() as session:
+            ranked = await index.rank(session, "custody pods")
+        assert ranked.best is not None and ranked.best.number == 8
+    await _assert_same(there, sessionmaker, ["custody pods", "hydra training"])
 
 
 async def test_a_search_does_not_read_every_item(engine: AsyncEngine, sessionmaker: Sessionmaker) -> None:

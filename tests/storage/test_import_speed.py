@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.clock import FixedClock
 from domain.records import ItemRecord, ReportRecord
+from domain.titles import item_titles
 from domain.vocabulary import Kind, Status
 from services import importing
 from services.export import TRACKER_COLUMNS
@@ -49,8 +50,18 @@ async def _save_one_item_at_a_time(session: AsyncSession, record: ReportRecord) 
         )
         session.add(report)
         await session.flush()
-    rows = await session.execute(select(Item.kind, Item.number).where(Item.report_id == report.id))
-    existing = {(kind, number) for kind, number in rows}
+    rows = await session.execute(select(Item.kind, Item.number, Item.title).where(Item.report_id == report.id))
+    stored = {(kind, number): title for kind, number, title in rows}
+    existing = set(stored)
+    # Titles as an import derives them (domain.titles), for the items it adds: the first of two with one number.
+    new: dict[tuple[str, int], ItemRecord] = {}
+    for item_record in record.items:
+        new.setdefault((item_record.kind.value, item_record.number), item_record)
+    new = {key: item_record for key, item_record in new.items() if key not in existing}
+    derived = item_titles(
+        [(r.title, r.text) for r in new.values()], topic=record.title, taken=filter(None, stored.values())
+    )
+    titles = dict(zip(new, derived, strict=True))
     responded_at = datetime.combine(record.published_on, time(), tzinfo=UTC) if record.published_on else utcnow()
     added = 0
     for item_record in record.items:
@@ -62,6 +73,7 @@ async def _save_one_item_at_a_time(session: AsyncSession, record: ReportRecord) 
             kind=item_record.kind.value,
             number=item_record.number,
             text=item_record.text,
+            title=titles[(item_record.kind.value, item_record.number)],
             due_on=item_record.due_on,
             status=item_record.status.value,
             owner_id=owner.id if owner else None,

@@ -13,12 +13,13 @@ from hypothesis import strategies as st
 
 from bot.cards.common import Reply, choice_card, command_action, message
 from bot.cards.help import help_card, welcome_card
-from bot.cards.items import item_list_card, search_results_card, status_card
+from bot.cards.items import history_card, item_list_card, search_results_card, status_card
 from domain.dates import describe_overdue
 from domain.text import clip, one_line, safe_text
-from domain.vocabulary import Assessment, Kind, Status
+from domain.vocabulary import Assessment, EventKind, Kind, Status
 from services.results import Rights
 from storage.models import Item, ItemEvent, Person, Report, Update
+from storage.progress import TimelineEntry
 from tests.fakes.card_nodes import elements, walk
 
 TODAY = date(2026, 11, 28)
@@ -28,6 +29,7 @@ R8_TEXT = (
     "package on organised immigration crime."
 )
 EVIL = "[click here](http://evil.example) **urgent** _now_ <http://evil.example> &#42;x&#42;"
+HYDRA = "Hydra training package"
 ELEMENT_TYPES = {"TextBlock", "FactSet", "ColumnSet", "Column", "Container", "ActionSet"}
 COLOURS = {"attention", "warning", "good", "accent"}
 
@@ -98,6 +100,9 @@ def all_replies() -> dict[str, Reply]:
             "Which report do you mean?", [("OIC-2025", "list OIC-2025"), ("PEEL-2023", "list PEEL-2023")]
         ),
         "search": search_results_card("hydra training", [r8, r9]),
+        "titled status": status_card(make_item(report, title=HYDRA), None, today=TODAY),
+        "titled list": item_list_card("Red", [make_item(report, title=HYDRA), r9], today=TODAY, empty_text="None."),
+        "titled search": search_results_card("package", [make_item(report, title=HYDRA), r9]),
         "help": help_card(admin=True),
         "welcome personal": welcome_card(in_channel=False),
         "welcome channel": welcome_card(in_channel=True),
@@ -364,6 +369,7 @@ def test_help_card_lists_every_command_with_an_example_by_audience() -> None:
         "assign recommendation 8 to jane.doe@force.police.uk",
         "add delegate to recommendation 8: sam@force.police.uk",
         "set due date of recommendation 8 to 30 June 2026",
+        "set title of recommendation 8 to Hydra training",
         "approve closure of recommendation 8",
         "subscribe this channel to the weekly digest",
         "snooze reminders for 2 weeks",
@@ -463,3 +469,62 @@ def test_status_card_of_a_closed_item_says_when_and_by_whom_with_the_evidence() 
     assert "Evidence: https://intranet.force.police.uk/hydra" in reply.text
     # Nothing to do on a closed item: read only.
     assert commands(reply.card) == ["history of OIC-2025 R8", "response to OIC-2025 R8"]
+
+
+# --- titles ----------------------------------------------------------------------------------
+
+
+def test_a_titled_item_is_headed_by_its_title_with_its_label_below() -> None:
+    reply = status_card(make_item(title=HYDRA), make_update(), today=TODAY)
+    assert reply.card is not None
+    assert reply.text.startswith(
+        "OIC-2025 R8 · Hydra training package\n"
+        "Recommendation 8 · Improving the response to organised immigration crime (OIC-2025)\n"
+    )
+    assert shown_texts(reply.card)[:2] == [
+        "OIC-2025 R8 · Hydra training package",
+        "Recommendation 8 · Improving the response to organised immigration crime (OIC-2025)",
+    ]
+
+
+def test_a_list_names_a_titled_item_by_its_title_instead_of_its_texts_start() -> None:
+    report = make_report()
+    titled, untitled = make_item(report, title=HYDRA), make_item(report, number=9, text="Short text.")
+    reply = item_list_card("Red", [titled, untitled], today=TODAY, empty_text="None.")
+    assert reply.card is not None
+    first, second = [row for row in reply.card["body"] if row["type"] == "Container"]
+    assert shown_texts(first) == [
+        "OIC-2025 R8 · Hydra training package",
+        "Red",
+        "In progress · due 30 April 2026 · Unassigned",
+    ]
+    assert "Short text." in shown_texts(second)
+    assert reply.text.splitlines()[1:] == [
+        "- OIC-2025 R8 · Hydra training package · Red · In progress · due 30 April 2026 · Unassigned",
+        "- OIC-2025 R9 · Red · In progress · due 30 April 2026 · Unassigned",
+        "  Short text.",
+    ]
+
+
+def test_a_picker_offers_titled_items_by_their_titles() -> None:
+    report = make_report()
+    reply = search_results_card("package", [make_item(report, title=HYDRA), make_item(report, number=9)])
+    assert reply.card is not None
+    assert [action["title"] for action in submits(reply.card)][0] == "OIC-2025 R8: Hydra training package"
+    assert [action["title"] for action in submits(reply.card)][1].startswith("OIC-2025 R9: By 30 April 2026")
+
+
+def test_a_title_change_in_the_history_says_from_what_to_what() -> None:
+    entry = TimelineEntry(
+        at=datetime(2026, 11, 2, 10, tzinfo=timezone.utc),
+        who="Pat Admin",
+        what="Title changed",
+        detail='From "Hydra training package" to "Hydra training"',
+        kind=EventKind.TITLE_CHANGED.value,
+    )
+    reply = history_card(make_item(title="Hydra training"), [entry], today=TODAY)
+    assert reply.text.startswith("History · OIC-2025 R8 · Hydra training\nStatus now")
+    assert (
+        '2 November 2026 · Pat Admin: Title changed\n  From "Hydra training package" to "Hydra training"' in reply.text
+    )
+    assert "Reason:" not in reply.text

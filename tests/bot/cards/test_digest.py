@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -359,6 +360,28 @@ def test_nudge_has_one_post_update_button_per_item_and_the_reminder_buttons() ->
     # Overdue stands out in red, the rest in amber.
     colours = [node["color"] for node in elements(card["body"]) if node.get("weight") == "Bolder" and "color" in node]
     assert colours == ["warning", "attention", "warning"]
+
+
+def test_a_titled_item_is_named_by_its_title_in_digests_and_nudges() -> None:
+    titled = replace(make_item(8, rag="Red"), title="Hydra training package")
+    report = ReportDigest(
+        code="OIC-2025",
+        title="Improving the response to organised immigration crime",
+        counts_by_rag={"Red": 1},
+        changes=(Change("OIC-2025 R8", 8, "closed", NOW, title="Hydra training package"),),
+        changes_total=1,
+        overdue=section([titled]),
+    )
+    digest = compose_digest(DigestData("Board", NOW, LAST_WEEK, 30, (report,)))
+    assert "- OIC-2025 R8 · Hydra training package · closed (30 November)" in digest.text
+    assert "- OIC-2025 R8 · Hydra training package · overdue by 7 months · Jane Doe" in digest.text
+    assert digest.card is not None
+    opening = [node for node in walk(digest.card) if "selectAction" in node]
+    assert len(opening) == 2 and all("**OIC-2025 R8 · Hydra training package** · " in str(row) for row in opening)
+    nudge = compose_nudge("Jane Doe", [NudgeItem(titled, ("overdue since 30 April 2026",))])
+    assert "OIC-2025 R8 · Hydra training package: Overdue since 30 April 2026." in nudge.text
+    # The title tells the item apart: the start of its text is left out.
+    assert R8_TEXT[:40] not in digest.text and R8_TEXT[:40] not in nudge.text
 
 
 def test_nudge_for_one_item() -> None:
