@@ -22,6 +22,7 @@ from botbuilder.integration.aiohttp import CloudAdapter
 from botbuilder.schema import Activity
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.activity_json import read_activity
 from bot.adapter import PooledAuthentication, create_adapter, create_authentication
 from bot.config import Settings
 from bot.handler import RecBot, on_turn_error
@@ -96,7 +97,7 @@ def parse_activity(body: bytes) -> Activity | str:
     if not isinstance(payload.get("type"), str) or not payload["type"]:
         return "the activity has no type"
     try:
-        activity = Activity().deserialize(payload)
+        activity = read_activity(payload)
     except Exception:  # noqa: BLE001 - msrest raises many kinds on bad field types
         return "the activity does not match the Bot Framework schema"
     if activity.conversation is None or not activity.conversation.id:
