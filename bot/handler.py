@@ -189,15 +189,22 @@ class RecBot(ActivityHandler):
             # A file sent to RecBot is an import (bot/uploads.py), never an answer: an update under way keeps its draft.
             await self.uploads.receive(turn_context)
             return
+        value = turn_context.activity.value
+        is_form = isinstance(value, dict) and value.get("form") == "update"
+        if not is_form and not await self._dialog_under_way(turn_context):
+            # Most messages: a question or a command with no update under way. The state just read
+            # says so; the dialog machinery is set up only if the command starts an update.
+            turn = read_turn(turn_context.activity)
+            await self._route(parse_intent(turn.text), turn, turn_context, None)
+            return
         from botbuilder.dialogs import DialogTurnStatus
 
         dialog_context = await self.dialogs.create_context(turn_context)
-        value = turn_context.activity.value
-        if isinstance(value, dict) and value.get("form") == "update":
+        if is_form:
             # The form is a complete update on its own: it replaces any update dialog under way.
             await dialog_context.cancel_all_dialogs()
             await self._send(turn_context, await self._submit_form(value, turn_context))
-        elif dialog_context.active_dialog is not None:
+        else:  # an update under way: this message answers it
             try:
                 result = await dialog_context.continue_dialog()
             except Exception as error:
@@ -212,10 +219,14 @@ class RecBot(ActivityHandler):
                 return
             if result.status == DialogTurnStatus.Complete:
                 await self._after_dialog(result.result, turn_context, dialog_context)
-        else:
-            turn = read_turn(turn_context.activity)
-            await self._route(parse_intent(turn.text), turn, turn_context, dialog_context)
         await self.conversation_state.save_changes(turn_context)
+
+    async def _dialog_under_way(self, turn_context: TurnContext) -> bool:
+        """True when this person has an update dialog on the go here (the state is read from the database
+        on every turn, so a dialog begun on another instance counts, and kept for the rest of the turn)."""
+        await self.conversation_state.load(turn_context)
+        state = self.conversation_state.get(turn_context) or {}
+        return bool(getattr(state.get("dialogs"), "dialog_stack", None))
 
     async def _after_dialog(self, result: object, turn_context: TurnContext, dialog_context: DialogContext) -> None:
         """Follow up on how the update dialog ended: open the form, answer a command and carry on with the
@@ -253,9 +264,11 @@ class RecBot(ActivityHandler):
             await self._route(parse_intent(follow_up), read_turn(turn_context.activity), turn_context, dialog_context)
 
     async def _route(
-        self, intent: Intent, turn: TurnInput, turn_context: TurnContext, dialog_context: DialogContext
+        self, intent: Intent, turn: TurnInput, turn_context: TurnContext, dialog_context: DialogContext | None
     ) -> None:
-        """Answer one command (bot/commands.py); the people it concerns are told after the reply is sent."""
+        """Answer one command (bot/commands.py); the people it concerns are told after the reply is sent.
+
+        Without a `dialog_context` (no dialog under way), one is made if the command starts an update."""
         activity = turn_context.activity
 
         async def identify() -> Identity | None:
@@ -279,7 +292,12 @@ class RecBot(ActivityHandler):
             self.people.forget_all()
 
     async def _start_update(
-        self, turn_context: TurnContext, dialog_context: DialogContext, *, ref: ItemRef | None, correcting: bool = False
+        self,
+        turn_context: TurnContext,
+        dialog_context: DialogContext | None,
+        *,
+        ref: ItemRef | None,
+        correcting: bool = False,
     ) -> None:
         actor = await self._actor(turn_context)
         if actor is None:
@@ -319,7 +337,12 @@ class RecBot(ActivityHandler):
             # The dialog starts at the summary with that update's answers (link and date request kept).
             options["corrects_update_id"] = corrected.corrects_update_id
             options["answers"] = answers_of(corrected)
+        if dialog_context is not None:
+            await dialog_context.begin_dialog(UpdateDialog.__name__, options)
+            return  # saved by the turn that made the dialog context
+        dialog_context = await self.dialogs.create_context(turn_context)
         await dialog_context.begin_dialog(UpdateDialog.__name__, options)
+        await self.conversation_state.save_changes(turn_context)
 
     async def _actor(self, turn_context: TurnContext) -> Actor | None:
         identity = await self.people.identify(turn_context)
