@@ -68,8 +68,7 @@ def create_engine(url: str, pool: PoolSettings = PoolSettings()) -> AsyncEngine:
         @event.listens_for(engine.sync_engine, "connect")
         def _sqlite_pragmas(dbapi_connection: object, _record: object) -> None:
             cursor = dbapi_connection.cursor()  # type: ignore[attr-defined]
-            # WAL lets readers run beside the one writer; foreign keys are off by default.
-            cursor.execute("PRAGMA journal_mode=WAL")
+            # Foreign keys are off by default (the driver has put the database in WAL mode).
             cursor.execute("PRAGMA foreign_keys=ON")
             cursor.execute("PRAGMA synchronous=NORMAL")
             cursor.close()

@@ -58,22 +58,30 @@ async def test_a_burst_is_answered_in_full(start_bot: Callable[..., Any], stub: 
 async def test_memory_is_back_where_it_was_after_a_burst(
     start_bot: Callable[..., Any], stub: StubConnector, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Python objects alive after a burst (caches warmed first) stay within a small margin."""
+    """A burst keeps no Python objects: after a second burst, memory is where the first left it.
+
+    Measured from one burst to the next, not from before the first: tracemalloc counts only what is
+    allocated once it starts, so the buffers of pooled keep-alive connections (up to 100 to the bot
+    and 200 from it to the connector), renewed by every burst, would count as kept memory (~2 MB)
+    while the ones they replaced, allocated earlier, would not count as freed.
+    """
     bot: BotClient = await start_bot()
     await send_all(bot, burst(stub, 200))  # warms the per-process caches for the 50 conversations
-    stub.sent.clear()
-    caplog.clear()
-    gc.collect()
-    tracemalloc.start()
-    try:
-        before, _ = tracemalloc.get_traced_memory()
+
+    async def burst_then_measure() -> int:
         assert collections.Counter(await send_all(bot, burst(stub))) == {200: ACTIVITIES}
         # The stub's record of the replies and pytest's of the log lines are not the bot's memory.
         stub.sent.clear()
         caplog.clear()
         gc.collect()
-        after, peak = tracemalloc.get_traced_memory()
+        return tracemalloc.get_traced_memory()[0]
+
+    tracemalloc.start()
+    try:
+        after_first = await burst_then_measure()
+        after_second = await burst_then_measure()
     finally:
         tracemalloc.stop()
-    assert peak > before  # the burst did allocate
-    assert after - before < 2 * 1024 * 1024, f"{(after - before) / 1024:.0f} KiB still held after the burst"
+    assert after_first > 0  # the burst did allocate
+    kept = after_second - after_first
+    assert kept < 512 * 1024, f"{kept / 1024:.0f} KiB more held after the second burst than after the first"

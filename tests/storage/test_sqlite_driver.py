@@ -1,7 +1,8 @@
-"""storage/sqlite_driver.py: SQLAlchemy over it behaves as over aiosqlite, with one thread hop per statement."""
+"""storage/sqlite_driver.py: SQLAlchemy over it behaves as over aiosqlite; reads skip the thread, writes hop once."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +12,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from storage import sqlite_driver
 from storage.database import create_engine
 
 
@@ -35,7 +37,7 @@ def _count_hops(monkeypatch: pytest.MonkeyPatch) -> list[object]:
     return hops
 
 
-async def test_a_select_is_one_hop_and_its_rows_arrive_whole(
+async def test_a_read_runs_on_the_loop_and_its_rows_arrive_whole(
     engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     async with engine.begin() as connection:
@@ -47,8 +49,41 @@ async def test_a_select_is_one_hop_and_its_rows_arrive_whole(
         assert result.fetchone() == ("n0",)
         assert result.fetchmany(2) == [("n1",), ("n2",)]
         assert result.fetchall() == [("n3",), ("n4",)]
-    # One statement, and no rollback for a connection that wrote nothing.
-    assert len(hops) == 1
+    # No hand-off to the connection's thread: not for the statement, not for a rollback of nothing.
+    assert hops == []
+
+
+async def test_a_write_is_one_hop_and_a_reader_never_waits_for_it(
+    engine: AsyncEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with engine.connect() as writer, engine.connect() as reader:
+        await reader.execute(text("SELECT 1"))
+        await writer.execute(text("SELECT 1"))
+        hops = _count_hops(monkeypatch)
+        await writer.execute(text("INSERT INTO notes (body) VALUES ('pending')"))
+        assert len(hops) == 1
+        # The writer holds the write lock and has not committed: WAL lets the reader read at once.
+        assert (await asyncio.wait_for(reader.execute(text("SELECT count(*) FROM notes")), 1)).scalar_one() == 0
+        await writer.commit()
+    async with engine.connect() as connection:
+        assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 1
+
+
+async def test_without_wal_every_statement_goes_to_the_thread(tmp_path: Path) -> None:
+    # An in-memory database has no write-ahead log: a reader there could wait for a lock.
+    connection = await sqlite_driver.connect(":memory:")
+    try:
+        assert connection.reads_on_loop is False
+        async with connection.cursor() as cursor:
+            await cursor.execute("SELECT 41 + 1")
+            assert await cursor.fetchall() == [(42,)]
+    finally:
+        await connection.close()
+    on_disk = await sqlite_driver.connect(str(tmp_path / "wal.db"))
+    try:
+        assert on_disk.reads_on_loop is True
+    finally:
+        await on_disk.close()
 
 
 async def test_writes_commit_roll_back_and_report_rows(engine: AsyncEngine) -> None:
