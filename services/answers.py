@@ -116,11 +116,18 @@ class Answers:
         self._search_index = SearchIndex()
 
     async def _status(
-        self, session: AsyncSession, item: Item, latest: Update | None, viewer: Identity | None = None
+        self,
+        session: AsyncSession,
+        item: Item,
+        latest: Update | None,
+        viewer: Identity | None = None,
+        acting: list[tuple[int, str]] | None = None,
     ) -> ItemStatus:
-        """The status card's facts: the pending date request, who set the revised date, who may act."""
+        """The status card's facts: the pending date request, who set the revised date, who may act
+        (`acting`, when the item's query read it already)."""
         requested = await session.get(Update, item.requested_due_update_id) if item.requested_due_update_id else None
-        acting = await ownership.acting_people(session, item, self._bootstrap_admins)
+        if acting is None:
+            acting = await ownership.acting_people(session, item, self._bootstrap_admins)
         rights = None
         if viewer is not None:
             is_open = Status(item.status).is_open
@@ -151,9 +158,13 @@ class Answers:
         async with self._reads() as session:
             # One statement finds the items and their latest updates (rather than one for each).
             rows = await tracker.find_items_with_latest(
-                session, number=ref.number, kind=ref.kind, report_code=ref.report_code
+                session,
+                number=ref.number,
+                kind=ref.kind,
+                report_code=ref.report_code,
+                bootstrap_admins=self._bootstrap_admins,
             )
-            resolved = await choose(session, [item for item, _ in rows], ref, conversation_id)
+            resolved = await choose(session, [item for item, _, _ in rows], ref, conversation_id)
             if resolved.item is None and not resolved.candidates:
                 return await self._not_found(session, ref)
             if resolved.item is None:
@@ -164,8 +175,8 @@ class Answers:
                         for item in resolved.candidates
                     ],
                 )
-            latest = next(update for item, update in rows if item is resolved.item)
-            return await self._status(session, resolved.item, latest)
+            latest, acting = next((update, acting) for item, update, acting in rows if item is resolved.item)
+            return await self._status(session, resolved.item, latest, acting=acting)
 
     async def _not_found(self, session: AsyncSession, ref: ItemRef) -> Result:
         if ref.report_code and await tracker.report_by_code(session, ref.report_code) is None:

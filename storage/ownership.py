@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
 
-from sqlalchemy import bindparam, func, or_, select, update
+from sqlalchemy import ColumnExpressionArgument, String, and_, bindparam, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
+from sqlalchemy.sql.elements import ColumnElement
 
 from domain.vocabulary import EventKind
 from storage.models import AdminEvent, Delegate, Item, ItemEvent, Person, Report
@@ -212,22 +213,56 @@ async def admins(session: AsyncSession, bootstrap: Sequence[str] = ()) -> Sequen
     return (await session.scalars(select(Person).where(or_(*conditions)).order_by(Person.name, Person.email))).all()
 
 
-# Built once: the item, its owner and the bootstrap admins' addresses are bound parameters (a
-# status question runs this on every card; building it each time was a tenth of the turn's CPU).
-_ACTING_PEOPLE = (
-    select(Person.id, Person.teams_user_id)
-    .where(
+def _may_act(
+    item_id: ColumnExpressionArgument[int], owner_id: ColumnExpressionArgument[int | None]
+) -> ColumnElement[bool]:
+    """People with a Teams id who may act on the item: its owner, its delegates, admins (and the
+    bootstrap admins named by e-mail or Entra object id: the expanding parameter `named`)."""
+    return and_(
         Person.teams_user_id.is_not(None),
         or_(
             Person.is_admin.is_(True),
-            Person.id.in_(select(Delegate.person_id).where(Delegate.item_id == bindparam("item_id"))),
-            Person.id == bindparam("owner_id"),
+            Person.id.in_(select(Delegate.person_id).where(Delegate.item_id == item_id).correlate_except(Delegate)),
+            Person.id == owner_id,
             func.lower(Person.email).in_(bindparam("named", expanding=True)),
             func.lower(Person.aad_object_id).in_(bindparam("named", expanding=True)),
         ),
     )
+
+
+# Built once: the item, its owner and the bootstrap admins' addresses are bound parameters (a
+# status question runs this on every card; building it each time was a tenth of the turn's CPU).
+_ACTING_PEOPLE = (
+    select(Person.id, Person.teams_user_id)
+    .where(_may_act(bindparam("item_id"), bindparam("owner_id")))
     .order_by(Person.id)
 )
+# The same people as one column of an item query: "id:teams id" records, in no particular order.
+_RECORD = "\x1e"
+ACTING_COLUMN = (
+    select(func.aggregate_strings(cast(Person.id, String).concat(":").concat(Person.teams_user_id), _RECORD))
+    .where(_may_act(Item.id, Item.owner_id))
+    .correlate(Item)
+    .scalar_subquery()
+    .label("acting")
+)
+
+
+def named_admins(bootstrap: Sequence[str]) -> list[str]:
+    """The `named` parameter of the statements above: bootstrap admins' addresses, lower-cased."""
+    return [value.lower() for value in bootstrap if value]
+
+
+def read_acting(column: str | None) -> list[tuple[int, str]]:
+    """`ACTING_COLUMN`'s value as `acting_people` gives it: (person id, Teams user id), by person id.
+
+    A Teams id holding the record separator (never seen; ids are opaque) loses its tail, not its person."""
+    people = []
+    for record in (column or "").split(_RECORD):
+        person_id, _, teams_id = record.partition(":")
+        if person_id.isdigit() and teams_id:
+            people.append((int(person_id), teams_id))
+    return sorted(people)
 
 
 async def acting_people(session: AsyncSession, item: Item, bootstrap: Sequence[str] = ()) -> list[tuple[int, str]]:
@@ -235,8 +270,8 @@ async def acting_people(session: AsyncSession, item: Item, bootstrap: Sequence[s
 
     One query; people who have never talked to the bot (no Teams user id yet) are left out.
     """
-    named = [value.lower() for value in bootstrap if value]
-    rows = await session.execute(_ACTING_PEOPLE, {"item_id": item.id, "owner_id": item.owner_id, "named": named})
+    parameters = {"item_id": item.id, "owner_id": item.owner_id, "named": named_admins(bootstrap)}
+    rows = await session.execute(_ACTING_PEOPLE, parameters)
     return [(person_id, teams_id) for person_id, teams_id in rows if teams_id is not None]
 
 

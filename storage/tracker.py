@@ -19,6 +19,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 from domain.records import ItemRecord, ReportRecord
 from domain.titles import item_titles
 from domain.vocabulary import EventKind, Kind, Status
+from storage import ownership
 from storage.models import (
     ConversationRef,
     Delegate,
@@ -352,14 +353,14 @@ def latest_update_id():  # type: ignore[no-untyped-def]
 
 
 # Built once per shape: the filters are bound parameters, so each call only binds values.
-_WITH_LATEST: dict[tuple[bool, bool], Select[Item, Update]] = {}
+_WITH_LATEST: dict[tuple[bool, bool], Select[Item, Update, str]] = {}
 
 
-def _items_with_latest_query(by_kind: bool, by_report: bool) -> Select[Item, Update]:
+def _items_with_latest_query(by_kind: bool, by_report: bool) -> Select[Item, Update, str]:
     built = _WITH_LATEST.get((by_kind, by_report))
     if built is None:
         query = (
-            select(Item, Update)
+            select(Item, Update, ownership.ACTING_COLUMN)
             .join(Report, Item.report_id == Report.id)
             .outerjoin(Person, Item.owner_id == Person.id)
             .outerjoin(Update, Update.id == latest_update_id())
@@ -375,17 +376,23 @@ def _items_with_latest_query(by_kind: bool, by_report: bool) -> Select[Item, Upd
 
 
 async def find_items_with_latest(
-    session: AsyncSession, *, number: int, kind: Kind | None = None, report_code: str | None = None
-) -> Sequence[tuple[Item, Update | None]]:
-    """`find_items` and each item's `latest_update`, in one statement: (item, latest update or None)."""
-    parameters: dict[str, object] = {"number": number}
+    session: AsyncSession,
+    *,
+    number: int,
+    kind: Kind | None = None,
+    report_code: str | None = None,
+    bootstrap_admins: Sequence[str] = (),
+) -> Sequence[tuple[Item, Update | None, list[tuple[int, str]]]]:
+    """`find_items`, each item's `latest_update` and who may act on it (`ownership.acting_people`), in
+    one statement: (item, latest update or None, [(person id, Teams user id)])."""
+    parameters: dict[str, object] = {"number": number, "named": ownership.named_admins(bootstrap_admins)}
     if kind is not None:
         parameters["kind"] = kind.value
     if report_code is not None:
         parameters["report_code"] = report_code.upper()
     query = _items_with_latest_query(kind is not None, report_code is not None)
     result = await session.execute(query, parameters)
-    return [(item, latest) for item, latest in result]
+    return [(item, latest, ownership.read_acting(acting)) for item, latest, acting in result]
 
 
 _ITEM_WITH_LATEST = (

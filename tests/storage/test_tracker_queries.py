@@ -1,18 +1,19 @@
-"""`find_items_with_latest` answers exactly what `find_items` then `latest_update` answer, in one statement."""
+"""`find_items_with_latest` answers exactly what `find_items`, `latest_update` and `acting_people` answer, in one statement."""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from sqlalchemy import event
+from sqlalchemy import event, select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.records import ItemRecord, ReportRecord
 from domain.vocabulary import Kind
-from storage import tracker
-from storage.models import Update
+from storage import ownership, tracker
+from storage.models import Delegate, Person, Update
 
 Sessionmaker = async_sessionmaker[AsyncSession]
+BOOTSTRAP = ("NAMED@force.police.uk",)
 
 
 def _report(code: str, title: str, with_response: bool) -> ReportRecord:
@@ -48,6 +49,19 @@ async def test_items_with_their_latest_update_in_one_statement(engine: AsyncEngi
                 Update(item_id=item_id, created_at=same_time, author_name="B", status="Blocked", narrative="second"),
             ]
         )
+        # Who may act: the owner (with a Teams id), a delegate, an admin, a bootstrap admin named by
+        # address, and people who may not (no Teams id yet, or no role).
+        owner = await session.scalar(select(Person).where(Person.email == "lead@force.police.uk"))
+        assert owner is not None
+        owner.teams_user_id = "29:owner,with:odd:characters"
+        delegate, admin, named, silent, nobody = (
+            Person(email=f"{name}@force.police.uk", name=name, teams_user_id=f"29:{name}" if name != "silent" else None)
+            for name in ("delegate", "admin", "named", "silent", "nobody")
+        )
+        admin.is_admin = silent.is_admin = True
+        session.add_all([delegate, admin, named, silent, nobody])
+        await session.flush()
+        session.add(Delegate(item_id=item_id, person_id=delegate.id))
 
     statements: list[str] = []
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
@@ -63,11 +77,17 @@ async def test_items_with_their_latest_update_in_one_statement(engine: AsyncEngi
     for case in cases:
         async with sessionmaker() as session:
             statements.clear()
-            rows = await tracker.find_items_with_latest(session, **case)  # type: ignore[arg-type]
+            rows = await tracker.find_items_with_latest(session, **case, bootstrap_admins=BOOTSTRAP)  # type: ignore[arg-type]
             assert len(statements) == 1
             found = [
-                (item.id, item.report.code, item.owner.email if item.owner else None, latest.id if latest else None)
-                for item, latest in rows
+                (
+                    item.id,
+                    item.report.code,
+                    item.owner.email if item.owner else None,
+                    latest.id if latest else None,
+                    acting,
+                )
+                for item, latest, acting in rows
             ]
         async with sessionmaker() as session:
             items = await tracker.find_items(session, **case)  # type: ignore[arg-type]
@@ -75,7 +95,13 @@ async def test_items_with_their_latest_update_in_one_statement(engine: AsyncEngi
             for item in items:
                 latest = await tracker.latest_update(session, item.id)
                 expected.append(
-                    (item.id, item.report.code, item.owner.email if item.owner else None, latest.id if latest else None)
+                    (
+                        item.id,
+                        item.report.code,
+                        item.owner.email if item.owner else None,
+                        latest.id if latest else None,
+                        await ownership.acting_people(session, item, BOOTSTRAP),
+                    )
                 )
         assert found == expected, case
     async with sessionmaker() as session:
