@@ -12,6 +12,8 @@ KIND_LABELS = {
     "recbot": "RecBot",
     "recbot-sdk": "RecBot, SDK connector (before)",
 }
+# The profile of a status question, written by hand, shown under the status tables.
+FINDINGS = Path(__file__).with_name("findings.md")
 TARGET_RATIO, TARGET_P99 = 0.5, 50.0
 TARGET_DIGEST_SECONDS = 10.0
 TARGET_IMPORT_SECONDS, IMPORT_TARGET_ITEMS = 2.0, 10_000
@@ -400,6 +402,8 @@ def write_report(results: Any, output: Path, *, machine: str, seconds: float, ro
         f"![throughput and p99 latency]({png.name})",
         "",
     ]
+    if results.status:
+        lines += [FINDINGS.read_text(encoding="utf-8").rstrip(), ""]
     if results.imports:
         lines += _import_lines(results.imports)
     lines += [
