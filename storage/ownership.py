@@ -206,7 +206,7 @@ async def reload_person(session: AsyncSession, person_id: int) -> Person | None:
 
 async def admins(session: AsyncSession, bootstrap: Sequence[str] = ()) -> Sequence[Person]:
     """The known admins: people flagged in the database plus those named in RECBOT_ADMINS (by e-mail or object id)."""
-    named = [value.lower() for value in bootstrap if value]
+    named = named_admins(bootstrap)
     conditions = [Person.is_admin.is_(True)]
     if named:
         conditions += [func.lower(Person.email).in_(named), func.lower(Person.aad_object_id).in_(named)]
@@ -249,7 +249,7 @@ ACTING_COLUMN = (
 
 
 def named_admins(bootstrap: Sequence[str]) -> list[str]:
-    """The `named` parameter of the statements above: bootstrap admins' addresses, lower-cased."""
+    """Bootstrap admins' addresses (RECBOT_ADMINS), lower-cased: the `named` parameter of the statements here."""
     return [value.lower() for value in bootstrap if value]
 
 

@@ -47,15 +47,16 @@ def _is_select(sql: str) -> bool:
 class Cursor(aiosqlite.Cursor):
     """An aiosqlite cursor whose rows arrive with the statement that produced them."""
 
+    _conn: Connection
+
     def __init__(self, connection: Connection, cursor: sqlite3.Cursor) -> None:
         super().__init__(connection, cursor)
-        self._connection = connection
         self._rows: list[Any] = []
 
     async def execute(self, sql: str, parameters: Iterable[Any] | None = None) -> Cursor:
         # SQLAlchemy passes a tuple or a dict, as sqlite3 wants.
         bound = cast(Sequence[Any] | Mapping[str, Any], () if parameters is None else parameters)
-        if self._connection.reads_on_loop and not self._connection.in_transaction and _is_select(sql):
+        if self._conn.reads_on_loop and not self._conn.in_transaction and _is_select(sql):
             rows = _execute_and_fetch(self._cursor, sql, bound)
         else:
             rows = await self._execute(_execute_and_fetch, self._cursor, sql, bound)

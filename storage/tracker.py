@@ -109,27 +109,33 @@ async def _people_by_email(session: AsyncSession, emails: Sequence[str]) -> dict
     return ids
 
 
-async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutcome:
-    """Store a parsed report idempotently: known reports and items are left exactly as they are."""
+async def stored_report(session: AsyncSession, record: ReportRecord) -> tuple[Report, bool]:
+    """The report a parsed one is (same title and publication date), stored now if it is new; True when it was."""
     report = await session.scalar(
         select(Report).where(Report.title == record.title, Report.published_on == record.published_on)
     )
-    created = report is None
-    if report is None:
-        report = Report(
-            code=await _unique_code(session, record.code),
-            title=record.title,
-            published_on=record.published_on,
-            inspection_type=record.inspection_type,
-            source_name=record.source_name,
-            response_label=record.response_label,
-            summary=record.summary,
-            commissioner_statement=record.commissioner_statement,
-            scope=record.scope,
-            force_specific=record.force_specific,
-        )
-        session.add(report)
-        await session.flush()
+    if report is not None:
+        return report, False
+    report = Report(
+        code=await _unique_code(session, record.code),
+        title=record.title,
+        published_on=record.published_on,
+        inspection_type=record.inspection_type,
+        source_name=record.source_name,
+        response_label=record.response_label,
+        summary=record.summary,
+        commissioner_statement=record.commissioner_statement,
+        scope=record.scope,
+        force_specific=record.force_specific,
+    )
+    session.add(report)
+    await session.flush()
+    return report, True
+
+
+async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutcome:
+    """Store a parsed report idempotently: known reports and items are left exactly as they are."""
+    report, created = await stored_report(session, record)
     rows = await session.execute(select(Item.kind, Item.number, Item.id, Item.title).where(Item.report_id == report.id))
     stored = {(kind, number): (item_id, title) for kind, number, item_id, title in rows}
     # Known items are left alone (but for a title they lack) and, within the file, the first of

@@ -30,26 +30,8 @@ Save = Callable[[AsyncSession, ReportRecord], Awaitable[tracker.ImportOutcome]]
 async def _save_one_item_at_a_time(session: AsyncSession, record: ReportRecord) -> tracker.ImportOutcome:
     """`tracker.save_report` as it was before imports were batched (an owner looked up and an item
     flushed per item): the reference the batched import must match row for row."""
-    report = await session.scalar(
-        select(Report).where(Report.title == record.title, Report.published_on == record.published_on)
-    )
-    created = report is None
-    if report is None:
-        report = Report(
-            code=await tracker._unique_code(session, record.code),
-            title=record.title,
-            published_on=record.published_on,
-            inspection_type=record.inspection_type,
-            source_name=record.source_name,
-            # The report's own fields are stored as they always were, batched or not.
-            response_label=record.response_label,
-            summary=record.summary,
-            commissioner_statement=record.commissioner_statement,
-            scope=record.scope,
-            force_specific=record.force_specific,
-        )
-        session.add(report)
-        await session.flush()
+    # The report's own fields are stored as they always were, batched or not.
+    report, created = await tracker.stored_report(session, record)
     rows = await session.execute(select(Item.kind, Item.number, Item.title).where(Item.report_id == report.id))
     stored = {(kind, number): title for kind, number, title in rows}
     existing = set(stored)
