@@ -7,7 +7,7 @@ from collections import OrderedDict
 from datetime import date
 from typing import TYPE_CHECKING
 
-from botbuilder.core import ActivityHandler, InvokeResponse, PrivateConversationState, TurnContext
+from botbuilder.core import ActivityHandler, InvokeResponse, TurnContext
 from botbuilder.schema import Activity, ActivityTypes, ChannelAccount
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -22,7 +22,7 @@ from bot.config import Settings
 from bot.extension import MessageExtension
 from bot.intents import CorrectUpdate, Intent, StartUpdate
 from bot.people import PeopleDirectory
-from bot.state import SqlStorage
+from bot.state import PrivateState, SqlStorage
 from bot.turn import TurnInput, in_channel, key_of, place_of, read_turn, tenant_of
 from bot.uploads import Uploads, has_file, is_upload_action
 from dialogs.flow import CANCELLED, RESUME
@@ -112,7 +112,7 @@ class RecBot(ActivityHandler):
         )
         # Dialog state lives in the database, so a restart or another instance carries on; it is
         # kept per person in a conversation, so two members of a channel never share an update.
-        self.conversation_state = PrivateConversationState(SqlStorage(sessionmaker))
+        self.conversation_state = PrivateState(SqlStorage(sessionmaker))
         self.extension = MessageExtension(self.services.answers)
         self.uploads = Uploads(settings, sessionmaker, self.people, clock.now)
         self._dialogs: DialogSet | None = None

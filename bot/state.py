@@ -18,14 +18,15 @@ from datetime import date, datetime
 from functools import cache
 from typing import Any, cast
 
-from botbuilder.core import Storage, StoreItem
+from botbuilder.core import PrivateConversationState, Storage, StoreItem, TurnContext
+from botbuilder.core.bot_state import CachedBotState
 from botbuilder.schema import Activity, CardAction
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import utcnow
 from storage.state import EtagConflict, StateTable, new_etag
 
-__all__ = ["EtagConflict", "SqlStorage", "from_document", "to_document"]
+__all__ = ["EtagConflict", "PrivateState", "SqlStorage", "from_document", "to_document"]
 
 TYPE_TAG = "$type"
 # A caller's dict that happens to have a "$type" key is wrapped in this tag, so it reads back as a dict.
@@ -222,3 +223,29 @@ class SqlStorage(Storage):
         wanted = list(keys)
         if wanted:
             await self.table.delete(wanted)
+
+
+# --- the per-turn cache ----------------------------------------------------------------------
+
+
+class _Snapshot(CachedBotState):
+    """The SDK's per-turn cache of one state object, telling a change by its stored document.
+
+    The SDK compares jsonpickle flattenings, made three times a turn (on load, to see whether to
+    save, after saving); the document this module stores says the same, for a quarter of the cost.
+    """
+
+    def compute_hash(self, obj: object) -> Any:
+        return None if obj is None else to_document(obj)
+
+
+class PrivateState(PrivateConversationState):
+    """`PrivateConversationState` (per person in a conversation) whose turn cache is a `_Snapshot`."""
+
+    async def load(self, turn_context: TurnContext, force: bool = False) -> None:
+        # BotState.load, with the cache made as a _Snapshot.
+        cached = self.get_cached_state(turn_context)
+        if force or not cached or not cached.state:
+            key = self.get_storage_key(turn_context)
+            items = await self._storage.read([key])
+            turn_context.turn_state[self._context_service_key] = _Snapshot(items.get(key))

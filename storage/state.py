@@ -46,6 +46,13 @@ def _upsert(dialect: str, values: dict[str, Any]) -> Insert:
 _COLUMNS = (_TABLE.c.key, _TABLE.c.etag, _TABLE.c.document)
 _READ_ONE = select(*_COLUMNS).where(_TABLE.c.key == bindparam("key"))
 _READ_MANY = select(*_COLUMNS).where(_TABLE.c.key.in_(bindparam("keys", expanding=True)))
+_ETAG_OF = select(_TABLE.c.etag).where(_TABLE.c.key == bindparam("key"))
+# SET takes the row's new values from parameters named after the columns; WHERE needs other names.
+_COMPARE_AND_SET = (
+    update(_TABLE)
+    .where(_TABLE.c.key == bindparam("row_key"), _TABLE.c.etag == bindparam("expected"))
+    .values(etag=bindparam("etag"), document=bindparam("document"), updated_at=bindparam("updated_at"))
+)
 
 
 def new_etag() -> str:
@@ -53,11 +60,15 @@ def new_etag() -> str:
 
 
 class StateTable:
-    """Reads and writes `bot_state` rows; a batch of writes is one transaction: all or none."""
+    """Reads and writes `bot_state` rows; a batch of writes is one transaction: all or none.
+
+    Core connections throughout: every turn reads its state and a turn of a dialog writes it, and an
+    ORM session would only add its own set-up and tear-down around these one-row statements."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._sessionmaker = sessionmaker
-        self._reads = for_reading(sessionmaker)
+        self._engine: AsyncEngine = sessionmaker.kw["bind"]
+        self._reading: AsyncEngine = for_reading(sessionmaker).kw["bind"]
 
     async def read(self, keys: Sequence[str]) -> list[tuple[str, str, Any]]:
         """(key, eTag, document) of each stored key; missing keys are left out."""
@@ -66,32 +77,30 @@ class StateTable:
             query, parameters = _READ_ONE, {"key": keys[0]}
         else:
             query, parameters = _READ_MANY, {"keys": list(keys)}  # type: ignore[dict-item]
-        bind = self._reads.kw.get("bind")
-        if isinstance(bind, AsyncEngine):
-            # A Core connection: no ORM session to set up and tear down for a read of one row.
-            async with bind.connect() as connection:
-                return [tuple(row) for row in (await connection.execute(query, parameters)).all()]  # type: ignore[misc]
-        async with self._reads() as session:
-            return [tuple(row) for row in (await session.execute(query, parameters)).all()]  # type: ignore[misc]
+        async with self._reading.connect() as connection:
+            return [tuple(row) for row in (await connection.execute(query, parameters)).all()]  # type: ignore[misc]
 
     async def write(self, rows: Sequence[tuple[str | None, dict[str, Any]]]) -> None:
         """Write each (expected eTag, values) in one transaction: no expectation overwrites, any other
         writes only over that eTag, else `EtagConflict`. `values` holds key, etag, document, updated_at."""
-        async with self._sessionmaker.begin() as session:
-            dialect = session.get_bind().dialect.name
+        async with self._engine.begin() as connection:
             for expected, values in rows:
                 if expected is None:
-                    await session.execute(_upsert(dialect, values))
+                    await connection.execute(_upsert(connection.dialect.name, values))
                     continue
                 # Atomic compare-and-set: on PostgreSQL a racing UPDATE waits for the row lock,
                 # then re-checks the WHERE against the winner's row and matches nothing.
-                row_key = values["key"]
-                result = await session.execute(
-                    update(_TABLE).where(_TABLE.c.key == row_key, _TABLE.c.etag == expected).values(values)
+                result = await connection.execute(
+                    _COMPARE_AND_SET,
+                    {
+                        "row_key": values["key"],
+                        "expected": expected,
+                        **{name: values[name] for name in ("etag", "document", "updated_at")},
+                    },
                 )
-                if cast(CursorResult[Any], result).rowcount != 1:
-                    current = await session.scalar(select(_TABLE.c.etag).where(_TABLE.c.key == row_key))
-                    raise EtagConflict(row_key, expected, current)
+                if result.rowcount != 1:
+                    current = await connection.scalar(_ETAG_OF, {"key": values["key"]})
+                    raise EtagConflict(values["key"], expected, current)
 
     async def delete(self, keys: Iterable[str]) -> None:
         async with self._sessionmaker.begin() as session:
