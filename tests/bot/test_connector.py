@@ -12,6 +12,8 @@ from urllib.parse import urlparse
 
 import msal
 import pytest
+from aiohttp import web
+from aiohttp.test_utils import TestServer
 from botbuilder.schema import Activity, ChannelAccount, ConversationAccount
 from botframework.connector.auth import (
     ClaimsIdentity,
@@ -257,3 +259,62 @@ async def test_closing_the_pool_closes_its_session(connector: tuple[StubConnecto
     session = pool.session()
     await pool.close()
     assert session.closed
+
+
+async def test_replies_are_sent_exactly_as_msrest_sends_them() -> None:
+    """Replies and messages skip msrest's operation (issue 14); `raw=True` still goes msrest's way, and
+    both must put the same request on the wire and raise the same error."""
+    seen: list[tuple[str, str, dict[str, str], bytes]] = []
+    failing = False
+
+    async def record(request: web.Request) -> web.Response:
+        headers = {name: request.headers.get(name, "") for name in _COMPARED_HEADERS}
+        seen.append((request.method, request.raw_path, headers, await request.read()))
+        if failing:
+            return web.json_response({"error": {"code": "BotNotInConversationRoster", "message": "gone"}}, status=403)
+        return web.json_response({"id": "reply-1"})
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", record)
+    server = TestServer(app)
+    await server.start_server()
+    pool = ConnectorPool(retry=FAST)
+    try:
+        client = await PooledConnectorFactory(pool, _LocalFactory(), "").create(str(server.make_url("/amer/")))
+        conversation, activity_id = "19:abc@thread.tacv2;messageid=17 /?#é", "1700000000000"
+        reply = _reply()
+        for raw in (False, True):
+            sent = await client.conversations.reply_to_activity(conversation, activity_id, reply, raw=raw)
+            assert (sent.output if raw else sent).id == "reply-1"
+            await client.conversations.send_to_conversation(conversation, reply, raw=raw)
+        fast_reply, fast_message, msrest_reply, msrest_message = seen
+        assert fast_reply == msrest_reply and fast_message == msrest_message
+        # aiohttp's URL leaves ":@;=" as they are in a path; "/", "?" and "#" stay escaped.
+        escaped = "19:abc@thread.tacv2;messageid=17%20%2F%3F%23%C3%A9"
+        assert (fast_reply[1], fast_message[1]) == (
+            f"/amer/v3/conversations/{escaped}/activities/{activity_id}",
+            f"/amer/v3/conversations/{escaped}/activities",
+        )
+        assert json.loads(fast_reply[3]) == {
+            "type": "message",
+            "text": "hello",
+            "conversation": {"id": "a:conversation"},
+            "from": {"id": "28:bot"},
+            "recipient": {"id": "29:user"},
+        }
+
+        failing = True
+        errors = []
+        for raw in (False, True):
+            with pytest.raises(HttpOperationError) as raised:
+                await client.conversations.reply_to_activity(conversation, activity_id, reply, raw=raw)
+            errors.append(raised.value)
+        assert [(str(error), error.response.status_code) for error in errors] == [
+            ("(BotNotInConversationRoster) gone", 403)
+        ] * 2
+    finally:
+        await pool.close()
+        await server.close()
+
+
+_COMPARED_HEADERS = ("Accept", "Content-Type", "Content-Length", "x-ms-conversation-id", "User-Agent", "Authorization")

@@ -8,6 +8,7 @@ from types import SimpleNamespace
 
 import pytest
 from botbuilder.core import MessageFactory
+from botbuilder.dialogs.choices import ChoiceFactory
 from botbuilder.schema import (
     ActivityTypes,
     Attachment,
@@ -45,6 +46,9 @@ def _replies():  # type: ignore[no-untyped-def]
     yield to_activity(help.welcome_card(in_channel=True))
     yield to_activity(cards.message("plain text, with ünïcode ✓"))
     yield to_activity(cards.choice_card("Which one?", [("A · one", "status of A"), ("B · two", "status of B")]))
+    # How the update dialog asks: a hero card (a model as the attachment's content) of imBack buttons.
+    yield ChoiceFactory.hero_card(["In progress", "Complete", "Cancel"], "What is the status now?")
+    yield ChoiceFactory.for_channel("msteams", ["On track", "At risk"], "How is it going?")
     mention = MessageFactory.text("<at>Officer</at> hello")
     mention.entities = [
         Entity(type="mention"),
