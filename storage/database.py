@@ -61,8 +61,9 @@ def create_engine(url: str, pool: PoolSettings = PoolSettings()) -> AsyncEngine:
     # hide_parameters: an SQL error in the log shows the statement, never what officers typed.
     if url.startswith("sqlite"):
         database, options = _sqlite_connect_args(url)
+        gate = sqlite_driver.WriteGate(timeout=options["timeout"])
         engine = create_async_engine(
-            url, hide_parameters=True, async_creator=lambda: sqlite_driver.connect(database, **options)
+            url, hide_parameters=True, async_creator=lambda: sqlite_driver.connect(database, gate, **options)
         )
 
         @event.listens_for(engine.sync_engine, "connect")

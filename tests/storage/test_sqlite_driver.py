@@ -1,4 +1,5 @@
-"""storage/sqlite_driver.py: SQLAlchemy over it behaves as over aiosqlite; reads skip the thread, writes hop once."""
+"""storage/sqlite_driver.py: SQLAlchemy over it behaves as over aiosqlite; reads skip the thread, writes hop
+once and queue at the engine's gate."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 import aiosqlite
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from storage import sqlite_driver
@@ -71,7 +72,7 @@ async def test_a_write_is_one_hop_and_a_reader_never_waits_for_it(
 
 async def test_without_wal_every_statement_goes_to_the_thread(tmp_path: Path) -> None:
     # An in-memory database has no write-ahead log: a reader there could wait for a lock.
-    connection = await sqlite_driver.connect(":memory:")
+    connection = await sqlite_driver.connect(":memory:", sqlite_driver.WriteGate(timeout=1))
     try:
         assert connection.reads_on_loop is False
         async with connection.cursor() as cursor:
@@ -79,7 +80,7 @@ async def test_without_wal_every_statement_goes_to_the_thread(tmp_path: Path) ->
             assert await cursor.fetchall() == [(42,)]
     finally:
         await connection.close()
-    on_disk = await sqlite_driver.connect(str(tmp_path / "wal.db"))
+    on_disk = await sqlite_driver.connect(str(tmp_path / "wal.db"), sqlite_driver.WriteGate(timeout=1))
     try:
         assert on_disk.reads_on_loop is True
     finally:
@@ -110,3 +111,52 @@ async def test_errors_reach_the_caller_and_the_connection_goes_on(engine: AsyncE
             await connection.execute(text("INSERT INTO notes (body) VALUES ('once')"))
         await connection.rollback()
         assert (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one() == 0
+
+
+async def test_writers_queue_at_the_gate_in_arrival_order(engine: AsyncEngine) -> None:
+    async with engine.connect() as first, engine.connect() as second, engine.connect() as third:
+        await first.execute(text("INSERT INTO notes (body) VALUES ('first')"))
+        # The others wait their turn at the gate (not in SQLite's sleeping busy handler), in order.
+        waiting = [
+            asyncio.create_task(connection.execute(text(f"INSERT INTO notes (body) VALUES ('{name}')")))
+            for connection, name in ((second, "second"), (third, "third"))
+        ]
+        await asyncio.sleep(0.05)
+        assert not any(task.done() for task in waiting)
+        await first.commit()
+        await waiting[0]
+        assert not waiting[1].done()  # the second holds the gate until its transaction ends
+        await second.rollback()
+        await waiting[1]
+        await third.commit()
+    async with engine.connect() as connection:
+        assert (await connection.execute(text("SELECT body FROM notes ORDER BY id"))).scalars().all() == [
+            "first",
+            "third",
+        ]
+
+
+async def test_a_failed_write_leaves_the_gate_when_rolled_back(engine: AsyncEngine) -> None:
+    async with engine.connect() as failing, engine.connect() as other:
+        await failing.execute(text("INSERT INTO notes (body) VALUES ('once')"))
+        with pytest.raises(IntegrityError):
+            await failing.execute(text("INSERT INTO notes (body) VALUES ('once')"))
+        await failing.rollback()
+        await asyncio.wait_for(other.execute(text("INSERT INTO notes (body) VALUES ('next')")), 1)
+        await other.commit()
+
+
+async def test_waiting_longer_than_the_busy_timeout_fails_as_sqlite_would(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'timeout.db'}")
+    try:
+        async with engine.connect() as holder, engine.connect() as waiter:
+            await holder.execute(text("CREATE TABLE t (x INTEGER)"))
+            await holder.commit()
+            await holder.execute(text("INSERT INTO t VALUES (1)"))
+            # The engine's gate, shared by both connections, with a short timeout instead of 15 s.
+            holder.sync_connection.connection.driver_connection._gate.timeout = 0.1  # type: ignore[union-attr]
+            with pytest.raises(OperationalError, match="database is locked"):
+                await waiter.execute(text("INSERT INTO t VALUES (2)"))
+            await holder.commit()
+    finally:
+        await engine.dispose()
