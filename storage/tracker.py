@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -334,16 +334,42 @@ def _event(
     }
 
 
+class _Shape(NamedTuple):
+    """Which filters a look-up of items by number has: each shape's statement is built once, and
+    SQLAlchemy keeps a statement's cache key with it, so each call only binds values."""
+
+    by_kind: bool
+    by_report: bool
+
+
+def _by_number(number: int, kind: Kind | None, report_code: str | None) -> tuple[_Shape, dict[str, object]]:
+    parameters: dict[str, object] = {"number": number}
+    if kind is not None:
+        parameters["kind"] = kind.value
+    if report_code is not None:
+        parameters["report_code"] = report_code.upper()
+    return _Shape(kind is not None, report_code is not None), parameters
+
+
+_FIND: dict[_Shape, Select[Item]] = {}
+
+
 async def find_items(
     session: AsyncSession, *, number: int, kind: Kind | None = None, report_code: str | None = None
 ) -> Sequence[Item]:
     """Items with this number, optionally of one kind and one report (report and owner loaded)."""
-    query = _items_query().where(Item.number == number)
-    if kind is not None:
-        query = query.where(Item.kind == kind.value)
-    if report_code is not None:
-        query = query.join(Report, Item.report_id == Report.id).where(func.upper(Report.code) == report_code.upper())
-    return (await session.scalars(query.order_by(Item.report_id, Item.kind))).unique().all()
+    shape, parameters = _by_number(number, kind, report_code)
+    query = _FIND.get(shape)
+    if query is None:
+        query = _items_query().where(Item.number == bindparam("number"))
+        if shape.by_kind:
+            query = query.where(Item.kind == bindparam("kind"))
+        if shape.by_report:
+            query = query.join(Report, Item.report_id == Report.id).where(
+                func.upper(Report.code) == bindparam("report_code")
+            )
+        query = _FIND.setdefault(shape, query.order_by(Item.report_id, Item.kind))
+    return (await session.scalars(query, parameters)).unique().all()
 
 
 def latest_update_id():  # type: ignore[no-untyped-def]
@@ -358,27 +384,7 @@ def latest_update_id():  # type: ignore[no-untyped-def]
     )
 
 
-# Built once per shape: the filters are bound parameters, so each call only binds values.
-_WITH_LATEST: dict[tuple[bool, bool], Select[Item, Update, str]] = {}
-
-
-def _items_with_latest_query(by_kind: bool, by_report: bool) -> Select[Item, Update, str]:
-    built = _WITH_LATEST.get((by_kind, by_report))
-    if built is None:
-        query = (
-            select(Item, Update, ownership.ACTING_COLUMN)
-            .join(Report, Item.report_id == Report.id)
-            .outerjoin(Person, Item.owner_id == Person.id)
-            .outerjoin(Update, Update.id == latest_update_id())
-            .options(contains_eager(Item.report), contains_eager(Item.owner))
-            .where(Item.number == bindparam("number"))
-        )
-        if by_kind:
-            query = query.where(Item.kind == bindparam("kind"))
-        if by_report:
-            query = query.where(func.upper(Report.code) == bindparam("report_code"))
-        built = _WITH_LATEST.setdefault((by_kind, by_report), query.order_by(Item.report_id, Item.kind))
-    return built
+_WITH_LATEST: dict[_Shape, Select[Item, Update, str]] = {}
 
 
 async def find_items_with_latest(
@@ -391,12 +397,23 @@ async def find_items_with_latest(
 ) -> Sequence[tuple[Item, Update | None, list[tuple[int, str]]]]:
     """`find_items`, each item's `latest_update` and who may act on it (`ownership.acting_people`), in
     one statement: (item, latest update or None, [(person id, Teams user id)])."""
-    parameters: dict[str, object] = {"number": number, "named": ownership.named_admins(bootstrap_admins)}
-    if kind is not None:
-        parameters["kind"] = kind.value
-    if report_code is not None:
-        parameters["report_code"] = report_code.upper()
-    query = _items_with_latest_query(kind is not None, report_code is not None)
+    shape, parameters = _by_number(number, kind, report_code)
+    parameters["named"] = ownership.named_admins(bootstrap_admins)
+    query = _WITH_LATEST.get(shape)
+    if query is None:
+        query = (
+            select(Item, Update, ownership.ACTING_COLUMN)
+            .join(Report, Item.report_id == Report.id)
+            .outerjoin(Person, Item.owner_id == Person.id)
+            .outerjoin(Update, Update.id == latest_update_id())
+            .options(contains_eager(Item.report), contains_eager(Item.owner))
+            .where(Item.number == bindparam("number"))
+        )
+        if shape.by_kind:
+            query = query.where(Item.kind == bindparam("kind"))
+        if shape.by_report:
+            query = query.where(func.upper(Report.code) == bindparam("report_code"))
+        query = _WITH_LATEST.setdefault(shape, query.order_by(Item.report_id, Item.kind))
     result = await session.execute(query, parameters)
     return [(item, latest, ownership.read_acting(acting)) for item, latest, acting in result]
 
@@ -423,8 +440,13 @@ async def item_titled(session: AsyncSession, report_id: int, title: str) -> Item
     return (await session.scalars(query)).unique().first()
 
 
+# Built once: SQLAlchemy keeps a statement's cache key with the statement, so a look-up made on
+# every update-dialog turn does not work out the key of a joined-load query each time.
+_ITEM_BY_ID = _items_query().where(Item.id == bindparam("item_id"))
+
+
 async def get_item(session: AsyncSession, item_id: int) -> Item | None:
-    return (await session.scalars(_items_query().where(Item.id == item_id))).unique().one_or_none()
+    return (await session.scalars(_ITEM_BY_ID, {"item_id": item_id})).unique().one_or_none()
 
 
 async def latest_update(session: AsyncSession, item_id: int) -> Update | None:
