@@ -63,9 +63,15 @@ async def healthz(_request: web.Request) -> web.Response:
     return web.json_response({"status": "alive"})
 
 
+# As many pooled connections as RecBot keeps (storage.database.PoolSettings): with SQLAlchemy's
+# default of 5 (+10 that are closed when returned), the floor opened and closed PostgreSQL
+# connections on every turn at c=16, a cost of configuration, not of the stack.
+POSTGRES_POOL = {"pool_size": 20, "max_overflow": 10}
+
+
 def _engine(database_url: str) -> AsyncEngine:
     if not database_url.startswith("sqlite"):
-        return create_async_engine(database_url)
+        return create_async_engine(database_url, **POSTGRES_POOL)
     engine = create_async_engine(database_url)
 
     # The same journal as RecBot's database (readers beside the writer): a fair comparison.
