@@ -4,7 +4,9 @@ The SDK's `CloudAdapter` builds a new `ConnectorClient` for every turn, and msre
 pipeline sends each request with `requests` inside a thread-pool executor (BOTFRAMEWORK.md,
 "Performance"). This module replaces both: a `ConnectorPool` owns one `aiohttp.ClientSession` and
 keeps one `ConnectorClient` per (app id, service URL, audience), whose msrest pipeline sends with
-that session. The clients are the SDK's own, so callers still get its models and its exceptions
+that session; replies and messages, sent on every turn, skip msrest's operation and go straight to
+`ConnectorPool.send` (`_Conversations`). The clients are the SDK's own, so callers still get its
+models and its exceptions
 (`ErrorResponseException`, an `msrest.exceptions.HttpOperationError` whose `.response.status_code`
 tells 403/404 — bot removed — from the rest; `ClientRequestError` when no response came back).
 
@@ -251,10 +253,10 @@ class ConnectorPool:
     ) -> ConnectorResponse:
         """Sends with the credentials' token; a refused token (revoked, expired early) is fetched afresh once."""
         header = await self.authorization(credentials)
-        response = await self._send_once(method, url, _signed(headers, header), data)
+        response = await self._send_once(method, url, _with_authorization(headers, header), data)
         if response.status_code == 401 and header:
             header = await self.authorization(credentials, refresh=True)
-            response = await self._send_once(method, url, _signed(headers, header), data)
+            response = await self._send_once(method, url, _with_authorization(headers, header), data)
         return response
 
     async def _send_once(self, method: str, url: str, headers: dict[str, str], data: bytes | None) -> ConnectorResponse:
@@ -265,7 +267,7 @@ class ConnectorPool:
             )
 
 
-def _signed(headers: dict[str, str], authorization: str | None) -> dict[str, str]:
+def _with_authorization(headers: dict[str, str], authorization: str | None) -> dict[str, str]:
     unsigned = {name: value for name, value in headers.items() if name.lower() != "authorization"}
     return {**unsigned, "Authorization": authorization} if authorization else unsigned
 

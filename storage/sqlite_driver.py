@@ -124,7 +124,7 @@ class Cursor(aiosqlite.Cursor):
 
 class Connection(aiosqlite.Connection):
     """An aiosqlite connection making `Cursor`s, taking its turn at the gate to write, and skipping
-    rollbacks that would do nothing."""
+    commits and rollbacks that would do nothing."""
 
     # Set when the connection opens: True once the database is in WAL mode.
     reads_on_loop = False
@@ -167,11 +167,10 @@ class Connection(aiosqlite.Connection):
         try:
             await super().close()
         finally:
-            if self._at_gate:
-                self._at_gate = False
-                self._gate.leave()
+            self._leave_when_done()
 
     def _leave_when_done(self) -> None:
+        # Closed (no sqlite3 connection any more) also ends the transaction.
         if self._at_gate and (self._connection is None or not self._conn.in_transaction):
             self._at_gate = False
             self._gate.leave()

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Table, bindparam, delete, select, update
+from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Insert
@@ -66,7 +66,6 @@ class StateTable:
     ORM session would only add its own set-up and tear-down around these one-row statements."""
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
-        self._sessionmaker = sessionmaker
         self._engine: AsyncEngine = sessionmaker.kw["bind"]
         self._reading: AsyncEngine = for_reading(sessionmaker).kw["bind"]
 
@@ -103,16 +102,16 @@ class StateTable:
                     raise EtagConflict(values["key"], expected, current)
 
     async def delete(self, keys: Iterable[str]) -> None:
-        async with self._sessionmaker.begin() as session:
-            await session.execute(delete(_TABLE).where(_TABLE.c.key.in_(list(keys))))
+        async with self._engine.begin() as connection:
+            await connection.execute(delete(_TABLE).where(_TABLE.c.key.in_(list(keys))))
 
     async def delete_expired(self, older_than: datetime) -> int:
         """Delete the rows last written before `older_than` (an aware datetime); returns how many."""
-        async with self._sessionmaker.begin() as session:
-            result = await session.execute(delete(_TABLE).where(_TABLE.c.updated_at < older_than))
-        return cast(CursorResult[Any], result).rowcount
+        async with self._engine.begin() as connection:
+            result = await connection.execute(delete(_TABLE).where(_TABLE.c.updated_at < older_than))
+        return result.rowcount
 
     async def last_written(self, key: str) -> datetime | None:
         """When the row under `key` was last written, or None if there is none."""
-        async with self._sessionmaker() as session:
-            return await session.scalar(select(_TABLE.c.updated_at).where(_TABLE.c.key == key))
+        async with self._reading.connect() as connection:
+            return await connection.scalar(select(_TABLE.c.updated_at).where(_TABLE.c.key == key))
