@@ -8,8 +8,22 @@ activity changes nothing the second time.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 
-from sqlalchemy import ColumnExpressionArgument, String, and_, bindparam, cast, func, or_, select, update
+from sqlalchemy import (
+    ColumnExpressionArgument,
+    Label,
+    Select,
+    String,
+    and_,
+    bindparam,
+    cast,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
@@ -214,47 +228,60 @@ async def admins(session: AsyncSession, bootstrap: Sequence[str] = ()) -> Sequen
 
 
 def _may_act(
-    item_id: ColumnExpressionArgument[int], owner_id: ColumnExpressionArgument[int | None]
+    item_id: ColumnExpressionArgument[int], owner_id: ColumnExpressionArgument[int | None], named: tuple[str, ...]
 ) -> ColumnElement[bool]:
-    """People with a Teams id who may act on the item: its owner, its delegates, admins (and the
-    bootstrap admins named by e-mail or Entra object id: the expanding parameter `named`)."""
+    """People with a Teams id who may act on the item: its owner, its delegates, admins, and the
+    bootstrap admins `named` by e-mail or Entra object id (lower-cased)."""
+    # The addresses are fixed for the process (RECBOT_ADMINS), so each is a parameter of its own
+    # with its value in the statement: an expanding IN would make SQLAlchemy render the statement
+    # again on every execution (a twentieth of a status question's CPU on PostgreSQL).
+    by_address = [column == literal(address) for address in named for column in _ADDRESSES]
     return and_(
         Person.teams_user_id.is_not(None),
         or_(
             Person.is_admin.is_(True),
             Person.id.in_(select(Delegate.person_id).where(Delegate.item_id == item_id).correlate_except(Delegate)),
             Person.id == owner_id,
-            func.lower(Person.email).in_(bindparam("named", expanding=True)),
-            func.lower(Person.aad_object_id).in_(bindparam("named", expanding=True)),
+            *by_address,
         ),
     )
 
 
-# Built once: the item, its owner and the bootstrap admins' addresses are bound parameters (a
-# status question runs this on every card; building it each time was a tenth of the turn's CPU).
-_ACTING_PEOPLE = (
-    select(Person.id, Person.teams_user_id)
-    .where(_may_act(bindparam("item_id"), bindparam("owner_id")))
-    .order_by(Person.id)
-)
+_ADDRESSES = (func.lower(Person.email), func.lower(Person.aad_object_id))
 # The same people as one column of an item query: "id:teams id" records, in no particular order.
 _RECORD = "\x1e"
-ACTING_COLUMN = (
-    select(func.aggregate_strings(cast(Person.id, String).concat(":").concat(Person.teams_user_id), _RECORD))
-    .where(_may_act(Item.id, Item.owner_id))
-    .correlate(Item)
-    .scalar_subquery()
-    .label("acting")
-)
 
 
-def named_admins(bootstrap: Sequence[str]) -> list[str]:
-    """Bootstrap admins' addresses (RECBOT_ADMINS), lower-cased: the `named` parameter of the statements here."""
-    return [value.lower() for value in bootstrap if value]
+@cache
+def acting_column(named: tuple[str, ...]) -> Label[str]:
+    """Who may act on the enclosing query's item, as one column (`read_acting` reads it); built once
+    per list of bootstrap admins (`named_admins`)."""
+    return (
+        select(func.aggregate_strings(cast(Person.id, String).concat(":").concat(Person.teams_user_id), _RECORD))
+        .where(_may_act(Item.id, Item.owner_id, named))
+        .correlate(Item)
+        .scalar_subquery()
+        .label("acting")
+    )
+
+
+@cache
+def _acting_people(named: tuple[str, ...]) -> Select[int, str | None]:
+    # Built once: a status question runs this on every card; building it each time was a tenth of the turn's CPU.
+    return (
+        select(Person.id, Person.teams_user_id)
+        .where(_may_act(bindparam("item_id"), bindparam("owner_id"), named))
+        .order_by(Person.id)
+    )
+
+
+def named_admins(bootstrap: Sequence[str]) -> tuple[str, ...]:
+    """Bootstrap admins' addresses (RECBOT_ADMINS), lower-cased, as the statements here take them."""
+    return tuple(value.lower() for value in bootstrap if value)
 
 
 def read_acting(column: str | None) -> list[tuple[int, str]]:
-    """`ACTING_COLUMN`'s value as `acting_people` gives it: (person id, Teams user id), by person id.
+    """`acting_column`'s value as `acting_people` gives it: (person id, Teams user id), by person id.
 
     A Teams id holding the record separator (never seen; ids are opaque) loses its tail, not its person."""
     people = []
@@ -270,8 +297,8 @@ async def acting_people(session: AsyncSession, item: Item, bootstrap: Sequence[s
 
     One query; people who have never talked to the bot (no Teams user id yet) are left out.
     """
-    parameters = {"item_id": item.id, "owner_id": item.owner_id, "named": named_admins(bootstrap)}
-    rows = await session.execute(_ACTING_PEOPLE, parameters)
+    parameters = {"item_id": item.id, "owner_id": item.owner_id}
+    rows = await session.execute(_acting_people(named_admins(bootstrap)), parameters)
     return [(person_id, teams_id) for person_id, teams_id in rows if teams_id is not None]
 
 

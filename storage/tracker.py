@@ -384,7 +384,8 @@ def latest_update_id():  # type: ignore[no-untyped-def]
     )
 
 
-_WITH_LATEST: dict[_Shape, Select[Item, Update, str]] = {}
+# By shape and by the bootstrap admins' addresses (fixed for a process).
+_WITH_LATEST: dict[tuple[_Shape, tuple[str, ...]], Select[Item, Update, str]] = {}
 
 
 async def find_items_with_latest(
@@ -398,11 +399,11 @@ async def find_items_with_latest(
     """`find_items`, each item's `latest_update` and who may act on it (`ownership.acting_people`), in
     one statement: (item, latest update or None, [(person id, Teams user id)])."""
     shape, parameters = _by_number(number, kind, report_code)
-    parameters["named"] = ownership.named_admins(bootstrap_admins)
-    query = _WITH_LATEST.get(shape)
+    named = ownership.named_admins(bootstrap_admins)
+    query = _WITH_LATEST.get((shape, named))
     if query is None:
         query = (
-            select(Item, Update, ownership.ACTING_COLUMN)
+            select(Item, Update, ownership.acting_column(named))
             .join(Report, Item.report_id == Report.id)
             .outerjoin(Person, Item.owner_id == Person.id)
             .outerjoin(Update, Update.id == latest_update_id())
@@ -413,7 +414,7 @@ async def find_items_with_latest(
             query = query.where(Item.kind == bindparam("kind"))
         if shape.by_report:
             query = query.where(func.upper(Report.code) == bindparam("report_code"))
-        query = _WITH_LATEST.setdefault(shape, query.order_by(Item.report_id, Item.kind))
+        query = _WITH_LATEST.setdefault((shape, named), query.order_by(Item.report_id, Item.kind))
     result = await session.execute(query, parameters)
     return [(item, latest, ownership.read_acting(acting)) for item, latest, acting in result]
 
