@@ -227,6 +227,10 @@ async def admins(session: AsyncSession, bootstrap: Sequence[str] = ()) -> Sequen
     return (await session.scalars(select(Person).where(or_(*conditions)).order_by(Person.name, Person.email))).all()
 
 
+# How a bootstrap admin may be named in RECBOT_ADMINS: e-mail or Entra object id, compared lower-cased.
+_ADDRESSES = (func.lower(Person.email), func.lower(Person.aad_object_id))
+
+
 def _may_act(
     item_id: ColumnExpressionArgument[int], owner_id: ColumnExpressionArgument[int | None], named: tuple[str, ...]
 ) -> ColumnElement[bool]:
@@ -247,7 +251,6 @@ def _may_act(
     )
 
 
-_ADDRESSES = (func.lower(Person.email), func.lower(Person.aad_object_id))
 # The same people as one column of an item query: "id:teams id" records, in no particular order.
 _RECORD = "\x1e"
 
