@@ -30,6 +30,7 @@ from services.people import Identity
 from services.requests import Waiting
 from services.results import Result
 from services.subscriptions import DigestCommands, Place
+from storage.state import StateAlong
 
 
 class Who(Enum):
@@ -66,6 +67,8 @@ class Asked:
     notices: list[Notice] = field(default_factory=list)
     # An admin grant or revoke ran: identities cached with the old rights are forgotten.
     rights_changed: bool = False
+    # The sender's bot state, for a status question to read in its own statement (bot.handler).
+    state: StateAlong | None = None
 
     def decided(self, done: Result | Decision) -> Result:
         """The reply to send; a decision's notices wait until it has been sent."""
@@ -306,7 +309,7 @@ COMMANDS: tuple[Command, ...] = (
         intents.Status,
         (intents.STATUS,),
         Who.ANYONE,
-        lambda asked, intent: asked.services.answers.status(intent.ref, asked.turn.conversation_id),
+        lambda asked, intent: asked.services.answers.status(intent.ref, asked.turn.conversation_id, asked.state),
     ),
     Command(
         intents.Search,

@@ -20,7 +20,7 @@ from bot.cards.update_form import is_cancelled_form, parse_update_form, update_f
 from bot.commands import Asked, Services, answer, is_command, item_ref, parse_intent
 from bot.config import Settings
 from bot.extension import MessageExtension
-from bot.intents import CorrectUpdate, Intent, StartUpdate
+from bot.intents import CorrectUpdate, Intent, StartUpdate, Status
 from bot.people import PeopleDirectory
 from bot.state import PrivateState, SqlStorage
 from bot.turn import TurnInput, in_channel, key_of, place_of, read_turn, tenant_of
@@ -40,6 +40,7 @@ from services.subscriptions import DigestCommands
 from services.updates import TrackerUpdateService
 from storage import tracker
 from storage.database import is_unreachable
+from storage.state import StateAlong
 
 if TYPE_CHECKING:
     from botbuilder.dialogs import DialogContext, DialogSet
@@ -191,12 +192,18 @@ class RecBot(ActivityHandler):
             return
         value = turn_context.activity.value
         is_form = isinstance(value, dict) and value.get("form") == "update"
-        if not is_form and not await self._dialog_under_way(turn_context):
-            # Most messages: a question or a command with no update under way. The state just read
-            # says so; the dialog machinery is set up only if the command starts an update.
+        if not is_form:
             turn = read_turn(turn_context.activity)
-            await self._route(parse_intent(turn.text), turn, turn_context, None)
-            return
+            intent = parse_intent(turn.text)
+            answered = await self._answer_ahead(intent, turn, turn_context)
+            if not await self._dialog_under_way(turn_context):
+                # Most messages: a question or a command with no update under way. The state just read
+                # says so; the dialog machinery is set up only if the command starts an update.
+                if answered is None:
+                    await self._route(intent, turn, turn_context, None)
+                else:
+                    await self._deliver(*answered, turn_context)
+                return
         from botbuilder.dialogs import DialogTurnStatus
 
         dialog_context = await self.dialogs.create_context(turn_context)
@@ -263,12 +270,36 @@ class RecBot(ActivityHandler):
         if isinstance(follow_up, str) and is_command(follow_up):
             await self._route(parse_intent(follow_up), read_turn(turn_context.activity), turn_context, dialog_context)
 
+    async def _answer_ahead(
+        self, intent: Intent, turn: TurnInput, turn_context: TurnContext
+    ) -> tuple[Asked, Reply | None] | None:
+        """A status question, answered before the dialog state is looked at by a statement that reads
+        that state too: the commonest message takes one round trip, not two (issue 14). It only reads,
+        so the answer is simply not sent when an update turns out to be under way."""
+        if not isinstance(intent, Status):
+            return None
+        along = self.conversation_state.state_along(turn_context)
+        asked = self._asked(turn, turn_context, None, state=along)
+        reply = await answer(intent, asked)
+        self.conversation_state.take(turn_context, along)
+        return asked, reply
+
     async def _route(
         self, intent: Intent, turn: TurnInput, turn_context: TurnContext, dialog_context: DialogContext | None
     ) -> None:
         """Answer one command (bot/commands.py); the people it concerns are told after the reply is sent.
 
         Without a `dialog_context` (no dialog under way), one is made if the command starts an update."""
+        asked = self._asked(turn, turn_context, dialog_context)
+        await self._deliver(asked, await answer(intent, asked), turn_context)
+
+    def _asked(
+        self,
+        turn: TurnInput,
+        turn_context: TurnContext,
+        dialog_context: DialogContext | None,
+        state: StateAlong | None = None,
+    ) -> Asked:
         activity = turn_context.activity
 
         async def identify() -> Identity | None:
@@ -277,14 +308,9 @@ class RecBot(ActivityHandler):
         async def start_update(ref: ItemRef | None, correcting: bool) -> None:
             await self._start_update(turn_context, dialog_context, ref=ref, correcting=correcting)
 
-        asked = Asked(
-            turn,
-            self.services,
-            identify,
-            lambda: place_of(activity),
-            start_update,
-        )
-        reply = await answer(intent, asked)
+        return Asked(turn, self.services, identify, lambda: place_of(activity), start_update, state=state)
+
+    async def _deliver(self, asked: Asked, reply: Reply | None, turn_context: TurnContext) -> None:
         if reply is not None:
             await self._send(turn_context, reply)
         await self._notify(asked.notices)

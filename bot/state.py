@@ -24,7 +24,7 @@ from botbuilder.schema import Activity, CardAction
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.models import utcnow
-from storage.state import EtagConflict, StateTable, new_etag
+from storage.state import EtagConflict, StateAlong, StateTable, new_etag
 
 __all__ = ["EtagConflict", "PrivateState", "SqlStorage", "from_document", "to_document"]
 
@@ -146,6 +146,13 @@ def from_document(document: dict[str, Any]) -> Any:
     return _decode(document)
 
 
+def stored_item(etag: str, document: dict[str, Any]) -> Any:
+    """The state item a stored row holds, carrying the row's eTag."""
+    item = from_document(document)
+    _set_etag(item, etag)
+    return item
+
+
 def _etag_of(item: object) -> str | None:
     if isinstance(item, dict):
         return cast(str | None, item.get(ETAG_KEY))
@@ -189,12 +196,7 @@ class SqlStorage(Storage):
         wanted = list(dict.fromkeys(keys))
         if not wanted:
             return {}
-        items: dict[str, Any] = {}
-        for key, etag, document in await self.table.read(wanted):
-            item = from_document(document)
-            _set_etag(item, etag)
-            items[key] = item
-        return items
+        return {key: stored_item(etag, document) for key, etag, document in await self.table.read(wanted)}
 
     async def write(self, changes: Mapping[str, object]) -> None:
         """Store `changes` atomically, honouring their eTags (see the class docstring)."""
@@ -244,9 +246,19 @@ class PrivateState(PrivateConversationState):
     """`PrivateConversationState` (per person in a conversation) whose turn cache is a `_Snapshot`."""
 
     async def load(self, turn_context: TurnContext, force: bool = False) -> None:
-        # BotState.load, with the cache made as a _Snapshot.
-        cached = self.get_cached_state(turn_context)
-        if force or not cached or not cached.state:
+        # BotState.load, with the cache made as a _Snapshot; a row read (or taken) once this turn is not
+        # read again when it was empty, as BotState.load would.
+        if force or not isinstance(self.get_cached_state(turn_context), _Snapshot):
             key = self.get_storage_key(turn_context)
             items = await self._storage.read([key])
             turn_context.turn_state[self._context_service_key] = _Snapshot(items.get(key))
+
+    def state_along(self, turn_context: TurnContext) -> StateAlong:
+        """This turn's state row, for another statement to read (see `storage.state.StateAlong`)."""
+        return StateAlong(self.get_storage_key(turn_context))
+
+    def take(self, turn_context: TurnContext, along: StateAlong) -> None:
+        """Keep the state `along` read as this turn's, as `load` would have; nothing when it read none."""
+        if along.was_read:
+            item = stored_item(*along.stored) if along.stored else None
+            turn_context.turn_state[self._context_service_key] = _Snapshot(item)

@@ -42,6 +42,7 @@ from services.search_index import SearchIndex
 from storage import ownership, progress, questions, tracker
 from storage.database import for_reading
 from storage.models import Item, Update
+from storage.state import StateAlong
 
 LIST_LIMIT = 15
 CHANGES_LIMIT = 20
@@ -153,8 +154,9 @@ class Answers:
             status = await self._status(session, *found, viewer)
         return replace(status, note=note)
 
-    async def status(self, ref: ItemRef, conversation_id: str | None) -> Result:
-        """One item's status, or the question of which report is meant."""
+    async def status(self, ref: ItemRef, conversation_id: str | None, state: StateAlong | None = None) -> Result:
+        """One item's status, or the question of which report is meant; its first statement also reads
+        `state` (the asker's bot state) when given."""
         async with self._reads() as session:
             # One statement finds the items and their latest updates (rather than one for each).
             rows = await tracker.find_items_with_latest(
@@ -163,6 +165,7 @@ class Answers:
                 kind=ref.kind,
                 report_code=ref.report_code,
                 bootstrap_admins=self._bootstrap_admins,
+                state=state,
             )
             resolved = await choose(session, [item for item, _, _ in rows], ref, conversation_id)
             if resolved.item is None and not resolved.candidates:

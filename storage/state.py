@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
@@ -57,6 +58,37 @@ _COMPARE_AND_SET = (
 
 def new_etag() -> str:
     return uuid.uuid4().hex
+
+
+# One state row as two columns of any other statement (SQL evaluates each once per statement).
+_STORED = tuple(
+    select(column).where(_TABLE.c.key == bindparam("state_key")).scalar_subquery()
+    for column in (_TABLE.c.etag, _TABLE.c.document)
+)
+
+
+@dataclass
+class StateAlong:
+    """One state row read by another statement, so that a turn's state and its answer take one round trip.
+
+    The statement selects `COLUMNS` last and binds `parameters()`; `take` keeps what its first row
+    found. A statement that returned no rows read nothing: `was_read` stays False and the row is
+    read on its own as usual.
+    """
+
+    key: str
+    was_read: bool = False
+    stored: tuple[str, Any] | None = None  # (eTag, document), or None when there is no row under `key`
+
+    COLUMNS = _STORED
+
+    def parameters(self) -> dict[str, str]:
+        return {"state_key": self.key}
+
+    def take(self, row: Sequence[Any]) -> None:
+        etag, document = row[-2], row[-1]
+        self.stored = None if etag is None else (etag, document)
+        self.was_read = True
 
 
 class StateTable:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -32,6 +32,7 @@ from storage.models import (
     Update,
     utcnow,
 )
+from storage.state import StateAlong
 
 INITIAL_RESPONSE_AUTHOR = "PCC response"
 
@@ -384,8 +385,8 @@ def latest_update_id():  # type: ignore[no-untyped-def]
     )
 
 
-# By shape and by the bootstrap admins' addresses (fixed for a process).
-_WITH_LATEST: dict[tuple[_Shape, tuple[str, ...]], Select[Item, Update, str]] = {}
+# By shape, by the bootstrap admins' addresses (fixed for a process) and by whether a state row is read along.
+_WITH_LATEST: dict[tuple[_Shape, tuple[str, ...], bool], Select[Any]] = {}
 
 
 async def find_items_with_latest(
@@ -395,15 +396,17 @@ async def find_items_with_latest(
     kind: Kind | None = None,
     report_code: str | None = None,
     bootstrap_admins: Sequence[str] = (),
+    state: StateAlong | None = None,
 ) -> Sequence[tuple[Item, Update | None, list[tuple[int, str]]]]:
     """`find_items`, each item's `latest_update` and who may act on it (`ownership.acting_people`), in
-    one statement: (item, latest update or None, [(person id, Teams user id)])."""
+    one statement: (item, latest update or None, [(person id, Teams user id)]). The statement also
+    reads `state`'s row when given (see `StateAlong`)."""
     shape, parameters = _by_number(number, kind, report_code)
     named = ownership.named_admins(bootstrap_admins)
-    query = _WITH_LATEST.get((shape, named))
+    query = _WITH_LATEST.get((shape, named, state is not None))
     if query is None:
         query = (
-            select(Item, Update, ownership.acting_column(named))
+            select(Item, Update, ownership.acting_column(named), *(StateAlong.COLUMNS if state else ()))
             .join(Report, Item.report_id == Report.id)
             .outerjoin(Person, Item.owner_id == Person.id)
             .outerjoin(Update, Update.id == latest_update_id())
@@ -414,9 +417,11 @@ async def find_items_with_latest(
             query = query.where(Item.kind == bindparam("kind"))
         if shape.by_report:
             query = query.where(func.upper(Report.code) == bindparam("report_code"))
-        query = _WITH_LATEST.setdefault((shape, named), query.order_by(Item.report_id, Item.kind))
-    result = await session.execute(query, parameters)
-    return [(item, latest, ownership.read_acting(acting)) for item, latest, acting in result]
+        query = _WITH_LATEST.setdefault((shape, named, state is not None), query.order_by(Item.report_id, Item.kind))
+    rows = (await session.execute(query, parameters | (state.parameters() if state else {}))).all()
+    if state and rows:
+        state.take(rows[0])
+    return [(row[0], row[1], ownership.read_acting(row[2])) for row in rows]
 
 
 _ITEM_WITH_LATEST = (

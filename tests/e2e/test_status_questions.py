@@ -6,6 +6,8 @@ from collections.abc import Callable
 from datetime import date
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from domain.records import ItemRecord, ReportRecord
 from domain.vocabulary import Kind
@@ -281,3 +283,22 @@ async def test_the_commissioners_statement_and_the_report_summary(bot: BotClient
     summary = await ask(bot, stub, "report summary")
     assert "The report, commissioned by the UK Home Secretary in January 2024" in summary
     assert "I don't know a report called NOPE-2020" in await ask(bot, stub, "summary of NOPE-2020")
+
+
+async def test_a_status_question_reads_the_askers_state_in_its_own_statement(
+    bot: BotClient, stub: StubConnector
+) -> None:
+    """Issue 14: the state that says whether an update is under way comes with the item, not on its own."""
+    await ask(bot, stub, "status of recommendation 8")  # the conversation is remembered: later turns do not write
+    statements: list[str] = []
+
+    def executed(_connection: object, _cursor: object, statement: str, *_rest: object) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", executed)
+    try:
+        assert "Hydra training package" in await ask(bot, stub, "status of recommendation 8")
+    finally:
+        event.remove(Engine, "before_cursor_execute", executed)
+    [statement] = [text for text in statements if "bot_state" in text]
+    assert "items" in statement

@@ -11,6 +11,7 @@ from domain.records import ItemRecord, ReportRecord
 from domain.vocabulary import Kind
 from storage import ownership, tracker
 from storage.models import Delegate, Person, Update
+from storage.state import StateAlong, StateTable
 
 Sessionmaker = async_sessionmaker[AsyncSession]
 BOOTSTRAP = ("NAMED@force.police.uk",)
@@ -107,3 +108,34 @@ async def test_items_with_their_latest_update_in_one_statement(engine: AsyncEngi
     async with sessionmaker() as session:
         rows = await tracker.find_items_with_latest(session, number=8, kind=Kind.RECOMMENDATION, report_code="OIC-2025")
         assert rows[0][0].report_id == first.id and rows[0][1] is not None and rows[0][1].narrative == "second"
+
+
+async def test_the_same_statement_reads_a_state_row_along(engine: AsyncEngine, sessionmaker: Sessionmaker) -> None:
+    """A status question's statement also reads the asker's bot state (storage.state.StateAlong)."""
+    async with sessionmaker.begin() as session:
+        await tracker.save_report(session, _report("OIC-2025", "Organised immigration crime", True))
+    document = {"dialogs": {"$type": "DialogState", "dialog_stack": []}, "note": "café"}
+    await StateTable(sessionmaker).write(
+        [(None, {"key": "stored", "etag": "e1", "document": document, "updated_at": datetime.now(UTC)})]
+    )
+    statements: list[str] = []
+    event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
+
+    async def find(key: str, number: int) -> tuple[list[int], StateAlong]:
+        along = StateAlong(key)
+        async with sessionmaker() as session:
+            statements.clear()
+            rows = await tracker.find_items_with_latest(session, number=number, state=along)
+            assert len(statements) == 1
+        return [item.id for item, _, _ in rows], along
+
+    async with sessionmaker() as session:
+        expected = [item.id for item, _, _ in await tracker.find_items_with_latest(session, number=8)]
+    found, stored = await find("stored", 8)
+    assert found == expected and len(found) == 2
+    assert stored.was_read and stored.stored == ("e1", document)
+    found, missing = await find("nobody", 8)
+    assert found == expected and missing.was_read and missing.stored is None
+    # No item, no row to carry the state: it is left to be read on its own.
+    found, unread = await find("stored", 77)
+    assert found == [] and not unread.was_read and unread.stored is None
