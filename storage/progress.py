@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from functools import cache
 
-from sqlalchemy import case, select
+from sqlalchemy import Select, bindparam, case, literal, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
@@ -415,13 +416,20 @@ async def decision_on(session: AsyncSession, request: Update, *, closure: bool) 
     )
 
 
-async def _latest_event(session: AsyncSession, item_id: int, kinds: tuple[str, ...]) -> ItemEvent | None:
-    return await session.scalar(
+@cache
+def _latest_event_query(kinds: tuple[str, ...]) -> Select[ItemEvent]:
+    # Built once per call site's kinds, each a parameter with its value in the statement: an expanding
+    # IN would make SQLAlchemy render the statement again on every execution.
+    return (
         select(ItemEvent)
-        .where(ItemEvent.item_id == item_id, ItemEvent.kind.in_(kinds))
+        .where(ItemEvent.item_id == bindparam("item_id"), or_(*(ItemEvent.kind == literal(kind) for kind in kinds)))
         .order_by(ItemEvent.created_at.desc(), ItemEvent.id.desc())
         .limit(1)
     )
+
+
+async def _latest_event(session: AsyncSession, item_id: int, kinds: tuple[str, ...]) -> ItemEvent | None:
+    return await session.scalar(_latest_event_query(kinds), {"item_id": item_id})
 
 
 async def closed_by(session: AsyncSession, item: Item) -> ItemEvent | None:
