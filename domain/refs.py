@@ -19,6 +19,11 @@ class ItemRef:
     report_code: str | None = None
 
 
+def reference_of(report_code: str, kind: str, number: int) -> str:
+    """An item's unambiguous short reference, e.g. "OIC-2025 R8"."""
+    return f"{report_code} {Kind(kind).prefix}{number}"
+
+
 class ListFilter(StrEnum):
     """Which items a list command asks for."""
 

@@ -1,7 +1,8 @@
 """Answers to the questions people ask: each returns a result (`services/results.py`) for `bot/cards` to show.
 
-One short transaction per answer; a status question costs one indexed query for the item and
-one for who may act on it (more only when it has a revised or requested due date).
+One short transaction per answer. A status question costs one Core statement for the items, their
+latest updates, who may act and the asker's bot state (more only when an item has a revised or
+requested due date, or is closed).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -16,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain import listing
 from domain.listing import Period, period_window
 from domain.rag import Rag
-from domain.refs import ItemRef, ListFilter, describe_ref
+from domain.refs import ItemRef, ListFilter, describe_ref, reference_of
 from domain.text import safe_text
 from domain.titles import with_reference
 from domain.vocabulary import EventKind, Kind, Status
@@ -42,6 +44,7 @@ from services.search_index import SearchIndex
 from storage import ownership, progress, questions, tracker
 from storage.database import for_reading
 from storage.models import Item, Update
+from storage.rows import AnyItem, AnyUpdate, ItemRow
 from storage.state import StateAlong
 
 LIST_LIMIT = 15
@@ -57,25 +60,31 @@ _PLURALS = {
 _ITEM_CHANGES = frozenset(kind.value for kind in EventKind) - {"notified", "admin granted", "admin revoked"}
 
 
+# A stored Item (resolve) or a row read for a status question (storage.rows).
+AnItem = TypeVar("AnItem", Item, ItemRow)
+
+
 @dataclass(frozen=True)
-class Resolved:
+class Resolved(Generic[AnItem]):
     """What a reference points at: one item, several to choose from, or nothing."""
 
-    item: Item | None = None
-    candidates: Sequence[Item] = ()
+    item: AnItem | None = None
+    candidates: Sequence[AnItem] = ()
 
 
 def _sentence(text: str) -> str:
     return text[:1].upper() + text[1:]
 
 
-async def resolve(session: AsyncSession, ref: ItemRef, conversation_id: str | None) -> Resolved:
+async def resolve(session: AsyncSession, ref: ItemRef, conversation_id: str | None) -> Resolved[Item]:
     """Find the item a reference means, using the conversation's default report when it helps."""
     items = await tracker.find_items(session, number=ref.number, kind=ref.kind, report_code=ref.report_code)
     return await choose(session, items, ref, conversation_id)
 
 
-async def choose(session: AsyncSession, items: Sequence[Item], ref: ItemRef, conversation_id: str | None) -> Resolved:
+async def choose(
+    session: AsyncSession, items: Sequence[AnItem], ref: ItemRef, conversation_id: str | None
+) -> Resolved[AnItem]:
     """The item (or the candidates) among those with the reference's number that it means."""
     if ref.kind is None and len({item.kind for item in items}) > 1:
         # "8" alone means recommendation 8 when there is one; AFI 8 must be asked for by name.
@@ -119,8 +128,8 @@ class Answers:
     async def _status(
         self,
         session: AsyncSession,
-        item: Item,
-        latest: Update | None,
+        item: AnyItem,
+        latest: AnyUpdate | None,
         viewer: Identity | None = None,
         acting: list[tuple[int, str]] | None = None,
     ) -> ItemStatus:
@@ -158,9 +167,9 @@ class Answers:
         """One item's status, or the question of which report is meant; its first statement also reads
         `state` (the asker's bot state) when given."""
         async with self._reads() as session:
-            # One statement finds the items and their latest updates (rather than one for each).
+            # One Core statement finds the items and their latest updates (rather than one for each).
             rows = await tracker.find_items_with_latest(
-                session,
+                await session.connection(),
                 number=ref.number,
                 kind=ref.kind,
                 report_code=ref.report_code,
@@ -314,7 +323,7 @@ class Answers:
         lines = [
             ChangeLine(
                 row.at,
-                with_reference(f"{row.report_code} {Kind(row.kind).prefix}{row.number}", row.title),
+                with_reference(reference_of(row.report_code, row.kind, row.number), row.title),
                 describe_change(row),
             )
             for row in reversed(rows)

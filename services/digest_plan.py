@@ -20,6 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.rag import DUE_SOON, STALE_AFTER, Rag, compute_rag
+from domain.refs import reference_of
 from domain.schedule import (
     DEFAULT_DIGEST_TIME,
     DEFAULT_NUDGE_TIME,
@@ -123,7 +124,7 @@ def _utc_date(moment: datetime | None) -> date | None:
 
 
 def _reference(row: ItemRow) -> str:
-    return f"{row.report_code} {Kind(row.kind).prefix}{row.number}"
+    return reference_of(row.report_code, row.kind, row.number)
 
 
 # Every channel subscription of a run reads the same rows: what is worked out from one row (or one
@@ -221,7 +222,7 @@ def assemble_digest(
             continue
         changes_by_report[change.report_id].append(
             Change(
-                reference=f"{change.report_code} {Kind(change.kind).prefix}{change.number}",
+                reference=reference_of(change.report_code, change.kind, change.number),
                 item_id=change.item_id,
                 description=_describe(change),
                 at=change.at,

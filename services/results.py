@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from storage.models import Item, ItemEvent, Report, Update
 from storage.progress import TimelineEntry
+from storage.rows import AnyItem, AnyUpdate
 
 # A button: its title and the command it sends.
 Action = tuple[str, str]
@@ -47,8 +48,8 @@ class Rights:
 
 @dataclass(frozen=True)
 class ItemStatus:
-    item: Item  # with its report and owner loaded
-    latest: Update | None
+    item: AnyItem
+    latest: AnyUpdate | None
     today: date
     requested: Update | None = None  # the update asking for a later due date, while it waits
     revised_by: ItemEvent | None = None  # the decision behind the revised due date

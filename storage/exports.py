@@ -9,6 +9,7 @@ from sqlalchemy import and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, contains_eager
 
+from domain.refs import reference_of
 from domain.titles import with_reference
 from domain.vocabulary import EventKind, Kind
 from storage.models import Delegate, Item, ItemEvent, Person, Report, Update
@@ -117,6 +118,6 @@ async def every_update(session: AsyncSession) -> list[ExportedUpdate]:
         .order_by(*_ITEM_ORDER, Update.created_at, Update.id)
     )
     return [
-        ExportedUpdate(with_reference(f"{code} {Kind(kind).prefix}{number}", title), row)
+        ExportedUpdate(with_reference(reference_of(code, kind, number), title), row)
         for row, code, kind, number, title in rows
     ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from typing import TYPE_CHECKING, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -23,6 +24,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from domain.clock import SYSTEM_CLOCK
+from domain.refs import reference_of
 from domain.titles import MAX_TITLE_LENGTH, with_reference
 from domain.vocabulary import Kind, Status
 
@@ -30,6 +32,11 @@ from domain.vocabulary import Kind, Status
 def utcnow() -> datetime:
     """Now, from the system clock (`domain.clock`): the default stamp of rows written without one."""
     return SYSTEM_CLOCK.now()
+
+
+def display_name(name: str | None, email: str | None) -> str:
+    """How a person is named to others: their name, else their address."""
+    return name or email or "someone"
 
 
 class UTCDateTime(TypeDecorator[datetime]):
@@ -112,10 +119,52 @@ class Person(Base):
 
     @property
     def display_name(self) -> str:
-        return self.name or self.email or "someone"
+        return display_name(self.name, self.email)
 
 
-class Item(Base):
+class ItemNames:
+    """An item's reference, label and current due date, worked out from its columns: for a stored
+    `Item` and for a row read without the ORM (`storage.rows.ItemRow`)."""
+
+    __slots__ = ()
+
+    if TYPE_CHECKING:
+        kind: str
+        number: int
+        title: str | None
+        due_on: date | None
+        revised_due_on: date | None
+
+        @property
+        def report(self) -> Coded: ...
+
+    @property
+    def current_due_on(self) -> date | None:
+        return self.revised_due_on or self.due_on
+
+    @property
+    def reference(self) -> str:
+        """The unambiguous short reference, e.g. "OIC-2025 R8"."""
+        return reference_of(self.report.code, self.kind, self.number)
+
+    @property
+    def label(self) -> str:
+        return f"{Kind(self.kind).label} {self.number}"
+
+    @property
+    def titled_reference(self) -> str:
+        """The reference and the title, as cards name the item: "OIC-2025 R8 · Hydra training"."""
+        return with_reference(self.reference, self.title)
+
+
+class Coded(Protocol):
+    """A report as `ItemNames` reads it."""
+
+    @property
+    def code(self) -> str: ...
+
+
+class Item(Base, ItemNames):
     """A recommendation, area for improvement or cause of concern, with its current state cached.
 
     `status`, `assessment`, `revised_due_on`, the pending `requested_due_*` and `last_update_at`
@@ -152,24 +201,6 @@ class Item(Base):
 
     report: Mapped[Report] = relationship(back_populates="items")
     owner: Mapped[Person | None] = relationship()
-
-    @property
-    def current_due_on(self) -> date | None:
-        return self.revised_due_on or self.due_on
-
-    @property
-    def reference(self) -> str:
-        """The unambiguous short reference, e.g. "OIC-2025 R8"."""
-        return f"{self.report.code} {Kind(self.kind).prefix}{self.number}"
-
-    @property
-    def label(self) -> str:
-        return f"{Kind(self.kind).label} {self.number}"
-
-    @property
-    def titled_reference(self) -> str:
-        """The reference and the title, as cards name the item: "OIC-2025 R8 · Hydra training"."""
-        return with_reference(self.reference, self.title)
 
 
 class Update(Base):

@@ -32,6 +32,7 @@ from sqlalchemy.sql.elements import ColumnElement
 
 from domain.vocabulary import EventKind
 from storage.models import AdminEvent, Delegate, Item, ItemEvent, Person, Report
+from storage.rows import AnyItem
 
 
 class ItemNotFound(Exception):
@@ -296,7 +297,7 @@ def read_acting(column: str | None) -> list[tuple[int, str]]:
     return sorted(people)
 
 
-async def acting_people(session: AsyncSession, item: Item, bootstrap: Sequence[str] = ()) -> list[tuple[int, str]]:
+async def acting_people(session: AsyncSession, item: AnyItem, bootstrap: Sequence[str] = ()) -> list[tuple[int, str]]:
     """(person id, Teams user id) of everyone who may act on the item: owner, delegates and admins.
 
     One query; people who have never talked to the bot (no Teams user id yet) are left out.

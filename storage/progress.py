@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased, joinedload
 from domain.vocabulary import Assessment, EventKind, Status
 from storage.models import Item, ItemEvent, Person, Update, utcnow
 from storage.ownership import activity_seen, actor_name, lock_item, write_once
+from storage.rows import AnyItem
 from storage.tracker import INITIAL_RESPONSE_AUTHOR, latest_update, latest_update_id
 
 CORRECTION_WINDOW = timedelta(hours=24)
@@ -432,14 +433,14 @@ async def _latest_event(session: AsyncSession, item_id: int, kinds: tuple[str, .
     return await session.scalar(_latest_event_query(kinds), {"item_id": item_id})
 
 
-async def closed_by(session: AsyncSession, item: Item) -> ItemEvent | None:
+async def closed_by(session: AsyncSession, item: AnyItem) -> ItemEvent | None:
     """The decision that closed or superseded the item (None while it is open)."""
     if Status(item.status).is_open:
         return None
     return await _latest_event(session, item.id, (EventKind.CLOSURE_APPROVED.value, EventKind.SUPERSEDED.value))
 
 
-async def revised_by(session: AsyncSession, item: Item) -> ItemEvent | None:
+async def revised_by(session: AsyncSession, item: AnyItem) -> ItemEvent | None:
     """The decision that set the item's revised due date (approved request or an admin's change)."""
     if item.revised_due_on is None:
         return None

@@ -13,7 +13,7 @@ from typing import Any, NamedTuple, TypeVar, cast
 from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload
 
 from domain.records import ItemRecord, ReportRecord
@@ -32,6 +32,7 @@ from storage.models import (
     Update,
     utcnow,
 )
+from storage.rows import ROW_COLUMNS, ItemRow, UpdateRow, read_row
 from storage.state import StateAlong
 
 INITIAL_RESPONSE_AUTHOR = "PCC response"
@@ -386,31 +387,31 @@ def latest_update_id():  # type: ignore[no-untyped-def]
 
 
 # By shape, by the bootstrap admins' addresses (fixed for a process) and by whether a state row is read along.
-_WITH_LATEST: dict[tuple[_Shape, tuple[str, ...], bool], Select[Any]] = {}
+_WITH_LATEST: dict[tuple[_Shape, tuple[str, ...], bool], Select[*tuple[Any, ...]]] = {}
 
 
 async def find_items_with_latest(
-    session: AsyncSession,
+    connection: AsyncConnection,
     *,
     number: int,
     kind: Kind | None = None,
     report_code: str | None = None,
     bootstrap_admins: Sequence[str] = (),
     state: StateAlong | None = None,
-) -> Sequence[tuple[Item, Update | None, list[tuple[int, str]]]]:
-    """`find_items`, each item's `latest_update` and who may act on it (`ownership.acting_people`), in
-    one statement: (item, latest update or None, [(person id, Teams user id)]). The statement also
-    reads `state`'s row when given (see `StateAlong`)."""
+) -> list[tuple[ItemRow, UpdateRow | None, list[tuple[int, str]]]]:
+    """The items `find_items` finds, as rows (`storage.rows`), each with its `latest_update` and who may act
+    on it (`ownership.acting_people`), in one Core statement: (item, latest update or None, [(person id,
+    Teams user id)]). The statement also reads `state`'s row when given (see `StateAlong`)."""
     shape, parameters = _by_number(number, kind, report_code)
     named = ownership.named_admins(bootstrap_admins)
     query = _WITH_LATEST.get((shape, named, state is not None))
     if query is None:
         query = (
-            select(Item, Update, ownership.acting_column(named), *(StateAlong.COLUMNS if state else ()))
+            select(*ROW_COLUMNS, ownership.acting_column(named), *(StateAlong.COLUMNS if state else ()))
+            .select_from(Item)
             .join(Report, Item.report_id == Report.id)
             .outerjoin(Person, Item.owner_id == Person.id)
             .outerjoin(Update, Update.id == latest_update_id())
-            .options(contains_eager(Item.report), contains_eager(Item.owner))
             .where(Item.number == bindparam("number"))
         )
         if shape.by_kind:
@@ -418,10 +419,11 @@ async def find_items_with_latest(
         if shape.by_report:
             query = query.where(func.upper(Report.code) == bindparam("report_code"))
         query = _WITH_LATEST.setdefault((shape, named, state is not None), query.order_by(Item.report_id, Item.kind))
-    rows = (await session.execute(query, parameters | (state.parameters() if state else {}))).all()
-    if state and rows:
-        state.take(rows[0])
-    return [(row[0], row[1], ownership.read_acting(row[2])) for row in rows]
+    found = (await connection.execute(query, parameters | (state.parameters() if state else {}))).all()
+    if state and found:
+        state.take(found[0])
+    acting_at = len(ROW_COLUMNS)
+    return [(*read_row(row), ownership.read_acting(row[acting_at])) for row in found]
 
 
 _ITEM_WITH_LATEST = (

@@ -18,7 +18,7 @@ from botbuilder.schema import Activity, ActivityTypes, AttachmentLayoutTypes
 from domain.rag import Rag
 from domain.text import clip, one_line, safe_text
 from domain.titles import with_reference
-from storage.models import Item
+from storage.rows import AnyItem
 
 SCHEMA = "http://adaptivecards.io/schemas/adaptive-card.json"
 # Teams renders Adaptive Cards up to 1.5 (BOTFRAMEWORK.md).
@@ -142,12 +142,12 @@ def fact_set(facts: Sequence[tuple[str, str]]) -> Card:
     return {"type": "FactSet", "facts": [{"title": title, "value": value} for title, value in facts]}
 
 
-def item_heading(item: Item) -> str:
+def item_heading(item: AnyItem) -> str:
     """How a card names an item: its reference and title ("OIC-2025 R8 · Hydra training"), else its label."""
     return with_reference(item.reference, item.title or item.label)
 
 
-def untitled_excerpt(item: Item, limit: int) -> str | None:
+def untitled_excerpt(item: AnyItem, limit: int) -> str | None:
     """The start of an untitled item's text, which has to tell it apart in a list; None when it has a title."""
     return None if item.title else one_line(item.text, limit)
 

@@ -14,7 +14,7 @@ from typing import Any
 from bot.cards.common import TITLE_LIMIT, Card, Reply, item_heading
 from domain.rag import rag_for_item
 from domain.text import one_line
-from storage.models import Item
+from storage.rows import AnyItem
 
 ADAPTIVE_CARD = "application/vnd.microsoft.card.adaptive"
 THUMBNAIL_CARD = "application/vnd.microsoft.card.thumbnail"
@@ -27,7 +27,7 @@ def _plain(text: str) -> str:
     return html.escape(text, quote=False)
 
 
-def preview(item: Item, today: date) -> Card:
+def preview(item: AnyItem, today: date) -> Card:
     """The result-list entry of one item: its reference and title (else label); status, RAG and a short excerpt."""
     title = item_heading(item)
     summary = f"{item.status} · RAG: {rag_for_item(item, today)}"

@@ -37,6 +37,7 @@ from domain.vocabulary import EventKind, Status
 from services.results import Rights
 from storage.models import Item, ItemEvent, Report, Update
 from storage.progress import TimelineEntry
+from storage.rows import AnyItem, AnyUpdate
 
 # Evidence links are shown as text, cut to this length.
 URL_SHOWN = 300
@@ -50,7 +51,7 @@ def utc_day(moment: datetime) -> date:
     return (moment if moment.tzinfo is None else moment.astimezone(timezone.utc)).date()
 
 
-def _owner_name(item: Item) -> str:
+def _owner_name(item: AnyItem) -> str:
     return item.owner.display_name if item.owner is not None else UNASSIGNED
 
 
@@ -60,7 +61,7 @@ def _by(event: ItemEvent | Update, verb: str) -> str:
     return f"{verb} by {one_line(who, NAME_LIMIT)} on {format_uk_date(utc_day(event.created_at))}"
 
 
-def _revised(item: Item, revised_by: ItemEvent | None) -> str:
+def _revised(item: AnyItem, revised_by: ItemEvent | None) -> str:
     if item.revised_due_on is None:
         return NONE_WRITTEN
     shown = format_uk_date(item.revised_due_on)
@@ -104,7 +105,7 @@ def report_text_card(report: Report, *, statement: bool) -> Reply:
     return Reply(text=text, card=make_card(text, body, actions))
 
 
-def response_label(item: Item) -> str:
+def response_label(item: AnyItem) -> str:
     """What the report's document calls the force's answers ("Constabulary response")."""
     return item.report.response_label or "Force response"
 
@@ -130,12 +131,12 @@ def response_card(item: Item, response: Update | None) -> Reply:
     return Reply(text=text, card=make_card(text, body, actions))
 
 
-def _report_line(item: Item) -> str:
+def _report_line(item: AnyItem) -> str:
     """What the item is, under its heading: "Recommendation 8 · Improving the response … (OIC-2025)"."""
     return f"{item.label} · {one_line(item.report.title, TITLE_LIMIT)} ({item.report.code})"
 
 
-def decision_actions(item: Item, *, closure: bool, view: dict[str, object]) -> list[Card]:
+def decision_actions(item: AnyItem, *, closure: bool, view: dict[str, object]) -> list[Card]:
     """Approve and Reject (with a reason box) for a sign-off or a later due date, as Universal Actions."""
     what = "closure" if closure else "revised date"
     noun = "sign-off" if closure else "new date"
@@ -152,8 +153,8 @@ def decision_actions(item: Item, *, closure: bool, view: dict[str, object]) -> l
 
 
 def status_card(
-    item: Item,
-    latest: Update | None,
+    item: AnyItem,
+    latest: AnyUpdate | None,
     *,
     today: date,
     requested: Update | None = None,

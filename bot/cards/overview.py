@@ -22,7 +22,7 @@ from domain.rag import Rag, rag_for_item
 from domain.text import NAME_LIMIT, clip, one_line, safe_text
 from domain.vocabulary import Status
 from services.results import Changes, Counts, ItemStatus, ItemStatuses
-from storage.models import Item
+from storage.rows import AnyItem
 
 # Each item of a several-item answer is a short card: its text and latest update cut to this.
 SHORT_TEXT_LIMIT = 200
@@ -50,7 +50,7 @@ def _rag_row(heading: str, rag: Rag, command: str) -> Card:
     }
 
 
-def _details(item: Item, status: ItemStatus) -> str:
+def _details(item: AnyItem, status: ItemStatus) -> str:
     due_on = item.current_due_on
     due = f"due {format_uk_date(due_on)}" if due_on else "no due date"
     if due_on is not None and status.today > due_on and Status(item.status).is_open:

@@ -1,7 +1,8 @@
-"""`find_items_with_latest` answers exactly what `find_items`, `latest_update` and `acting_people` answer, in one statement."""
+"""`find_items_with_latest` answers exactly what `find_items`, `latest_update` and `acting_people` answer, as rows, in one statement."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import UTC, date, datetime
 
 from sqlalchemy import event, select
@@ -11,6 +12,7 @@ from domain.records import ItemRecord, ReportRecord
 from domain.vocabulary import Kind
 from storage import ownership, tracker
 from storage.models import Delegate, Person, Update
+from storage.rows import ItemRow, OwnerRow, ReportRow, UpdateRow
 from storage.state import StateAlong, StateTable
 
 Sessionmaker = async_sessionmaker[AsyncSession]
@@ -76,20 +78,11 @@ async def test_items_with_their_latest_update_in_one_statement(engine: AsyncEngi
         {"number": 8, "report_code": "NOPE-1"},
     ]
     for case in cases:
-        async with sessionmaker() as session:
+        async with engine.connect() as connection:
             statements.clear()
-            rows = await tracker.find_items_with_latest(session, **case, bootstrap_admins=BOOTSTRAP)  # type: ignore[arg-type]
+            rows = await tracker.find_items_with_latest(connection, **case, bootstrap_admins=BOOTSTRAP)  # type: ignore[arg-type]
             assert len(statements) == 1
-            found = [
-                (
-                    item.id,
-                    item.report.code,
-                    item.owner.email if item.owner else None,
-                    latest.id if latest else None,
-                    acting,
-                )
-                for item, latest, acting in rows
-            ]
+        found = [(_fields(item), item.report, item.owner, latest, acting) for item, latest, acting in rows]
         async with sessionmaker() as session:
             items = await tracker.find_items(session, **case)  # type: ignore[arg-type]
             expected = []
@@ -97,17 +90,31 @@ async def test_items_with_their_latest_update_in_one_statement(engine: AsyncEngi
                 latest = await tracker.latest_update(session, item.id)
                 expected.append(
                     (
-                        item.id,
-                        item.report.code,
-                        item.owner.email if item.owner else None,
-                        latest.id if latest else None,
+                        _fields(item),
+                        ReportRow(item.report.code, item.report.title, item.report.response_label),
+                        OwnerRow(item.owner.name, item.owner.email) if item.owner else None,
+                        UpdateRow(*(getattr(latest, field.name) for field in fields(UpdateRow))) if latest else None,
                         await ownership.acting_people(session, item, BOOTSTRAP),
                     )
                 )
         assert found == expected, case
-    async with sessionmaker() as session:
-        rows = await tracker.find_items_with_latest(session, number=8, kind=Kind.RECOMMENDATION, report_code="OIC-2025")
+        for (item, *_), stored in zip(rows, items, strict=True):
+            assert (item.reference, item.label, item.titled_reference, item.current_due_on) == (
+                stored.reference,
+                stored.label,
+                stored.titled_reference,
+                stored.current_due_on,
+            )
+    async with engine.connect() as connection:
+        rows = await tracker.find_items_with_latest(
+            connection, number=8, kind=Kind.RECOMMENDATION, report_code="OIC-2025"
+        )
         assert rows[0][0].report_id == first.id and rows[0][1] is not None and rows[0][1].narrative == "second"
+
+
+def _fields(item: object) -> dict[str, object]:
+    """An item's columns as `ItemRow` has them (a stored Item or a row)."""
+    return {field.name: getattr(item, field.name) for field in fields(ItemRow) if field.name not in ("report", "owner")}
 
 
 async def test_the_same_statement_reads_a_state_row_along(engine: AsyncEngine, sessionmaker: Sessionmaker) -> None:
@@ -123,14 +130,14 @@ async def test_the_same_statement_reads_a_state_row_along(engine: AsyncEngine, s
 
     async def find(key: str, number: int) -> tuple[list[int], StateAlong]:
         along = StateAlong(key)
-        async with sessionmaker() as session:
+        async with engine.connect() as connection:
             statements.clear()
-            rows = await tracker.find_items_with_latest(session, number=number, state=along)
+            rows = await tracker.find_items_with_latest(connection, number=number, state=along)
             assert len(statements) == 1
         return [item.id for item, _, _ in rows], along
 
-    async with sessionmaker() as session:
-        expected = [item.id for item, _, _ in await tracker.find_items_with_latest(session, number=8)]
+    async with engine.connect() as connection:
+        expected = [item.id for item, _, _ in await tracker.find_items_with_latest(connection, number=8)]
     found, stored = await find("stored", 8)
     assert found == expected and len(found) == 2
     assert stored.was_read and stored.stored == ("e1", document)
