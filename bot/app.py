@@ -90,7 +90,8 @@ def parse_activity(body: bytes) -> Activity | str:
         return "the request body is not valid JSON"
     except RecursionError:
         return TOO_DEEP
-    if _depth(payload) > MAX_JSON_DEPTH:
+    # Each level opens with a bracket: a body with few of them cannot nest deeply, and is not walked.
+    if body.count(b"{") + body.count(b"[") > MAX_JSON_DEPTH and _depth(payload) > MAX_JSON_DEPTH:
         return TOO_DEEP
     if not isinstance(payload, dict):
         return "the request body must be a JSON object (an activity)"

@@ -42,7 +42,8 @@ class LazyPattern:
         return self._compiled is not None
 
     def match(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
-        return self.compiled().match(string, pos, endpos)
+        # The grammar's hot path: a message meets dozens of patterns, so no second call here.
+        return (self._compiled or self.compiled()).match(string, pos, endpos)
 
     def fullmatch(self, string: str, pos: int = 0, endpos: int = sys.maxsize) -> re.Match[str] | None:
         return self.compiled().fullmatch(string, pos, endpos)

@@ -99,6 +99,11 @@ async def test_deeply_nested_json_gets_400(
     assert stub.sent == []
 
 
+async def test_brackets_inside_strings_are_not_nesting(bot: BotClient, stub: StubConnector) -> None:
+    assert (await bot.post(message("status of R8 " + "{[" * 40, stub.url))).status == 200
+    assert len(stub.sent) == 1
+
+
 @pytest.mark.parametrize("value", [{}, "a string", {"action": "Action.Execute"}, {"action": {"type": "Action.Submit"}}])
 async def test_a_malformed_card_action_gets_a_card_action_error(
     bot: BotClient, stub: StubConnector, value: object
