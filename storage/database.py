@@ -154,7 +154,8 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 
 
 def for_reading(sessionmaker: async_sessionmaker[AsyncSession]) -> async_sessionmaker[AsyncSession]:
-    """Sessions on the same engine for work that only reads; never write through them.
+    """Sessions on the same engine for work that only reads; never write through them (each statement
+    would commit on its own: only a write that is one statement, `storage.state.StateTable`'s, may).
 
     On PostgreSQL they run each statement on its own (autocommit): asyncpg's driver otherwise sends
     BEGIN before a session's first statement and ROLLBACK after its last, two round trips of a

@@ -99,7 +99,10 @@ class StateTable:
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
         self._engine: AsyncEngine = sessionmaker.kw["bind"]
-        self._reading: AsyncEngine = for_reading(sessionmaker).kw["bind"]
+        # For what is one statement, atomic by itself: a read, and a write of one row (every turn of an
+        # update dialog writes one). On PostgreSQL it runs on its own, without BEGIN and COMMIT: two
+        # round trips fewer (`storage.database.for_reading`).
+        self._on_its_own: AsyncEngine = for_reading(sessionmaker).kw["bind"]
 
     async def read(self, keys: Sequence[str]) -> list[tuple[str, str, Any]]:
         """(key, eTag, document) of each stored key; missing keys are left out."""
@@ -108,13 +111,13 @@ class StateTable:
             query, parameters = _READ_ONE, {"key": keys[0]}
         else:
             query, parameters = _READ_MANY, {"keys": list(keys)}  # type: ignore[dict-item]
-        async with self._reading.connect() as connection:
+        async with self._on_its_own.connect() as connection:
             return [tuple(row) for row in (await connection.execute(query, parameters)).all()]  # type: ignore[misc]
 
     async def write(self, rows: Sequence[tuple[str | None, dict[str, Any]]]) -> None:
         """Write each (expected eTag, values) in one transaction: no expectation overwrites, any other
         writes only over that eTag, else `EtagConflict`. `values` holds key, etag, document, updated_at."""
-        async with self._engine.begin() as connection:
+        async with (self._on_its_own if len(rows) == 1 else self._engine).begin() as connection:
             for expected, values in rows:
                 if expected is None:
                     await connection.execute(_upsert(connection.dialect.name, values))
@@ -145,5 +148,5 @@ class StateTable:
 
     async def last_written(self, key: str) -> datetime | None:
         """When the row under `key` was last written, or None if there is none."""
-        async with self._reading.connect() as connection:
+        async with self._on_its_own.connect() as connection:
             return await connection.scalar(select(_TABLE.c.updated_at).where(_TABLE.c.key == key))
