@@ -15,7 +15,7 @@ from botbuilder.dialogs.choices import ChoiceFactory
 from botbuilder.schema import ActivityTypes
 from botframework.connector import Channels
 
-from bot.cards.common import to_activity
+from bot.cards.common import sent_once, to_activity
 from bot.cards.update_form import update_summary_card
 from bot.turn import answer_text, key_of
 from dialogs.flow import FlowMachine
@@ -44,7 +44,7 @@ class TurnScreen:
             activity = ChoiceFactory.hero_card(list(choices), question)
         else:
             activity = ChoiceFactory.for_channel(channel, list(choices), question)
-        await self._context.send_activity(activity)
+        await self._context.send_activity(sent_once(activity))
 
     async def show_update(self, reference: str, label: str, draft: UpdateDraft) -> None:
         await self._context.send_activity(to_activity(update_summary_card(reference, label, draft)))

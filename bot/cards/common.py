@@ -203,6 +203,12 @@ class _CardMessage(Activity):
         return copy.copy(self)
 
 
+def sent_once(activity: Activity) -> Activity:
+    """A message made elsewhere (the SDK's choice cards), marked as made for one send: its copy is shallow."""
+    activity.__class__ = _CardMessage
+    return activity
+
+
 def to_activity(reply: Reply) -> Activity:
     """A reply as a message: the card with its text as the notification summary, or plain text."""
     if reply.card is None:
