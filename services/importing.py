@@ -70,7 +70,17 @@ async def import_file(
     """Import one file idempotently; returns one line per report saying what changed."""
     records = parse_document(path.name, read_document(path.name, read_file(path)), code=code)
     async with sessionmaker.begin() as session:
-        return [_outcome_line(outcome) for outcome in await _save(session, records)]
+        lines = [_outcome_line(outcome) for outcome in await _save(session, records)]
+    await _refresh_statistics(sessionmaker)
+    return lines
+
+
+async def _refresh_statistics(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """`tracker.refresh_statistics` after an import is committed; the import stands if it fails."""
+    try:
+        await tracker.refresh_statistics(sessionmaker.kw["bind"])
+    except Exception as error:  # noqa: BLE001 - questions are only planned on older statistics meanwhile
+        log.warning("could not refresh the planner's statistics after an import: %s", describe_failure(error))
 
 
 def refuse_unsupported(file_name: str) -> None:
@@ -325,6 +335,7 @@ class UploadImports:
         # Kept until it expires, so a second press answers with the same outcome and changes nothing.
         done = {name: value for name, value in document.items() if name not in ("reports", "claimed")}
         await self._put(key, claimed_etag, {**done, "done": lines, "codes": codes})
+        await _refresh_statistics(self._sessionmaker)
         return ImportDone(file_name, tuple(lines), tuple(codes))
 
     async def cancel(self, token: object, actor: Identity | None) -> ImportDone | ImportClosed | Said:

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, NamedTuple, TypeVar, cast
 
-from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, update
+from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 from sqlalchemy.orm import contains_eager, joinedload
 
 from domain.records import ItemRecord, ReportRecord
@@ -133,6 +133,19 @@ async def stored_report(session: AsyncSession, record: ReportRecord) -> tuple[Re
     session.add(report)
     await session.flush()
     return report, True
+
+
+async def refresh_statistics(engine: AsyncEngine) -> None:
+    """Have PostgreSQL read again what the tables an import fills hold, once the import is committed.
+
+    Until autovacuum catches up (a minute or so), the planner's statistics describe the tables as
+    they were: status questions were then planned to hash every row of `updates` instead of using
+    the item's index (0.1 ms more of PostgreSQL per question with 500 updates, more with more).
+    SQLite keeps no such statistics unless asked to, and plans from its indexes."""
+    if engine.dialect.name == "postgresql":
+        async with engine.connect() as connection:
+            await connection.execute(text("ANALYZE reports, items, updates, people"))
+            await connection.commit()
 
 
 async def save_report(session: AsyncSession, record: ReportRecord) -> ImportOutcome:

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.vocabulary import Kind
@@ -118,3 +118,23 @@ def test_unsupported_names_are_refused_with_the_readers_message(name: str) -> No
 @pytest.mark.parametrize("name", ["response.docx", "R.PDF", "tracker.xlsx", "t.csv", "r.txt", "r.md"])
 def test_supported_names_pass(name: str) -> None:
     refuse_unsupported(name)
+
+
+async def _analysed(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """How many times PostgreSQL's planner statistics of `items` were refreshed by hand (ANALYZE)."""
+    async with sessionmaker() as session:
+        return int(await session.scalar(text("SELECT analyze_count FROM pg_stat_user_tables WHERE relname = 'items'")))
+
+
+async def test_both_imports_refresh_the_planners_statistics(sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    """Right after an import, questions are planned on what the tables now hold (`tracker.refresh_statistics`)."""
+    if sessionmaker.kw["bind"].dialect.name != "postgresql":
+        pytest.skip("SQLite keeps no planner statistics unless asked to: nothing to refresh")
+    before = await _analysed(sessionmaker)
+    imports = _imports(sessionmaker, [NOW])
+    preview = await imports.preview(SAMPLE_DOCX.name, SAMPLE_DOCX.read_bytes(), uploader=ADMIN, conversation_id="a:1")
+    assert isinstance(preview, ImportPreview) and preview.token is not None
+    assert isinstance(await imports.confirm(preview.token, ADMIN), ImportDone)
+    assert await _analysed(sessionmaker) == before + 1
+    await import_file(sessionmaker, SEED)
+    assert await _analysed(sessionmaker) == before + 2
