@@ -9,12 +9,13 @@ import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 
 from sqlalchemy import Table, bindparam, delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.sql.dml import Insert
+from sqlalchemy.sql.selectable import ScalarSelect
 
 from storage.database import for_reading
 from storage.models import BotState as BotStateRow
@@ -60,13 +61,6 @@ def new_etag() -> str:
     return uuid.uuid4().hex
 
 
-# One state row as two columns of any other statement (SQL evaluates each once per statement).
-_STORED = tuple(
-    select(column).where(_TABLE.c.key == bindparam("state_key")).scalar_subquery()
-    for column in (_TABLE.c.etag, _TABLE.c.document)
-)
-
-
 @dataclass
 class StateAlong:
     """One state row read by another statement, so that a turn's state and its answer take one round trip.
@@ -80,7 +74,11 @@ class StateAlong:
     was_read: bool = False
     stored: tuple[str, Any] | None = None  # (eTag, document), or None when there is no row under `key`
 
-    COLUMNS = _STORED
+    # The row's eTag and document as two scalar subqueries (SQL evaluates each once per statement).
+    COLUMNS: ClassVar[tuple[ScalarSelect[Any], ...]] = tuple(
+        select(column).where(_TABLE.c.key == bindparam("state_key")).scalar_subquery()
+        for column in (_TABLE.c.etag, _TABLE.c.document)
+    )
 
     def parameters(self) -> dict[str, str]:
         return {"state_key": self.key}
