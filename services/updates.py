@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from domain.refs import ItemRef
@@ -109,10 +110,25 @@ class TrackerUpdateService:
 
     async def record(self, draft: UpdateDraft, actor: Actor, activity_key: str | None) -> Recorded:
         """Write the update in one transaction (idempotent per activity key); any failure writes nothing."""
+        try:
+            row, duplicate, notices = await self._record(draft, actor, activity_key)
+        except IntegrityError:
+            # The same activity was recorded on another item at the same moment (`progress.record_update`):
+            # nothing of this attempt was written, and the next one finds that record.
+            row, duplicate, notices = await self._record(draft, actor, activity_key)
+        await self._notify(notices)
+        return Recorded(row.id, duplicate=duplicate)
+
+    async def _record(
+        self, draft: UpdateDraft, actor: Actor, activity_key: str | None
+    ) -> tuple[Update, bool, list[Notice]]:
         async with self._sessionmaker.begin() as session:
-            item = await tracker.get_item(session, draft.item_id)
+            try:
+                item = await ownership.lock_item(session, draft.item_id)  # first, as every change of an item
+            except ownership.ItemNotFound:
+                raise UpdateRefused("I can't find that item any more.") from None
             author = await session.get(Person, actor.person_id)
-            if item is None or author is None:
+            if author is None:
                 raise UpdateRefused("I can't find that item any more.")
             # Permission first, then redelivery (inside record_update): a post the actor may not
             # make is refused, never answered "saved" because an earlier row has its key.
@@ -123,7 +139,7 @@ class TrackerUpdateService:
             try:
                 row, duplicate = await progress.record_update(
                     session,
-                    item_id=draft.item_id,
+                    item,
                     status=draft.status,
                     assessment=draft.assessment,
                     narrative=draft.narrative,
@@ -139,8 +155,7 @@ class TrackerUpdateService:
                 reason = str(error)
                 raise UpdateRefused(f"{reason[:1].upper()}{reason[1:].rstrip('.')}.") from error
             notices = [] if duplicate else await self._requests_in(session, item, row, was_awaiting)
-        await self._notify(notices)
-        return Recorded(row.id, duplicate=duplicate)
+        return row, duplicate, notices
 
     async def _requests_in(self, session: AsyncSession, item: Item, row: Update, was_awaiting: bool) -> list[Notice]:
         """A notice to every admin (but the author) for each request the update makes."""

@@ -11,7 +11,6 @@ from datetime import date, datetime, timedelta
 from functools import cache
 
 from sqlalchemy import Select, bindparam, case, literal, or_, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased, joinedload
 
@@ -90,8 +89,8 @@ async def correctable_update(session: AsyncSession, item_id: int, person_id: int
 
 async def record_update(
     session: AsyncSession,
+    item: Item,
     *,
-    item_id: int,
     status: str,
     assessment: str,
     narrative: str,
@@ -103,30 +102,32 @@ async def record_update(
     supersedes_id: int | None = None,
     now: datetime | None = None,
 ) -> tuple[Update, bool]:
-    """Append one update and refresh the item's cached state; (the row, True) if the activity was already recorded."""
+    """Append one update and refresh the item's cached state; (the row, True) if the activity was already recorded.
+
+    `item` is locked already (`lock_item`, in this transaction): concurrent writers of one item queue
+    there, and each then reads the rows its predecessors committed (duplicates included). The same
+    activity recorded on another item at the same moment fails the transaction with IntegrityError
+    (the unique activity key): the caller runs it again, and then finds that record."""
     if status not in {s.value for s in LEAD_STATUSES}:
         raise InvalidUpdate(f"{status!r} is not a status a lead can choose")
     if assessment not in {a.value for a in Assessment}:
         raise InvalidUpdate(f"{assessment!r} is not an assessment")
     if revised_due_on is not None and not (revised_due_reason or "").strip():
         raise InvalidUpdate("a revised due date request needs a reason")
-    # The lock comes first: concurrent writers of one item queue here, and each then reads the
-    # rows its predecessors committed (duplicates included).
-    item = await lock_item(session, item_id)
     existing = await update_for_activity(session, activity_key)
     if existing is not None:
         return existing, True
     if not Status(item.status).is_open:
         raise ItemNotOpen(f"{item.label} is {item.status}")
     now = now or utcnow()
-    latest = await latest_update(session, item_id)
+    latest = await latest_update(session, item.id)
     if supersedes_id is not None and (
         latest is None or latest.id != supersedes_id or not _correctable(latest, author.id, now)
     ):
         raise NotCorrectable("only your own latest update can be corrected, within 24 hours")
     created_at = now if latest is None or now > latest.created_at else latest.created_at + _TICK
     row = Update(
-        item_id=item_id,
+        item_id=item.id,
         created_at=created_at,
         author_id=author.id,
         author_name=actor_name(author),
@@ -139,25 +140,16 @@ async def record_update(
         supersedes_id=supersedes_id,
         source_activity_key=activity_key,
     )
-    try:
-        async with session.begin_nested():
-            session.add(row)
-            item.status = status
-            item.assessment = assessment
-            item.last_update_at = created_at
-            await session.flush()
-            if revised_due_on is not None:
-                item.requested_due_on, item.requested_due_update_id = revised_due_on, row.id
-            elif supersedes_id is not None and item.requested_due_update_id == supersedes_id:
-                # The corrected update no longer asks for a later date.
-                item.requested_due_on = item.requested_due_update_id = None
-    except IntegrityError:
-        # The same activity reached another item's lock at the same moment: theirs is the record.
-        existing = await update_for_activity(session, activity_key)
-        if existing is None:
-            raise
-        await session.refresh(item)
-        return existing, True
+    session.add(row)
+    item.status = status
+    item.assessment = assessment
+    item.last_update_at = created_at
+    await session.flush()
+    if revised_due_on is not None:
+        item.requested_due_on, item.requested_due_update_id = revised_due_on, row.id
+    elif supersedes_id is not None and item.requested_due_update_id == supersedes_id:
+        # The corrected update no longer asks for a later date.
+        item.requested_due_on = item.requested_due_update_id = None
     return row, False
 
 

@@ -81,7 +81,7 @@ async def _seed_tracker_and_document(sessionmaker: Sessionmaker) -> None:
         lead.name = "Jane Doe"
         await progress.record_update(
             session,
-            item_id=r9.id,
+            await ownership.lock_item(session, r9.id),
             status="Blocked",
             assessment="at risk",
             narrative=NARRATIVE,
@@ -96,7 +96,7 @@ async def _seed_tracker_and_document(sessionmaker: Sessionmaker) -> None:
         await ownership.add_delegate(session, r2, admin, admin, "activity-4")
         await progress.record_update(
             session,
-            item_id=r2.id,
+            await ownership.lock_item(session, r2.id),
             status="In progress",
             assessment="on track",
             narrative="Waiting for the regional panel.",

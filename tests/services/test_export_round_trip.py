@@ -45,7 +45,7 @@ async def _seed(sessionmaker: Sessionmaker) -> None:
         (r8,) = await tracker.find_items(session, number=8, report_code="OIC-2025")
         await progress.record_update(
             session,
-            item_id=r8.id,
+            await ownership.lock_item(session, r8.id),
             status="Awaiting sign-off",
             assessment="on track",
             narrative="Training delivered to every team.",
@@ -62,7 +62,7 @@ async def _seed(sessionmaker: Sessionmaker) -> None:
         await session.flush()
         await progress.record_update(
             session,
-            item_id=afi.id,
+            await ownership.lock_item(session, afi.id),
             status="In progress",
             assessment="off track",
             narrative="Recording audit started.",

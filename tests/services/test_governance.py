@@ -22,7 +22,7 @@ from services.governance import Decision, LeadCommands, Mention
 from services.people import Identity
 from services.results import Result
 from services.updates import TrackerUpdateService, UpdateRefused
-from storage import tracker
+from storage import progress, tracker
 from storage.models import Item, ItemEvent, Person, Report, Update
 
 Sessionmaker = async_sessionmaker[AsyncSession]
@@ -508,6 +508,33 @@ async def test_the_service_records_once_per_activity(world: World) -> None:
     async with world.sessionmaker() as session:
         row = await session.get(Update, corrected.update_id)
     assert row is not None and row.supersedes_id == first.update_id
+
+
+async def test_the_same_activity_recorded_on_another_item_meanwhile_is_that_record(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    admin = Actor(world.admin.person_id, "Pat", is_admin=True)
+    async with world.sessionmaker() as session:
+        other_item_id = await session.scalar(
+            select(Item.id).join(Report).where(Item.number == 9, Report.code == "OIC-2025")
+        )
+    assert other_item_id is not None
+    theirs = await world.service.record(UpdateDraft(other_item_id, "Blocked", "at risk", "theirs"), admin, "same")
+    before = await _count(world, Update)
+    # Pretend the redelivery check ran before the other instance committed: the unique activity key
+    # fails the transaction, and the service's second attempt finds that record.
+    checks: list[str | None] = []
+    original = progress.update_for_activity
+
+    async def racing(session: AsyncSession, activity_key: str | None) -> Update | None:
+        checks.append(activity_key)
+        return None if len(checks) == 1 else await original(session, activity_key)
+
+    monkeypatch.setattr(progress, "update_for_activity", racing)
+    again = await world.service.record(UpdateDraft(world.item_id, "In progress", "on track", "mine"), admin, "same")
+    assert (again.update_id, again.duplicate, checks) == (theirs.update_id, True, ["same", "same"])
+    assert await _count(world, Update) == before
+    assert (await _item(world)).status == "Not started"  # the failed attempt changed nothing
 
 
 async def test_the_service_writes_nothing_when_refused_or_failing(world: World) -> None:

@@ -13,7 +13,7 @@ from domain.records import ItemRecord, ReportRecord
 from domain.vocabulary import EventKind, Kind
 from storage import progress, tracker
 from storage.models import Item, ItemEvent, Person, Update
-from storage.ownership import assign_owner
+from storage.ownership import assign_owner, lock_item
 from storage.progress import (
     InvalidUpdate,
     ItemNotOpen,
@@ -68,7 +68,7 @@ async def _record(
         assert author is not None
         return await record_update(
             session,
-            item_id=item_id,
+            await lock_item(session, item_id),
             status=status,
             assessment=str(fields.pop("assessment", "on track")),
             narrative=str(fields.pop("narrative", "Training booked.")),
