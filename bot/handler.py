@@ -26,12 +26,12 @@ from bot.state import PrivateState, SqlStorage
 from bot.turn import TurnInput, in_channel, key_of, place_of, read_turn, tenant_of
 from bot.uploads import Uploads, has_file, is_upload_action
 from dialogs.flow import CANCELLED, RESUME
-from dialogs.update import UpdateDialog, answers_of
+from dialogs.update import UpdateDialog, answers_of, item_state
 from domain.clock import SYSTEM_CLOCK, Clock
 from domain.dates import parse_user_date
 from domain.failures import describe_failure
 from domain.refs import ItemRef
-from domain.updates import Actor, Refused
+from domain.updates import Actor, ItemBrief, Refused
 from services.answers import Answers
 from services.governance import LeadCommands
 from services.notices import Notify, nobody
@@ -329,20 +329,20 @@ class RecBot(ActivityHandler):
         if actor is None:
             await self._send(turn_context, cards.message("I couldn't tell who you are, so I can't take an update."))
             return
-        item_ids: list[int] = []
+        briefs: list[ItemBrief] = []
         if ref is not None:
             conversation_id = turn_context.activity.conversation.id
-            item_ids = [brief.item_id for brief in await self.updates.items_named(ref, conversation_id)]
-            if not item_ids:
+            briefs = await self.updates.items_named(ref, conversation_id)
+            if not briefs:
                 # Whatever the status question says: no such item, or no such report.
                 await self._send(turn_context, render(await self.services.answers.status(ref, conversation_id)))
                 return
         options: dict[str, object] = {
-            "item_ids": item_ids,
+            "items": [item_state(brief) for brief in briefs],
             "actor": {"person_id": actor.person_id, "name": actor.name, "is_admin": actor.is_admin},
         }
         if correcting:
-            if len(item_ids) != 1:
+            if len(briefs) != 1:
                 await self._send(
                     turn_context,
                     cards.message(
@@ -350,7 +350,7 @@ class RecBot(ActivityHandler):
                     ),
                 )
                 return
-            corrected = await self.updates.correction(item_ids[0], actor, self._clock.now())
+            corrected = await self.updates.correction(briefs[0].item_id, actor, self._clock.now())
             if corrected is None:
                 await self._send(
                     turn_context,

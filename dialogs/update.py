@@ -279,7 +279,8 @@ def status_phrase(status: str) -> str:
 # --- the dialog ------------------------------------------------------------------------------
 
 
-def _item_state(item: ItemBrief) -> dict[str, Any]:
+def item_state(item: ItemBrief) -> dict[str, Any]:
+    """An item as the dialog keeps it (plain JSON): how the options name the items an update may be about."""
     return {"item_id": item.item_id, "reference": item.reference, "label": item.label, "status": item.status}
 
 
@@ -361,11 +362,11 @@ def _field_of(text: str) -> str | None:
 class UpdateDialog(FlowMachine):
     """A lead posts a progress update for one item, one question at a time.
 
-    Options: `{"item_ids": [..], "actor": {"person_id", "name", "is_admin"}, "corrects_update_id": int | None,
+    Options: `{"items": [item_state(..)], "actor": {"person_id", "name", "is_admin"}, "corrects_update_id": int | None,
     "answers": answers_of(corrected update) | None}`.
     Results: `{"recorded": update_id, "item_id", "status", "duplicate"}` when saved;
     `{"use_form": item_id, "corrects_update_id", "answers"}` when the lead asks for the form (with the
-    answers so far); `{"refused": text}`, `{"not_found": True}`; and FlowMachine's `{"cancelled"}`,
+    answers so far); `{"refused": text}`; and FlowMachine's `{"cancelled"}`,
     `{"expired", "text"}`, `{"interrupted_by": text}`, `{"aside": text, "resume": state}`.
     """
 
@@ -494,23 +495,21 @@ class UpdateDialog(FlowMachine):
     # Which item, and may this person update it.
 
     async def start(self, flow: Flow) -> Outcome:
-        item_ids = [item_id for item_id in flow.options.get("item_ids") or [] if isinstance(item_id, int)]
-        briefs = [brief for item_id in item_ids if (brief := await self._port.brief(item_id)) is not None]
-        if item_ids and not briefs:
-            return Finish({"not_found": True}, "I can't find that recommendation any more.")
-        if len(briefs) == 1:
-            return await self._take_item(flow, briefs[0], prefill=True)
-        flow.data["candidates"] = [_item_state(brief) for brief in briefs]
+        # Read by the caller in this turn (`item_state`): not read again.
+        items = [item for item in flow.options.get("items") or [] if isinstance(item, dict)]
+        if len(items) == 1:
+            return await self._take_item(flow, items[0], prefill=True)
+        flow.data["candidates"] = items
         return Goto("item")
 
-    async def _take_item(self, flow: Flow, item: ItemBrief, *, prefill: bool = False) -> Outcome:
-        refusal = await self._port.refusal(item.item_id, self._actor(flow))
+    async def _take_item(self, flow: Flow, item: dict[str, Any], *, prefill: bool = False) -> Outcome:
+        refusal = await self._port.refusal(item["item_id"], self._actor(flow))
         if refusal is not None:
             return Finish({"refused": refusal}, refusal)
-        flow.data["item"] = _item_state(item)
+        flow.data["item"] = item
         answers = _valid_answers(flow.options.get("answers"), self._port.today()) if prefill else {}
         if not answers:
-            return Goto("status", item.item_id)
+            return Goto("status", item["item_id"])
         # A correction: the answers of the update it corrects, as if given; the summary, or whatever is missing.
         for name in ANSWER_STEPS:
             if name in answers:
@@ -518,7 +517,7 @@ class UpdateDialog(FlowMachine):
                 flow.state["history"].append(name)
         missing = [name for name in _needed(answers) if name not in answers]
         flow.data["changing"] = True
-        return Goto(missing[0] if missing else "confirm", item.item_id)
+        return Goto(missing[0] if missing else "confirm", item["item_id"])
 
     async def ask_item(self, flow: Flow) -> None:
         # Asking (again) which item means no item is chosen yet.
@@ -542,7 +541,7 @@ class UpdateDialog(FlowMachine):
                 brief = await self._port.brief(candidate["item_id"])
                 if brief is None:
                     return Retry("I can't find that one any more. Choose another, or say cancel.")
-                return await self._take_item(flow, brief)
+                return await self._take_item(flow, item_state(brief))
         if not text.strip():
             return Retry("Please tell me which recommendation.")
         found = await self._port.resolve(text.strip(), flow.screen.conversation_id)
@@ -552,8 +551,8 @@ class UpdateDialog(FlowMachine):
                 "Try a reference such as R8 or OIC-2025 R8, or say cancel."
             )
         if len(found) == 1:
-            return await self._take_item(flow, found[0])
-        flow.data["candidates"] = [_item_state(brief) for brief in found]
+            return await self._take_item(flow, item_state(found[0]))
+        flow.data["candidates"] = [item_state(brief) for brief in found]
         return Retry("That could mean more than one recommendation.")
 
     # The questions about the update.

@@ -42,6 +42,7 @@ from dialogs.update import (
     InvalidAnswer,
     UpdateDialog,
     is_skip,
+    item_state,
     parse_assessment_choice,
     parse_evidence_url,
     parse_revised_date,
@@ -309,7 +310,9 @@ async def test_the_update_dialog_answers_a_pasted_page_quickly() -> None:
     item = ItemBrief(8, "OIC-2025 R8", "Recommendation 8", "By 30 April 2026, …", "In progress", "Jane Doe")
     port = FakeUpdatePort(items={8: item}, allowed={8: {1}}, today_is=TODAY)
     dialog = HostedFlow(UpdateDialog(port, lambda text: False, parse_date=parse_user_date))
-    client = DialogTestClient("test", dialog, {"item_ids": [8], "actor": {"person_id": 1, "name": "Jane Doe"}})
+    client = DialogTestClient(
+        "test", dialog, {"items": [item_state(item)], "actor": {"person_id": 1, "name": "Jane Doe"}}
+    )
 
     async def say(text: str) -> str:
         await client.test_adapter.receive_activity(Activity(type="message", text=text))
