@@ -119,6 +119,9 @@ class RecBot(ActivityHandler):
         self._dialogs: DialogSet | None = None
         # Conversations whose stored reference is already current: no write per message.
         self._remembered: OrderedDict[str, tuple[str, str | None]] = OrderedDict()
+        # State keys whose last turn here left an update under way: a hint of what the next message
+        # is (see `on_message_activity`); whether an update is under way is always read from the database.
+        self._updating: OrderedDict[str, None] = OrderedDict()
 
     def today(self) -> date:
         return self._clock.today(self._settings.tz)
@@ -149,6 +152,20 @@ class RecBot(ActivityHandler):
         ):
             turn_context.turn_state["recbot.new_conversation"] = await self._remember_conversation(activity)
         await super().on_turn(turn_context)
+        self._note_update_under_way(turn_context)
+
+    def _note_update_under_way(self, turn_context: TurnContext) -> None:
+        state = self.conversation_state.get(turn_context)  # None when this turn did not read it
+        if state is None:
+            return
+        key = self.conversation_state.get_storage_key(turn_context)
+        if getattr(state.get("dialogs"), "dialog_stack", None):
+            self._updating[key] = None
+            self._updating.move_to_end(key)
+            if len(self._updating) > 10_000:
+                self._updating.popitem(last=False)
+        else:
+            self._updating.pop(key, None)
 
     async def _remember_conversation(self, activity: Activity) -> bool:
         """Store the conversation reference for later proactive messages; True when first seen."""
@@ -194,11 +211,16 @@ class RecBot(ActivityHandler):
         is_form = isinstance(value, dict) and value.get("form") == "update"
         if not is_form:
             turn = read_turn(turn_context.activity)
-            intent = parse_intent(turn.text)
+            # Where this person's last message here left an update under way, this one most likely answers
+            # it: the intent is read only if it turns out not to (the grammar costs as much as a statement).
+            likely_answer = self.conversation_state.get_storage_key(turn_context) in self._updating
+            intent = None if likely_answer else parse_intent(turn.text)
             answered = await self._answer_ahead(intent, turn, turn_context)
             if not await self._dialog_under_way(turn_context):
                 # Most messages: a question or a command with no update under way. The state just read
                 # says so; the dialog machinery is set up only if the command starts an update.
+                if intent is None:
+                    intent = parse_intent(turn.text)
                 if answered is None:
                     await self._route(intent, turn, turn_context, None)
                 else:
@@ -271,7 +293,7 @@ class RecBot(ActivityHandler):
             await self._route(parse_intent(follow_up), read_turn(turn_context.activity), turn_context, dialog_context)
 
     async def _answer_ahead(
-        self, intent: Intent, turn: TurnInput, turn_context: TurnContext
+        self, intent: Intent | None, turn: TurnInput, turn_context: TurnContext
     ) -> tuple[Asked, Reply | None] | None:
         """A status question, answered before the dialog state is looked at by a statement that reads
         that state too: the commonest message takes one round trip, not two (issue 14). It only reads,

@@ -88,7 +88,8 @@ async def test_a_dialog_alternates_between_instances(
         assert await session.scalar(select(func.count(Update.id))) == (before or 0) + 1
         latest = await session.scalar(select(Update).order_by(Update.id.desc()).limit(1))
     assert latest is not None and latest.narrative == "Started on one instance, finished on the other."
-    # Each instance reads the other's write.
+    # Each instance reads the other's write: the second one last saw the update under way (its hint
+    # that the next message answers it is stale), and still answers the question.
     for bot, _ in instances:
         assert "finished on the other" in await say(bot, stub, message("status of recommendation 8", stub.url))
 
