@@ -2,7 +2,8 @@
 
 - `update_dialog` (bench/updates.py): whole update dialogs over HTTP from the load process, every
   turn through to the stored row; dialogs per second at concurrency 8, each turn compared with the
-  floor's and the baseline's request rates at the same concurrency; every dialog checked to have stored one row.
+  floor's and the baseline's request rates at the same concurrency and with the stateful floor's turns;
+  every dialog checked to have stored one row.
 - `digest` (bench/digest.py): plan and compose one run for 500/5,000 items × 20/200
   subscriptions; seconds and SQL statements (a `before_cursor_execute` listener); target < 10 s
   at 5,000 items / 200 subscriptions, statement count independent of items and subscriptions.
@@ -50,7 +51,7 @@ async def update_dialog(context: Context) -> list[dict[str, Any]] | Pending:
     print(
         f"  {context.backend:10} update dialogs c={row['concurrency']}: {row['dialogs_per_second']:.1f} dialogs/s "
         f"({row['turns_per_second']:.0f} turns/s, floor {row['floor_throughput']:.0f}/s, "
-        f"baseline {row['baseline_throughput']:.0f}/s), "
+        f"baseline {row['baseline_throughput']:.0f}/s, stateful floor {row['stateful_floor_turns']:.0f} turns/s), "
         f"dialog p50 {row['dialog_p50']:.0f} ms, p95 {row['dialog_p95']:.0f} ms; {row['completed']} dialogs, "
         f"{row['rows_added']} rows, missing {row['missing']}, doubled {row['doubled']}, errors {row['errors']}",
         flush=True,

@@ -187,9 +187,12 @@ def _update_lines(updates: list[dict[str, Any]]) -> list[str]:
         "exactly one row, found by its confirm turn's activity id, and no other rows may have appeared.",
         "“× floor” and “× baseline” are RecBot's turn rate over the floor's and the baseline's request rates at",
         f"the same concurrency (status questions, same run). Target: a turn at least {TARGET_RATIO} × floor.",
+        "“× stateful floor” is RecBot's turn rate over the stateful floor's (bench/floor.py: the same dialogs,",
+        "each turn reading and writing the sender's state row and replying one line; same run): what the",
+        "stack itself costs a turn of a conversation that remembers where it is.",
         "",
-        "| database | concurrency | dialogs/s | turns/s | × floor | × baseline | dialog p50 ms | dialog p95 ms | turn p50 ms | turn p99 ms | dialogs done | rows stored | missing | doubled | failed dialogs | one row each |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
+        "| database | concurrency | dialogs/s | turns/s | × floor | × baseline | stateful floor turns/s | × stateful floor | dialog p50 ms | dialog p95 ms | turn p50 ms | turn p99 ms | dialogs done | rows stored | missing | doubled | failed dialogs | one row each |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in updates:
         ratio = row["turns_per_second"] / row["baseline_throughput"] if row["baseline_throughput"] else float("nan")
@@ -197,7 +200,8 @@ def _update_lines(updates: list[dict[str, Any]]) -> list[str]:
         verdict = " ✅" if floor_ratio >= TARGET_RATIO else " ❌"
         lines.append(
             f"| {row['backend']} | {row['concurrency']} | {row['dialogs_per_second']:.1f} | {row['turns_per_second']:.0f} | "
-            f"{floor_ratio:.2f}{verdict} | {ratio:.2f} | {row['dialog_p50']:.0f} | {row['dialog_p95']:.0f} | {row['turn_p50']:.1f} | {row['turn_p99']:.1f} | "
+            f"{floor_ratio:.2f}{verdict} | {ratio:.2f} | {row['stateful_floor_turns']:.0f} | "
+            f"{row['turns_per_second'] / row['stateful_floor_turns']:.2f} | {row['dialog_p50']:.0f} | {row['dialog_p95']:.0f} | {row['turn_p50']:.1f} | {row['turn_p99']:.1f} | "
             f"{row['completed']} | {row['rows_added']} | {row['missing']} | {row['doubled']} | {row['errors']} | "
             f"{'✅ yes' if row['exactly_once'] and not row['errors'] else '❌ no'} |"
         )

@@ -1,8 +1,8 @@
 """One server under test, in its own process: `python -m bench.serve KIND DATABASE_URL PORT`.
 
 KIND is `recbot` (create_app as shipped), `recbot-sdk` (create_app with the SDK's per-turn
-connector, i.e. before bot/connector.py), `baseline` (bench/baseline.py) or `floor`
-(bench/floor.py). Prints `ready` once listening.
+connector, i.e. before bot/connector.py), `baseline` (bench/baseline.py), `floor` or
+`stateful-floor` (bench/floor.py). Prints `ready` once listening.
 
 RecBot runs with `RECBOT_ADMINS` from the environment (the update-dialog load users are admins)
 and without its digest scheduler (it would add a run a minute that is not what is measured here).
@@ -24,10 +24,10 @@ def build(kind: str, database_url: str) -> web.Application:
         from bench.baseline import create_baseline_app
 
         return create_baseline_app(database_url)
-    if kind == "floor":
+    if kind in ("floor", "stateful-floor"):
         from bench.floor import create_floor_app
 
-        return create_floor_app(database_url)
+        return create_floor_app(database_url, stateful=kind == "stateful-floor")
 
     import bot.app
     from bot.adapter import create_sdk_authentication

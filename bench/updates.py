@@ -8,7 +8,8 @@ exactly one row (by the confirm turn's activity id), and nothing else was stored
 
 For scale, the floor (bench/floor.py) and the baseline answer status questions at the same
 concurrency in the same run: a dialog is seven turns, so "turns/s × floor" compares each turn with
-the least one request costs on this stack.
+the least one request costs on this stack. The stateful floor takes the same dialogs (each turn
+reads and writes the sender's state row and replies), for the least a turn of a conversation costs.
 """
 
 from __future__ import annotations
@@ -61,6 +62,26 @@ async def _status_questions(kind: str, url: str, stub_url: str, seconds: float, 
         await procs.stop(process)
 
 
+async def _dialogs(
+    kind: str, url: str, stub_url: str, seconds: float, warmup: float, env: dict[str, str]
+) -> dict[str, Any]:
+    """The dialog load against a `kind` server (`recbot` or `stateful-floor`)."""
+    process, target = await procs.start_server(kind, url, env=env)
+    try:
+        return await procs.run_load(
+            "--dialogs",
+            f"{target}/api/messages",
+            stub_url,
+            str(CONCURRENCY),
+            str(seconds),
+            str(warmup),
+            json.dumps(REFERENCES),
+            timeout=seconds + warmup + 120,
+        )
+    finally:
+        await procs.stop(process)
+
+
 async def bench_update_dialog(
     backend: str, workdir: Path, stub_url: str, seconds: float, warmup: float
 ) -> dict[str, Any]:
@@ -74,20 +95,8 @@ async def bench_update_dialog(
         references = {
             kind: await _status_questions(kind, url, stub_url, seconds, warmup) for kind in ("floor", "baseline")
         }
-        process, target = await procs.start_server("recbot", url, env={"RECBOT_ADMINS": admins})
-        try:
-            result = await procs.run_load(
-                "--dialogs",
-                f"{target}/api/messages",
-                stub_url,
-                str(CONCURRENCY),
-                str(seconds),
-                str(warmup),
-                json.dumps(REFERENCES),
-                timeout=seconds + warmup + 120,
-            )
-        finally:
-            await procs.stop(process)
+        stateful_floor = await _dialogs("stateful-floor", url, stub_url, seconds, warmup, {})
+        result = await _dialogs("recbot", url, stub_url, seconds, warmup, {"RECBOT_ADMINS": admins})
         confirm_ids: list[str] = result.pop("confirm_ids")
         after, per_id = await _stored(url, confirm_ids)
     finally:
@@ -98,6 +107,7 @@ async def bench_update_dialog(
         backend=backend,
         floor_throughput=references["floor"]["throughput"],
         baseline_throughput=references["baseline"]["throughput"],
+        stateful_floor_turns=stateful_floor["turns_per_second"],
         turns=TURNS,
         completed=len(confirm_ids),
         rows_added=after - before,
