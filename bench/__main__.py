@@ -23,7 +23,6 @@ import statistics
 import sys
 import tempfile
 import time
-import timeit
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -327,7 +326,6 @@ async def main(args: argparse.Namespace) -> int:
             backends.append("postgresql")
         else:
             results.notes.append(f"PostgreSQL was not reachable at {data.POSTGRES_ADMIN_URL}: SQLite only")
-    speed = python_speed()
     started = time.perf_counter()
     try:
         with tempfile.TemporaryDirectory(prefix="recbot-bench-") as workdir:
@@ -358,8 +356,7 @@ async def main(args: argparse.Namespace) -> int:
     finally:
         await runner.cleanup()
     machine = (
-        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, {platform.platform()}; "
-        f"`sum(range(50))` in {speed:.2f} µs (the machine's speed, to compare runs by)"
+        f"{platform.python_implementation()} {platform.python_version()}, {os.cpu_count()} CPUs, {platform.platform()}"
     )
     write_report(
         results,
@@ -371,12 +368,6 @@ async def main(args: argparse.Namespace) -> int:
     )
     print(f"wrote {args.output} and its plot in {time.perf_counter() - started:.0f} s")
     return 0
-
-
-def python_speed() -> float:
-    """Microseconds for a fixed bit of pure Python, best of five, taken before anything else runs:
-    machines here differ by several times, which moves every absolute figure (not the ratios)."""
-    return min(timeit.repeat("sum(range(50))", number=100_000, repeat=5)) / 100_000 * 1e6
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:
