@@ -124,11 +124,11 @@ class TrackerUpdateService:
     ) -> tuple[Update, bool, list[Notice]]:
         async with self._sessionmaker.begin() as session:
             try:
-                item = await ownership.lock_item(session, draft.item_id)  # first, as every change of an item
+                item: Item | None = await ownership.lock_item(session, draft.item_id)  # first, as every change
             except ownership.ItemNotFound:
-                raise UpdateRefused("I can't find that item any more.") from None
+                item = None
             author = await session.get(Person, actor.person_id)
-            if author is None:
+            if item is None or author is None:
                 raise UpdateRefused("I can't find that item any more.")
             # Permission first, then redelivery (inside record_update): a post the actor may not
             # make is refused, never answered "saved" because an earlier row has its key.

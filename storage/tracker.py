@@ -65,7 +65,7 @@ async def _unique_code(session: AsyncSession, wanted: str) -> str:
 
 async def person_by_email(session: AsyncSession, email: str, *, create: bool = True) -> Person | None:
     """The person with this e-mail address (case-insensitive), created when asked and missing."""
-    email = email.strip().lower()
+    email = _normal_email(email)
     person = await session.scalar(select(Person).where(Person.email == email))
     if person is None and create:
         person = Person(email=email)
