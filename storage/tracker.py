@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import NamedTuple, TypeVar, cast
 
 from sqlalchemy import Select, Table, bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
@@ -20,6 +20,7 @@ from domain.records import ItemRecord, ReportRecord
 from domain.titles import item_titles
 from domain.vocabulary import EventKind, Kind, Status
 from storage import ownership
+from storage.driver_select import DriverSelect
 from storage.models import (
     ConversationRef,
     Delegate,
@@ -400,7 +401,7 @@ def latest_update_id():  # type: ignore[no-untyped-def]
 
 
 # By shape, by the bootstrap admins' addresses (fixed for a process) and by whether a state row is read along.
-_WITH_LATEST: dict[tuple[_Shape, tuple[str, ...], bool], Select[*tuple[Any, ...]]] = {}
+_WITH_LATEST: dict[tuple[_Shape, tuple[str, ...], bool], DriverSelect] = {}
 
 
 async def find_items_with_latest(
@@ -419,7 +420,7 @@ async def find_items_with_latest(
     named = ownership.named_admins(bootstrap_admins)
     query = _WITH_LATEST.get((shape, named, state is not None))
     if query is None:
-        query = (
+        statement = (
             select(*ROW_COLUMNS, ownership.acting_column(named), *(StateAlong.COLUMNS if state else ()))
             .select_from(Item)
             .join(Report, Item.report_id == Report.id)
@@ -428,11 +429,13 @@ async def find_items_with_latest(
             .where(Item.number == bindparam("number"))
         )
         if shape.by_kind:
-            query = query.where(Item.kind == bindparam("kind"))
+            statement = statement.where(Item.kind == bindparam("kind"))
         if shape.by_report:
-            query = query.where(func.upper(Report.code) == bindparam("report_code"))
-        query = _WITH_LATEST.setdefault((shape, named, state is not None), query.order_by(Item.report_id, Item.kind))
-    found = (await connection.execute(query, parameters | (state.parameters() if state else {}))).all()
+            statement = statement.where(func.upper(Report.code) == bindparam("report_code"))
+        query = _WITH_LATEST.setdefault(
+            (shape, named, state is not None), DriverSelect(statement.order_by(Item.report_id, Item.kind))
+        )
+    found = await query.all(connection, parameters | (state.parameters() if state else {}))
     if state and found:
         state.take(found[0])
     acting_at = len(ROW_COLUMNS)

@@ -67,6 +67,8 @@ async def test_items_with_their_latest_update_in_one_statement(engine: AsyncEngi
         session.add(Delegate(item_id=item_id, person_id=delegate.id))
 
     statements: list[str] = []
+    # Listened to, the statement runs through SQLAlchemy rather than on the driver (storage.driver_select);
+    # tests/storage/test_driver_select.py checks that both ways give the same rows.
     event.listen(engine.sync_engine, "before_cursor_execute", lambda *args: statements.append(args[2]))
     cases = [
         {"number": 8},
