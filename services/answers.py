@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Generic, TypeVar
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain import listing
 from domain.listing import Period, period_window
@@ -117,6 +117,7 @@ class Answers:
     ) -> None:
         self._sessionmaker = sessionmaker
         self._reads = for_reading(sessionmaker)
+        self._reading: AsyncEngine = self._reads.kw["bind"]
         self._today = today
         self._bootstrap_admins = tuple(bootstrap_admins)
         # Where "this week" starts (RECBOT_TIMEZONE), and the digest's stale rule.
@@ -166,10 +167,13 @@ class Answers:
     async def status(self, ref: ItemRef, conversation_id: str | None, state: StateAlong | None = None) -> Result:
         """One item's status, or the question of which report is meant; its first statement also reads
         `state` (the asker's bot state) when given."""
-        async with self._reads() as session:
+        # A connection, with an ORM session on it for the rarer reads (which report a bare number means
+        # here, a pending date request, the decision that revised or closed the item): through the
+        # sessionmaker, the session's own connection cost more than the statement (issue 14).
+        async with self._reading.connect() as connection, AsyncSession(bind=connection) as session:
             # One Core statement finds the items and their latest updates (rather than one for each).
             rows = await tracker.find_items_with_latest(
-                await session.connection(),
+                connection,
                 number=ref.number,
                 kind=ref.kind,
                 report_code=ref.report_code,
