@@ -18,6 +18,7 @@ from sqlalchemy.sql.dml import Insert
 from sqlalchemy.sql.selectable import ScalarSelect
 
 from storage.database import for_reading
+from storage.driver_select import DriverSelect
 from storage.models import BotState as BotStateRow
 
 _TABLE = cast(Table, BotStateRow.__table__)
@@ -46,7 +47,7 @@ def _upsert(dialect: str, values: dict[str, Any]) -> Insert:
 
 
 _COLUMNS = (_TABLE.c.key, _TABLE.c.etag, _TABLE.c.document)
-_READ_ONE = select(*_COLUMNS).where(_TABLE.c.key == bindparam("key"))
+_READ_ONE = DriverSelect(select(*_COLUMNS).where(_TABLE.c.key == bindparam("key")))
 _READ_MANY = select(*_COLUMNS).where(_TABLE.c.key.in_(bindparam("keys", expanding=True)))
 _ETAG_OF = select(_TABLE.c.etag).where(_TABLE.c.key == bindparam("key"))
 # SET takes the row's new values from parameters named after the columns; WHERE needs other names.
@@ -104,13 +105,12 @@ class StateTable:
 
     async def read(self, keys: Sequence[str]) -> list[tuple[str, str, Any]]:
         """(key, eTag, document) of each stored key; missing keys are left out."""
-        if len(keys) == 1:
-            # The usual case (one state object per turn): a primary-key look-up, built once.
-            query, parameters = _READ_ONE, {"key": keys[0]}
-        else:
-            query, parameters = _READ_MANY, {"keys": list(keys)}  # type: ignore[dict-item]
         async with self._on_its_own.connect() as connection:
-            return [tuple(row) for row in (await connection.execute(query, parameters)).all()]  # type: ignore[misc]
+            if len(keys) == 1:
+                # The usual case (one state object per turn): a primary-key look-up on the driver.
+                return await _READ_ONE.all(connection, {"key": keys[0]})
+            rows = await connection.execute(_READ_MANY, {"keys": list(keys)})
+            return [tuple(row) for row in rows]  # type: ignore[misc]
 
     async def write(self, rows: Sequence[tuple[str | None, dict[str, Any]]]) -> None:
         """Write each (expected eTag, values) in one transaction: no expectation overwrites, any other
