@@ -219,6 +219,12 @@ PHRASINGS: list[tuple[str, Intent]] = [
     ("R8, R9 and AFI 2", StatusOfMany((R8, ItemRef(9, R), ItemRef(2, AFI)))),
     ("R8 and 9?", StatusOfMany((R8, ItemRef(9, R)))),
     ("R8/R9", StatusOfMany((R8, ItemRef(9, R)))),
+    # Every separator of several references (the grammar skips a message with none of them).
+    ("R8 & R9", StatusOfMany((R8, ItemRef(9, R)))),
+    ("R8 + R9", StatusOfMany((R8, ItemRef(9, R)))),
+    ("R8 plus R9", StatusOfMany((R8, ItemRef(9, R)))),
+    ("status of R8 AND R9", StatusOfMany((R8, ItemRef(9, R)))),
+    ("R8,R9", StatusOfMany((R8, ItemRef(9, R)))),
     ("status of 8 and 9", StatusOfMany((ItemRef(8), ItemRef(9)))),
     ("8/9", Search("8/9")),
     ("red tape", Search("red tape")),
