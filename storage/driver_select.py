@@ -10,7 +10,9 @@ dispatched, every time. Measured on PostgreSQL in a loop, with the pooled connec
 values with the same bind and result processors SQLAlchemy would use, so the rows are those
 `connection.execute` gives (tests/storage/test_driver_select.py compares them on both databases).
 When something listens to the engine's statements (tracing with RECBOT_TELEMETRY=on, a test
-counting them), it runs the statement through SQLAlchemy instead, so that they see it.
+counting them), it runs the statement through SQLAlchemy instead, so that they see it; and when the
+driver fails, it runs it again through SQLAlchemy, whose error (and dropping of a broken connection
+from the pool) is the one the rest of RecBot knows.
 """
 
 from __future__ import annotations
@@ -77,7 +79,13 @@ class DriverSelect:
             return [tuple(row) for row in await connection.execute(self.statement, parameters)]
         compiled = self._compiled.get(dialect.driver) or self._compile(dialect)
         raw = await connection.get_raw_connection()
-        rows = await run(raw.driver_connection, compiled.sql, compiled.arguments(parameters))
+        try:
+            rows = await run(raw.driver_connection, compiled.sql, compiled.arguments(parameters))
+        except Exception:  # noqa: BLE001 - SQLAlchemy's own run raises the error, as SQLAlchemy's
+            # The driver's own exception: run again through SQLAlchemy, which raises its error for
+            # it (the one the bot answers "database unreachable" to) and takes a broken connection
+            # out of the pool, or answers if the failure has passed. A SELECT is safe to run twice.
+            return [tuple(row) for row in await connection.execute(self.statement, parameters)]
         return [compiled.row(row) for row in rows]
 
     def _compile(self, dialect: Dialect) -> _Compiled:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import String, bindparam, cast, event, func, literal, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.records import ItemRecord, ReportRecord
@@ -122,3 +123,19 @@ async def test_a_statement_whose_sql_depends_on_its_parameters_is_refused(engine
     expanding = DriverSelect(select(Item.id).where(Item.id.in_(bindparam("ids", expanding=True))))
     with pytest.raises(TypeError, match="does not depend on the parameters"):
         await _rows(engine, expanding, {"ids": [1, 2]})
+
+
+async def test_a_driver_failure_is_sqlalchemys_error_and_the_connection_is_dropped(
+    engine: AsyncEngine, sessionmaker: Sessionmaker
+) -> None:
+    """The database going away mid-turn must read as SQLAlchemy's error (the bot answers "unreachable" to
+    it), and the broken connection must leave the pool, as when SQLAlchemy runs the statement itself."""
+    await _tracker(sessionmaker)
+    query = DriverSelect(_STATEMENT)
+    parameters = {"key": "asker", "code": "OIC-2025"}
+    expected = await _rows(engine, query, parameters)
+    async with engine.connect() as connection:
+        await (await connection.get_raw_connection()).driver_connection.close()
+        with pytest.raises(DBAPIError):
+            await query.all(connection, parameters)
+    assert await _rows(engine, query, parameters) == expected
