@@ -76,17 +76,22 @@ class DriverSelect:
         dialect = connection.dialect
         run = _RUNNERS.get(dialect.driver)
         if run is None or connection.sync_engine.dispatch.before_cursor_execute:
-            return [tuple(row) for row in await connection.execute(self.statement, parameters)]
+            return await self._through_sqlalchemy(connection, parameters)
         compiled = self._compiled.get(dialect.driver) or self._compile(dialect)
         raw = await connection.get_raw_connection()
         try:
             rows = await run(raw.driver_connection, compiled.sql, compiled.arguments(parameters))
-        except Exception:  # noqa: BLE001 - SQLAlchemy's own run raises the error, as SQLAlchemy's
-            # The driver's own exception: run again through SQLAlchemy, which raises its error for
-            # it (the one the bot answers "database unreachable" to) and takes a broken connection
-            # out of the pool, or answers if the failure has passed. A SELECT is safe to run twice.
-            return [tuple(row) for row in await connection.execute(self.statement, parameters)]
+        except Exception:  # noqa: BLE001 - any driver error: SQLAlchemy's run raises its own for it
+            # Run again through SQLAlchemy, which raises its error (the one the bot answers "database
+            # unreachable" to) and takes a broken connection out of the pool, or answers if the
+            # failure has passed. A SELECT is safe to run twice.
+            return await self._through_sqlalchemy(connection, parameters)
         return [compiled.row(row) for row in rows]
+
+    async def _through_sqlalchemy(
+        self, connection: AsyncConnection, parameters: Mapping[str, Any]
+    ) -> list[tuple[Any, ...]]:
+        return [tuple(row) for row in await connection.execute(self.statement, parameters)]
 
     def _compile(self, dialect: Dialect) -> _Compiled:
         compiled = self.statement.compile(dialect=dialect)

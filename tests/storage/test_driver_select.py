@@ -26,14 +26,7 @@ async def _tracker(sessionmaker: Sessionmaker) -> None:
         code="OIC-2025",
         published_on=date(2025, 5, 16),
         items=(
-            ItemRecord(
-                Kind.RECOMMENDATION,
-                8,
-                "Recommendation eight.",
-                date(2026, 4, 30),
-                "We will.",
-                owner_email="lead@force.police.uk",
-            ),
+            ItemRecord(Kind.RECOMMENDATION, 8, "Eight.", date(2026, 4, 30), "We will.", owner_email="lead@force.uk"),
             ItemRecord(Kind.RECOMMENDATION, 9, "Recommendation nine, café.", None, ""),
         ),
     )
