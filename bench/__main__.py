@@ -1,15 +1,14 @@
 """Run every benchmark and write docs/benchmarks.md and docs/benchmarks.png.
 
-    /work/venv/bin/python -m bench            # full run, SQLite and PostgreSQL (~12 minutes)
-    /work/venv/bin/python -m bench --quick    # shorter levels, for a smoke run
+    .venv/bin/python -m bench            # full run, SQLite and PostgreSQL (~18-20 minutes)
+    .venv/bin/python -m bench --quick    # shorter levels, for a smoke run
 
 Processes: this one runs the stub Bot Connector; each server under test (RecBot's create_app,
 RecBot with the SDK's own connector, the baseline, the bare floor) runs in its own process; the load
 comes from a third process. Every figure is compared with the floor (bench/floor.py: the stack with no
 project code) and the baseline (bench/baseline.py: the same over RecBot's ORM query) measured in the
-same run. The update-dialog,
-digest and parser benchmarks are in bench/updates.py, bench/digest.py and bench/parsers.py (run
-through bench/hooks.py).
+same run. The update-dialog, digest and parser benchmarks are in bench/updates.py, bench/digest.py
+and bench/parsers.py (run through bench/hooks.py).
 """
 
 from __future__ import annotations
