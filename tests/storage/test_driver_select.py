@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from domain.records import ItemRecord, ReportRecord
 from domain.vocabulary import Kind
 from storage import tracker
+from storage.database import PoolSettings, create_engine
 from storage.driver_select import DriverSelect
 from storage.models import BotState, Item, Report, Update
 from storage.state import StateAlong
@@ -132,3 +133,21 @@ async def test_a_driver_failure_is_sqlalchemys_error_and_the_connection_is_dropp
         with pytest.raises(DBAPIError):
             await query.all(connection, parameters)
     assert await _rows(engine, query, parameters) == expected
+
+
+async def test_rows_through_pgbouncer_mode(engine: AsyncEngine, sessionmaker: Sessionmaker) -> None:
+    """RECBOT_DB_PGBOUNCER: asyncpg caches no statements (pgbouncer hands a client's statements to any
+    server connection); the driver's unnamed statements must still give the same rows."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("pgbouncer mode is PostgreSQL's")
+    await _tracker(sessionmaker)
+    bouncing = create_engine(engine.url.render_as_string(hide_password=False), PoolSettings(pgbouncer=True))
+    try:
+        query = DriverSelect(_STATEMENT)
+        parameters = {"key": "asker", "code": "OIC-2025"}
+        async with bouncing.connect() as connection:
+            expected = [tuple(row) for row in await connection.execute(_STATEMENT, parameters)]
+        for _ in range(3):  # the same statement again, which a cache would have prepared once, by name
+            assert await _rows(bouncing, query, parameters) == expected
+    finally:
+        await bouncing.dispose()
