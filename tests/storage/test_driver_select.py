@@ -64,6 +64,11 @@ async def _rows(engine: AsyncEngine, query: DriverSelect, parameters: dict[str, 
         return await query.all(connection, parameters)
 
 
+async def _sqlalchemys_rows(engine: AsyncEngine, parameters: dict[str, Any]) -> list[tuple[Any, ...]]:
+    async with engine.connect() as connection:
+        return [tuple(row) for row in await connection.execute(_STATEMENT, parameters)]
+
+
 async def test_rows_are_those_sqlalchemy_gives(engine: AsyncEngine, sessionmaker: Sessionmaker) -> None:
     await _tracker(sessionmaker)
     query = DriverSelect(_STATEMENT)
@@ -72,9 +77,7 @@ async def test_rows_are_those_sqlalchemy_gives(engine: AsyncEngine, sessionmaker
         {"key": "nobody", "code": "OIC-2025"},
         {"key": "asker", "code": "NONE"},
     ):
-        async with engine.connect() as connection:
-            expected = [tuple(row) for row in await connection.execute(_STATEMENT, parameters)]
-        assert await _rows(engine, query, parameters) == expected, parameters
+        assert await _rows(engine, query, parameters) == await _sqlalchemys_rows(engine, parameters), parameters
     found = await _rows(engine, query, {"key": "asker", "code": "OIC-2025"})
     assert [row[1] for row in found] == [date(2026, 4, 30), None]
     assert found[0][5] is not None and found[0][5].tzinfo is not None  # UTCDateTime's own conversion
@@ -145,8 +148,7 @@ async def test_rows_through_pgbouncer_mode(engine: AsyncEngine, sessionmaker: Se
     try:
         query = DriverSelect(_STATEMENT)
         parameters = {"key": "asker", "code": "OIC-2025"}
-        async with bouncing.connect() as connection:
-            expected = [tuple(row) for row in await connection.execute(_STATEMENT, parameters)]
+        expected = await _sqlalchemys_rows(bouncing, parameters)
         for _ in range(3):  # the same statement again, which a cache would have prepared once, by name
             assert await _rows(bouncing, query, parameters) == expected
     finally:
