@@ -265,7 +265,7 @@ async def test_replies_are_sent_as_msrest_sends_them() -> None:
     """Replies and messages skip msrest's operation (issue 14); `raw=True` still goes msrest's way, and
     both must send the same request (the body the same JSON, written by orjson rather than `json`) and
     raise the same error."""
-    seen: list[tuple[str, str, dict[str, str], bytes]] = []
+    seen: list[tuple[str, str, dict[str, str], Any]] = []  # method, path, headers, the JSON body
     failing = False
 
     async def record(request: web.Request) -> web.Response:

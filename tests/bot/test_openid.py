@@ -43,7 +43,7 @@ EMULATOR_ISSUER = "https://sts.windows.net/d6d49420-f39b-4df7-a1dc-d59a935871db/
 SKILL_ISSUER = "https://login.microsoftonline.com/d6d49420-f39b-4df7-a1dc-d59a935871db/v2.0"
 FETCH_TIMEOUT = 1.0
 # /healthz, asked 0.1 s into a stalled fetch, answers at once unless the loop waits behind the fetch
-# (then ~0.9 s). Under the full suite on a busy 2-core machine "at once" was up to 0.25 s.
+# (then 0.9 s or more). Under the full suite on a busy 2-core machine "at once" was up to 0.25 s.
 HEALTH_BOUND = 0.5
 # What the metadata server does when it stalls: nothing, for this long (a network that drops packets).
 STALL_SECONDS = 30.0
