@@ -174,6 +174,11 @@ def _open_loop_lines(open_loop: list[dict[str, Any]]) -> list[str]:
     return lines + [""]
 
 
+def _turns_over(row: dict[str, Any], reference: str) -> float:
+    """RecBot's turn rate over a reference's rate measured in the same run (NaN if it measured nothing)."""
+    return float(row["turns_per_second"] / row[reference]) if row[reference] else float("nan")
+
+
 def _update_lines(updates: list[dict[str, Any]]) -> list[str]:
     lines = [
         "## Update dialogs",
@@ -195,13 +200,15 @@ def _update_lines(updates: list[dict[str, Any]]) -> list[str]:
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for row in updates:
-        ratio = row["turns_per_second"] / row["baseline_throughput"] if row["baseline_throughput"] else float("nan")
-        floor_ratio = row["turns_per_second"] / row["floor_throughput"] if row["floor_throughput"] else float("nan")
+        ratio, floor_ratio, stateful_ratio = (
+            _turns_over(row, reference)
+            for reference in ("baseline_throughput", "floor_throughput", "stateful_floor_turns")
+        )
         verdict = " ✅" if floor_ratio >= TARGET_RATIO else " ❌"
         lines.append(
             f"| {row['backend']} | {row['concurrency']} | {row['dialogs_per_second']:.1f} | {row['turns_per_second']:.0f} | "
             f"{floor_ratio:.2f}{verdict} | {ratio:.2f} | {row['stateful_floor_turns']:.0f} | "
-            f"{row['turns_per_second'] / row['stateful_floor_turns']:.2f} | {row['dialog_p50']:.0f} | {row['dialog_p95']:.0f} | {row['turn_p50']:.1f} | {row['turn_p99']:.1f} | "
+            f"{stateful_ratio:.2f} | {row['dialog_p50']:.0f} | {row['dialog_p95']:.0f} | {row['turn_p50']:.1f} | {row['turn_p99']:.1f} | "
             f"{row['completed']} | {row['rows_added']} | {row['missing']} | {row['doubled']} | {row['errors']} | "
             f"{'✅ yes' if row['exactly_once'] and not row['errors'] else '❌ no'} |"
         )
